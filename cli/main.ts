@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Entry point of the `sipstorm` command: parses the subcommand, prints help and
+// version, and turns every error into one line on stderr plus a documented exit
+// code. No protocol logic lives here.
+
+import { readFileSync } from 'node:fs';
+import { formatFlagHelp, parseArgs, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { EXIT, EXIT_CODE_TABLE } from './exit-codes.js';
+import { errorCode } from '../engine/errors.js';
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  conform: async () => (await import('./commands/conform.js')).conformCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  merge: async () => (await import('./commands/merge.js')).mergeCommand,
+};
+
+export function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function mainHelp(): Promise<string> {
+  const lines = [
+    `sipstorm ${toolVersion()}: SIP load and conformance testing`,
+    '',
+    'Usage: sipstorm <command> [options]',
+    '',
+    'Commands:',
+  ];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    const cmd = await load();
+    lines.push(`  ${name.padEnd(10)}${cmd.summary}`);
+  }
+  lines.push('', 'Run `sipstorm <command> --help` for the options of a command.', '', EXIT_CODE_TABLE);
+  return lines.join('\n');
+}
+
+function commandHelp(cmd: Command): string {
+  const parts = [`Usage: ${cmd.usage}`, '', cmd.summary, '', 'Options:', formatFlagHelp(cmd.flags), '  -h, --help    show this help'];
+  if (cmd.details) parts.push('', cmd.details);
+  parts.push('', EXIT_CODE_TABLE);
+  return parts.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write((await mainHelp()) + '\n');
+    return first === undefined ? EXIT.BAD_INPUT : EXIT.OK;
+  }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`sipstorm ${toolVersion()}\n`);
+    return EXIT.OK;
+  }
+  const load = COMMANDS[first];
+  if (!load) {
+    process.stderr.write(`sipstorm: unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return EXIT.BAD_INPUT;
+  }
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(cmd) + '\n');
+    return EXIT.OK;
+  }
+  try {
+    const args = parseArgs(rest, cmd.flags);
+    return await cmd.run(args);
+  } catch (err) {
+    return reportFatal(err);
+  }
+}
+
+/** Turns any error into one line and an exit code; a stack trace only with SIPSTORM_DEBUG=1. */
+export function reportFatal(err: unknown): number {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`sipstorm: ${message}\n`);
+  if (process.env.SIPSTORM_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  if (err instanceof UsageError) return EXIT.BAD_INPUT;
+  const exit = (err as { exitCode?: unknown } | null)?.exitCode;
+  if (typeof exit === 'number') return exit;
+  if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code === 'USAGE') {
+    return EXIT.BAD_INPUT;
+  }
+  return EXIT.CANNOT_RUN;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = reportFatal(err);
+  },
+);
