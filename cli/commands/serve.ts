@@ -1,0 +1,73 @@
+// `sipstorm serve`: starts the embedded reference server (registrar with digest
+// auth, presence, built-in UAS, proxy-lite, fault knobs) until SIGINT/SIGTERM.
+
+import { numberFlag, UsageError, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { startServer, type ServerFaults } from '../../engine/server/index.js';
+import { parseFaultFlags, faultFlagSpecs } from '../fault-flags.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the embedded reference SIP server (registrar, presence, UAS, proxy-lite)',
+  usage: 'sipstorm serve [--host 127.0.0.1] [--port 5060] [--transport udp,tcp] [options]',
+  details: `The server answers REGISTER with a digest challenge (users from --user/--password
+patterns, default user{n}/secret{n}, or --users-csv), keeps bindings in memory,
+serves presence (SUBSCRIBE/NOTIFY with PIDF, PUBLISH, SERVICE), answers INVITE
+itself for the built-in users 'service', 'echo' and 'ringing' (rings until
+CANCEL), proxies INVITE and MESSAGE to registered contacts with Record-Route,
+answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
+  flags: [
+    { name: 'host', type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1; use ::1 for IPv6)' },
+    { name: 'port', type: 'string', value: 'N', help: 'port to bind (default 5060; 0 picks a free port)' },
+    { name: 'transport', type: 'string', value: 'LIST', help: 'comma list of udp, tcp, tls (default udp,tcp)' },
+    { name: 'tls-cert', type: 'string', value: 'FILE', help: 'PEM certificate for TLS' },
+    { name: 'tls-key', type: 'string', value: 'FILE', help: 'PEM private key for TLS' },
+    { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over n >= 1 (default 'user{n}')" },
+    { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern (default 'secret{n}')" },
+    { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of username,password[,domain] instead of patterns' },
+    { name: 'realm', type: 'string', value: 'REALM', help: "digest realm (default 'sipstorm')" },
+    { name: 'auth-invite', type: 'boolean', help: 'challenge INVITE with 407 (off by default: SIPp uac has no credentials)' },
+    ...faultFlagSpecs,
+    { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but errors' },
+  ],
+  async run(args: ParsedArgs): Promise<number> {
+    const f = args.flags;
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const port = numberFlag(f, 'port', { min: 0, integer: true }) ?? 5060;
+    if (port > 65535) throw new UsageError(`--port must be at most 65535, got '${port}'`);
+    const transports = String(f.transport ?? 'udp,tcp').split(',').map((s) => s.trim().toLowerCase());
+    for (const t of transports) {
+      if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new UsageError(`--transport: unknown transport '${t}' (udp, tcp, tls)`);
+    }
+    if (transports.includes('tls') && (!f['tls-cert'] || !f['tls-key'])) {
+      throw new UsageError('--transport tls needs --tls-cert and --tls-key');
+    }
+    const faults: ServerFaults = parseFaultFlags(f);
+    const server = await startServer({
+      host: String(f.host ?? '127.0.0.1'),
+      port,
+      transports: transports as ('udp' | 'tcp' | 'tls')[],
+      tls: f['tls-cert'] ? { certFile: String(f['tls-cert']), keyFile: String(f['tls-key']) } : undefined,
+      users: f['users-csv']
+        ? { csv: String(f['users-csv']) }
+        : { user: String(f.user ?? 'user{n}'), password: String(f.password ?? 'secret{n}') },
+      realm: f.realm ? String(f.realm) : undefined,
+      authInvite: Boolean(f['auth-invite']),
+      faults,
+    });
+    if (!f.quiet) {
+      for (const ep of server.endpoints) {
+        const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+        process.stdout.write(`sipstorm serve: listening on ${ep.protocol} ${host}:${ep.port}\n`);
+      }
+    }
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    await server.close();
+    if (!f.quiet) process.stdout.write(`sipstorm serve: stopped (${signal})\n`);
+    return signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;
+  },
+};

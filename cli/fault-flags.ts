@@ -1,0 +1,42 @@
+// Flags for the embedded server's fault knobs, shared by `serve` and by `run`
+// (which starts the server in-process when no --target is given).
+
+import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
+import type { ServerFaults } from '../engine/server/index.js';
+
+export const faultFlagSpecs: FlagSpec[] = [
+  { name: 'fault-delay', type: 'string', value: 'MS|MIN-MAX', help: 'embedded server: delay every answer (fixed or uniform random, ms)' },
+  { name: 'fault-drop', type: 'string', value: 'RATE', help: 'embedded server: silently drop this share of requests (0..1)' },
+  { name: 'fault-error', type: 'string', value: 'RATE', help: 'embedded server: answer this share of requests with --fault-code' },
+  { name: 'fault-code', type: 'string', value: 'CODE', help: 'embedded server: the error code for --fault-error (default 503)' },
+  { name: 'fault-pause', type: 'string', value: 'MS[@AT]', help: 'embedded server: hold all requests for MS ms, starting AT ms after start' },
+];
+
+export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
+  const faults: ServerFaults = {};
+  const delay = f['fault-delay'];
+  if (typeof delay === 'string') {
+    const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(delay.trim());
+    if (!m) throw new UsageError(`--fault-delay must be milliseconds or MIN-MAX, got '${delay}'`);
+    faults.delayMs = m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) };
+  }
+  for (const [flag, key] of [['fault-drop', 'dropRate'], ['fault-error', 'errorRate']] as const) {
+    const v = numberFlag(f, flag, { min: 0 });
+    if (v === undefined) continue;
+    if (v > 1) throw new UsageError(`--${flag} is a share between 0 and 1, got '${v}'`);
+    faults[key] = v;
+  }
+  const code = numberFlag(f, 'fault-code', { integer: true });
+  if (code !== undefined) {
+    if (code < 300 || code > 699) throw new UsageError(`--fault-code must be an error code 300..699, got '${code}'`);
+    faults.errorCode = code;
+  }
+  const pause = f['fault-pause'];
+  if (typeof pause === 'string') {
+    const m = /^(\d+)(?:@(\d+))?$/.exec(pause.trim());
+    if (!m) throw new UsageError(`--fault-pause must be MS or MS@AT (milliseconds), got '${pause}'`);
+    faults.pauseMs = Number(m[1]);
+    if (m[2] !== undefined) faults.pauseAtMs = Number(m[2]);
+  }
+  return faults;
+}

@@ -1,0 +1,205 @@
+// The SIP message object shared by every layer: start line, headers as an
+// ordered list of raw lines (names canonical), body bytes, and structured
+// accessors that parse a header only when someone asks, caching the result.
+
+import { canonicalHeaderName, isListHeader } from './header-names.js';
+import { splitTopLevel, parseDigits } from './grammar.js';
+import { parseCSeq, parseNameAddr, parseVia, type CSeq, type NameAddr, type Via } from './headers.js';
+import { SipParseError } from './errors.js';
+
+export interface HeaderField {
+  name: string;
+  value: string;
+}
+
+export class SipMessage {
+  isRequest: boolean;
+  method: string;
+  uri: string;
+  status: number;
+  reason: string;
+  headers: HeaderField[];
+  body: Buffer;
+  /** SIP-Version of a request line; anything but SIP/2.0 fails validation (505). */
+  version = 'SIP/2.0';
+
+  private cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
+
+  constructor(init: {
+    isRequest: boolean;
+    method?: string;
+    uri?: string;
+    status?: number;
+    reason?: string;
+    headers?: HeaderField[];
+    body?: Buffer;
+  }) {
+    this.isRequest = init.isRequest;
+    this.method = init.method ?? '';
+    this.uri = init.uri ?? '';
+    this.status = init.status ?? 0;
+    this.reason = init.reason ?? '';
+    this.headers = init.headers ?? [];
+    this.body = init.body ?? EMPTY;
+  }
+
+  static request(method: string, uri: string): SipMessage {
+    return new SipMessage({ isRequest: true, method, uri });
+  }
+
+  static response(status: number, reason: string): SipMessage {
+    return new SipMessage({ isRequest: false, status, reason });
+  }
+
+  /** First value of a header; for list headers, the first list element. */
+  get(name: string): string | undefined {
+    const canon = canonicalHeaderName(name);
+    for (let i = 0; i < this.headers.length; i++) {
+      const h = this.headers[i]!;
+      if (h.name === canon) return isListHeader(canon) ? splitTopLevel(h.value)[0] : h.value;
+    }
+    return undefined;
+  }
+
+  /** Every value of a header, comma lists split at the top level. */
+  getAll(name: string): string[] {
+    const canon = canonicalHeaderName(name);
+    const list = isListHeader(canon);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (h.name !== canon) continue;
+      if (list) out.push(...splitTopLevel(h.value));
+      else out.push(h.value);
+    }
+    return out;
+  }
+
+  has(name: string): boolean {
+    const canon = canonicalHeaderName(name);
+    return this.headers.some((h) => h.name === canon);
+  }
+
+  /** Number of header lines with that name (duplicate detection). */
+  count(name: string): number {
+    const canon = canonicalHeaderName(name);
+    let n = 0;
+    for (const h of this.headers) if (h.name === canon) n++;
+    return n;
+  }
+
+  set(name: string, value: string): void {
+    const canon = canonicalHeaderName(name);
+    const i = this.headers.findIndex((h) => h.name === canon);
+    this.headers = this.headers.filter((h) => h.name !== canon);
+    this.headers.splice(i < 0 ? this.headers.length : i, 0, { name: canon, value });
+    this.invalidate(canon);
+  }
+
+  add(name: string, value: string): void {
+    const canon = canonicalHeaderName(name);
+    this.headers.push({ name: canon, value });
+    this.invalidate(canon);
+  }
+
+  prepend(name: string, value: string): void {
+    const canon = canonicalHeaderName(name);
+    const i = this.headers.findIndex((h) => h.name === canon);
+    this.headers.splice(i < 0 ? 0 : i, 0, { name: canon, value });
+    this.invalidate(canon);
+  }
+
+  remove(name: string): void {
+    const canon = canonicalHeaderName(name);
+    this.headers = this.headers.filter((h) => h.name !== canon);
+    this.invalidate(canon);
+  }
+
+  /** Removes the first value of a list header (e.g. our own Via on a proxied response). */
+  removeFirst(name: string): void {
+    const canon = canonicalHeaderName(name);
+    const i = this.headers.findIndex((h) => h.name === canon);
+    if (i < 0) return;
+    const values = splitTopLevel(this.headers[i]!.value);
+    if (values.length <= 1) this.headers.splice(i, 1);
+    else this.headers[i] = { name: canon, value: values.slice(1).join(', ') };
+    this.invalidate(canon);
+  }
+
+  vias(): Via[] {
+    return (this.cache.vias ??= this.getAll('Via').map(parseVia));
+  }
+
+  topVia(): Via {
+    const v = this.vias()[0];
+    if (!v) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing Via header');
+    return v;
+  }
+
+  cseq(): CSeq {
+    if (this.cache.cseq) return this.cache.cseq;
+    const v = this.get('CSeq');
+    if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing CSeq header');
+    return (this.cache.cseq = parseCSeq(v));
+  }
+
+  callId(): string {
+    const v = this.get('Call-ID');
+    if (v === undefined || v.length === 0) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing Call-ID header');
+    return v;
+  }
+
+  from(): NameAddr {
+    if (this.cache.from) return this.cache.from;
+    const v = this.get('From');
+    if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing From header');
+    return (this.cache.from = parseNameAddr(v, 'From'));
+  }
+
+  to(): NameAddr {
+    if (this.cache.to) return this.cache.to;
+    const v = this.get('To');
+    if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing To header');
+    return (this.cache.to = parseNameAddr(v, 'To'));
+  }
+
+  /** Contacts as name-addrs; 'Contact: *' yields an empty list and isWildcardContact() true. */
+  contacts(): NameAddr[] {
+    return this.getAll('Contact')
+      .filter((c) => c !== '*')
+      .map((c) => parseNameAddr(c, 'Contact'));
+  }
+
+  isWildcardContact(): boolean {
+    return this.getAll('Contact').some((c) => c === '*');
+  }
+
+  maxForwards(): number | undefined {
+    return this.intHeader('Max-Forwards', 255);
+  }
+
+  expires(): number | undefined {
+    return this.intHeader('Expires', 2 ** 32 - 1);
+  }
+
+  contentLength(): number | undefined {
+    return this.intHeader('Content-Length', 2 ** 32 - 1);
+  }
+
+  /** A non-negative integer header, or undefined when absent; out of range or non-numeric throws. */
+  intHeader(name: string, max: number): number | undefined {
+    const v = this.get(name);
+    if (v === undefined) return undefined;
+    const n = parseDigits(v.trim());
+    if (n < 0 || n > max) throw new SipParseError('SIP_PARSE_RANGE', `${canonicalHeaderName(name)}: '${v.slice(0, 30)}' is not a number in 0..${max}`);
+    return n;
+  }
+
+  private invalidate(canon: string): void {
+    if (canon === 'Via') this.cache.vias = undefined;
+    else if (canon === 'CSeq') this.cache.cseq = undefined;
+    else if (canon === 'From') this.cache.from = undefined;
+    else if (canon === 'To') this.cache.to = undefined;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

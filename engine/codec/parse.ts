@@ -1,0 +1,118 @@
+// Turns bytes into a SipMessage: start line, unfolded header lines (RFC 3261
+// §7.3.1), and the body framed by Content-Length (§18.3, §20.14). Structured
+// header values are left for the lazy accessors on SipMessage; validateMessage
+// (validate.ts) is the strict, complete check.
+
+import { SipParseError } from './errors.js';
+import { canonicalHeaderName } from './header-names.js';
+import { isToken, parseDigits } from './grammar.js';
+import { SipMessage, type HeaderField } from './message.js';
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+export interface ParseOptions {
+  /** Stream transports require Content-Length (RFC 3261 §18.3). */
+  stream?: boolean;
+}
+
+/** Index of the blank line ending the header section, or -1. */
+export function findHeaderEnd(buf: Buffer, from = 0): number {
+  return buf.indexOf(CRLFCRLF, from);
+}
+
+export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
+  // RFC 3261 §7.5: implementations SHOULD ignore CRLFs preceding the start line.
+  let start = 0;
+  while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+  if (start >= buf.length) throw new SipParseError('SIP_PARSE_EMPTY', 'empty message');
+  let headEnd = buf.indexOf(CRLFCRLF, start);
+  let bodyStart: number;
+  if (headEnd < 0) {
+    // A datagram that ends right after its last header line has no body.
+    if (buf.length >= 2 && buf[buf.length - 2] === 13 && buf[buf.length - 1] === 10) {
+      headEnd = buf.length - 2;
+      bodyStart = buf.length;
+    } else {
+      throw new SipParseError('SIP_PARSE_TRUNCATED', 'truncated message: no blank line ends the headers');
+    }
+  } else {
+    bodyStart = headEnd + 4;
+  }
+  const head = buf.toString('utf8', start, headEnd);
+  const lines = head.split('\r\n');
+  const msg = parseStartLine(lines[0]!);
+  msg.headers = parseHeaderLines(lines);
+
+  let length: number | undefined;
+  for (const h of msg.headers) {
+    if (h.name !== 'Content-Length') continue;
+    const n = parseDigits(h.value);
+    if (n < 0 || n > 0xffffffff) throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', `Content-Length: '${h.value.slice(0, 30)}' is not a non-negative number`);
+    if (length !== undefined && n !== length) throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', `Content-Length: conflicting values ${length} and ${n}`);
+    length = n;
+  }
+  const available = buf.length - bodyStart;
+  if (length === undefined) {
+    if (opts.stream) throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', 'Content-Length is required on stream transports');
+    length = available;
+  } else if (length > available) {
+    throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', `Content-Length ${length} is larger than the ${available} body bytes received`);
+  }
+  // Bytes after Content-Length in a datagram are discarded (RFC 3261 §18.3, RFC 4475 §3.1.1.8).
+  msg.body = length === 0 ? EMPTY : buf.subarray(bodyStart, bodyStart + length);
+  return msg;
+}
+
+function parseStartLine(line: string): SipMessage {
+  if (line.startsWith('SIP/')) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    const sp1 = line.indexOf(' ');
+    if (sp1 < 0) throw new SipParseError('SIP_PARSE_START_LINE', `status line '${clip(line)}': missing status code`);
+    const version = line.slice(0, sp1);
+    if (version !== 'SIP/2.0') throw new SipParseError('SIP_PARSE_VERSION', `status line: unsupported version '${clip(version)}'`);
+    let sp2 = line.indexOf(' ', sp1 + 1);
+    if (sp2 < 0) sp2 = line.length;
+    const codeText = line.slice(sp1 + 1, sp2);
+    const status = codeText.length === 3 ? parseDigits(codeText) : -1;
+    if (status < 100 || status > 699) throw new SipParseError('SIP_PARSE_STATUS', `status line: status code '${clip(codeText)}' is not in 100..699`);
+    return new SipMessage({ isRequest: false, status, reason: line.slice(sp2 + 1) });
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version CRLF. Runs of spaces and
+  // trailing spaces are tolerated (RFC 4475 §3.1.2.9/10 leave the choice); a
+  // space inside the Request-URI makes more than three parts and is rejected.
+  const parts = line.trim().split(/ +/);
+  if (parts.length !== 3) {
+    throw new SipParseError('SIP_PARSE_START_LINE', `request line '${clip(line)}': expected 'METHOD Request-URI SIP/2.0'`);
+  }
+  const [method, uri, version] = parts as [string, string, string];
+  if (!isToken(method)) throw new SipParseError('SIP_PARSE_START_LINE', `request line: bad method '${clip(method)}'`);
+  if (!/^SIP\/\d+\.\d+$/.test(version)) throw new SipParseError('SIP_PARSE_START_LINE', `request line: bad SIP version '${clip(version)}'`);
+  // A version other than SIP/2.0 still parses, so a server can answer 505 (validate.ts rejects it).
+  const msg = new SipMessage({ isRequest: true, method, uri });
+  msg.version = version;
+  return msg;
+}
+
+function parseHeaderLines(lines: string[]): HeaderField[] {
+  const headers: HeaderField[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    let line = lines[i]!;
+    // Header folding: a line starting with whitespace continues the previous one.
+    while (i + 1 < lines.length && (lines[i + 1]!.startsWith(' ') || lines[i + 1]!.startsWith('\t'))) {
+      line += ' ' + lines[++i]!.trim();
+    }
+    if (line.length === 0) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new SipParseError('SIP_PARSE_HEADER', `header line '${clip(line)}': missing ':'`);
+    const rawName = line.slice(0, colon).trimEnd();
+    if (!isToken(rawName)) throw new SipParseError('SIP_PARSE_HEADER', `header name '${clip(rawName)}' is not a token`);
+    headers.push({ name: canonicalHeaderName(rawName), value: line.slice(colon + 1).trim() });
+  }
+  return headers;
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+const EMPTY = Buffer.alloc(0);
