@@ -1,0 +1,79 @@
+// The timer wheel under a manual clock: order, cancellation, long timers
+// crossing the coarse buckets, timers set from callbacks, and scale.
+
+import t from 'tap';
+import { ManualClock, TimerWheel } from '../../engine/timer/index.js';
+
+t.test('fires in due order at the right time', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const fired: [string, number][] = [];
+  for (const [name, delay] of [['c', 30], ['a', 10], ['b', 20], ['zero', 0]] as const) {
+    wheel.schedule(delay, () => fired.push([name, wheel.now()]));
+  }
+  t.equal(wheel.size, 4);
+  wheel.advance(15);
+  t.same(fired, [['zero', 1], ['a', 10]], 'a zero delay fires on the next tick');
+  wheel.advance(100);
+  t.same(fired.map((f) => f[0]), ['zero', 'a', 'b', 'c']);
+  t.same(fired.map((f) => f[1]), [1, 10, 20, 30]);
+  t.equal(wheel.size, 0);
+});
+
+t.test('cancel', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  let fired = 0;
+  const h = wheel.schedule(5, () => fired++);
+  wheel.schedule(6, () => fired++);
+  h.cancel();
+  h.cancel();
+  t.equal(wheel.size, 1, 'cancel twice counts once');
+  wheel.advance(10);
+  t.equal(fired, 1);
+});
+
+t.test('long timers (Timer B at 64*T1 = 32 s) cross the coarse buckets exactly', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(123.4) });
+  const at: number[] = [];
+  const start = wheel.now();
+  for (const d of [32_000, 1_024, 1_023, 2_048, 5_000, 64_000]) wheel.schedule(d, () => at.push(wheel.now() - start));
+  wheel.advance(70_000);
+  const expected = [1_023, 1_024, 2_048, 5_000, 32_000, 64_000];
+  t.equal(at.length, expected.length);
+  at.forEach((v, i) => t.ok(v >= expected[i]! && v <= expected[i]! + 1, `fired at ${v.toFixed(1)} ms, due ${expected[i]}`));
+});
+
+t.test('timers scheduled from a callback (retransmission doubling)', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const sends: number[] = [];
+  let interval = 500;
+  const fire = () => {
+    sends.push(wheel.now());
+    interval = Math.min(interval * 2, 4000);
+    if (sends.length < 6) wheel.schedule(interval, fire);
+  };
+  wheel.schedule(interval, fire);
+  wheel.advance(40_000);
+  t.same(sends, [500, 1500, 3500, 7500, 11500, 15500]);
+});
+
+t.test('100,000 timers scheduled and most cancelled', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  let fired = 0;
+  const handles = [];
+  for (let i = 0; i < 100_000; i++) handles.push(wheel.schedule(500 + (i % 40_000), () => fired++));
+  for (let i = 0; i < 100_000; i += 2) handles[i]!.cancel();
+  t.equal(wheel.size, 50_000);
+  wheel.advance(41_000);
+  t.equal(fired, 50_000);
+  t.equal(wheel.size, 0);
+});
+
+t.test('real time: a 20 ms timer fires, and the wheel does not hold the process', async (t) => {
+  const wheel = new TimerWheel();
+  const start = performance.now();
+  const keepAlive = setTimeout(() => {}, 1000); // the wheel's own timer is unref'd
+  const late = await new Promise<number>((resolve) => wheel.schedule(20, () => resolve(performance.now() - start)));
+  t.ok(late >= 19, `fired after ${late.toFixed(1)} ms`);
+  clearTimeout(keepAlive);
+  wheel.stop();
+});
