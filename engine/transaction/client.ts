@@ -1,0 +1,171 @@
+// Client transactions (RFC 3261 §17.1): INVITE (§17.1.1, with RFC 6026's
+// Accepted state) and non-INVITE (§17.1.2). One class, one switch per event;
+// the request is serialized once and retransmissions resend the same Buffer.
+
+import { serializeMessage, SipMessage } from '../codec/index.js';
+import type { TimerHandle } from '../timer/index.js';
+import type { Endpoint } from '../transport/index.js';
+import type { TransactionContext } from './context.js';
+
+export interface ClientTransactionUser {
+  onResponse(res: SipMessage): void;
+  /** Timer B or F fired: no final response. */
+  onTimeout(): void;
+}
+
+type State = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
+
+export class ClientTransaction {
+  readonly isInvite: boolean;
+  state: State;
+  readonly data: Buffer;
+  /** Monotonic time the request was first sent. */
+  readonly sentAt: number;
+  private retransmit: TimerHandle | undefined;
+  private timeout: TimerHandle | undefined;
+  private interval: number;
+  private ack: Buffer | undefined;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly key: string,
+    readonly request: SipMessage,
+    readonly dest: Endpoint,
+    private readonly user: ClientTransactionUser,
+  ) {
+    this.isInvite = request.method === 'INVITE';
+    this.state = this.isInvite ? 'calling' : 'trying';
+    this.data = serializeMessage(request);
+    this.interval = ctx.timers.T1;
+    this.sentAt = ctx.wheel.now();
+    ctx.send(this.data, dest);
+    // §17.1.1.2 / §17.1.2.2: Timer A / E only on unreliable transports.
+    if (!ctx.reliable(dest)) this.retransmit = ctx.wheel.schedule(this.interval, () => this.onRetransmitTimer());
+    // Timer B / F: 64*T1 on every transport.
+    this.timeout = ctx.wheel.schedule(64 * ctx.timers.T1, () => this.onTimeoutTimer());
+  }
+
+  private onRetransmitTimer(): void {
+    this.retransmit = undefined;
+    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    // §17.1.1.2: an INVITE client transaction in Proceeding stops retransmitting.
+    if (this.isInvite && this.state === 'proceeding') return;
+    this.ctx.send(this.data, this.dest);
+    this.ctx.counters.retransmissionsSent++;
+    // Timer A doubles without bound; Timer E doubles up to T2, and is T2 in Proceeding (§17.1.2.2).
+    this.interval = this.isInvite ? this.interval * 2 : this.state === 'proceeding' ? this.ctx.timers.T2 : Math.min(this.interval * 2, this.ctx.timers.T2);
+    this.retransmit = this.ctx.wheel.schedule(this.interval, () => this.onRetransmitTimer());
+  }
+
+  private onTimeoutTimer(): void {
+    this.timeout = undefined;
+    switch (this.state) {
+      case 'calling':
+      case 'trying':
+      case 'proceeding':
+        // §17.1.1.2 Timer B / §17.1.2.2 Timer F: inform the TU of the timeout.
+        this.ctx.counters.timeouts++;
+        this.terminate();
+        this.user.onTimeout();
+        return;
+      case 'accepted':
+        // RFC 6026 §8.4: Timer M fired, the transaction ends.
+        this.terminate();
+        return;
+      default:
+        return;
+    }
+  }
+
+  receiveResponse(res: SipMessage): void {
+    const status = res.status;
+    switch (this.state) {
+      case 'calling':
+      case 'trying':
+      case 'proceeding':
+        if (status < 200) {
+          this.state = 'proceeding';
+          if (this.isInvite) this.cancelRetransmit();
+          this.user.onResponse(res);
+          return;
+        }
+        this.cancelRetransmit();
+        if (this.isInvite && status < 300) {
+          // RFC 6026 §8.4: "the client transaction MUST transition to the Accepted state" and
+          // pass retransmitted 2xx to the TU so that it re-sends its ACK.
+          this.state = 'accepted';
+          this.restartTimeout(64 * this.ctx.timers.T1);
+          this.user.onResponse(res);
+          return;
+        }
+        if (this.isInvite) {
+          // §17.1.1.2: a 300-699 response is ACKed by the transaction and passed up; Timer D.
+          this.ack = serializeMessage(buildAckForNon2xx(this.request, res));
+          this.ctx.send(this.ack, this.dest);
+        }
+        this.state = 'completed';
+        this.user.onResponse(res);
+        // Timer D (32 s, INVITE) or K (T4, non-INVITE) on unreliable transports, zero on reliable.
+        if (this.ctx.reliable(this.dest)) this.terminate();
+        else this.restartTimeout(this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4);
+        return;
+      case 'accepted':
+        if (status >= 200 && status < 300) {
+          this.ctx.counters.retransmissionsReceived++;
+          this.user.onResponse(res);
+        }
+        return;
+      case 'completed':
+        // §17.1.1.2: any retransmission of the final response is answered with the ACK again.
+        this.ctx.counters.retransmissionsReceived++;
+        if (this.ack) this.ctx.send(this.ack, this.dest);
+        return;
+      case 'terminated':
+        return;
+    }
+  }
+
+  private restartTimeout(ms: number): void {
+    this.timeout?.cancel();
+    this.timeout = this.ctx.wheel.schedule(ms, () => {
+      this.timeout = undefined;
+      if (this.state === 'completed' || this.state === 'accepted') this.terminate();
+    });
+  }
+
+  private cancelRetransmit(): void {
+    this.retransmit?.cancel();
+    this.retransmit = undefined;
+  }
+
+  /** Ends the transaction now (e.g. the run is stopping). */
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.cancelRetransmit();
+    this.timeout?.cancel();
+    this.timeout = undefined;
+    this.ctx.remove(this.key);
+  }
+}
+
+/**
+ * RFC 3261 §17.1.1.3: the ACK for a non-2xx final response has the Request-URI,
+ * Call-ID, From, CSeq number and top Via of the INVITE, the To of the response,
+ * the INVITE's Route headers, and method ACK.
+ */
+export function buildAckForNon2xx(invite: SipMessage, res: SipMessage): SipMessage {
+  const ack = SipMessage.request('ACK', invite.uri);
+  const via = invite.getAll('Via')[0];
+  if (via) ack.headers.push({ name: 'Via', value: via });
+  ack.headers.push({ name: 'Max-Forwards', value: '70' });
+  for (const name of ['From', 'Call-ID'] as const) {
+    const v = invite.get(name);
+    if (v !== undefined) ack.headers.push({ name, value: v });
+  }
+  const to = res.get('To');
+  if (to !== undefined) ack.headers.push({ name: 'To', value: to });
+  ack.headers.push({ name: 'CSeq', value: `${invite.cseq().seq} ACK` });
+  for (const h of invite.headers) if (h.name === 'Route') ack.headers.push({ name: 'Route', value: h.value });
+  return ack;
+}

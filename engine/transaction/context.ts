@@ -1,0 +1,17 @@
+// What a transaction needs from the layer that owns it: a way to send, the
+// timer wheel, the timer values and the counters. Passed explicitly so that
+// every worker thread has its own (no module state).
+
+import type { TimerWheel } from '../timer/index.js';
+import type { Endpoint } from '../transport/index.js';
+import type { TransactionCounters, TransactionTimers } from './timers.js';
+
+export interface TransactionContext {
+  send(data: Buffer, dest: Endpoint): void;
+  wheel: TimerWheel;
+  timers: TransactionTimers;
+  counters: TransactionCounters;
+  reliable(dest: Endpoint): boolean;
+  /** Called when a transaction reaches Terminated so the layer forgets it. */
+  remove(key: string): void;
+}

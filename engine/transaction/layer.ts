@@ -1,0 +1,125 @@
+// The transaction layer of one event loop: owns the client and server
+// transaction maps, matches every incoming message to its transaction
+// (RFC 3261 §17.1.3 for responses, §17.2.3 for requests, with the RFC 2543
+// fallback when the branch lacks the magic cookie), and hands new requests,
+// 2xx ACKs and strays to the layer above.
+
+import type { SipMessage } from '../codec/index.js';
+import type { TimerWheel } from '../timer/index.js';
+import type { Endpoint } from '../transport/index.js';
+import { ClientTransaction, type ClientTransactionUser } from './client.js';
+import type { TransactionContext } from './context.js';
+import { ServerTransaction } from './server.js';
+import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
+
+const MAGIC_COOKIE = 'z9hG4bK';
+
+export interface TransactionLayerOptions {
+  send(data: Buffer, dest: Endpoint): void;
+  wheel: TimerWheel;
+  reliable?(dest: Endpoint): boolean;
+  timers?: Partial<TransactionTimers>;
+  /** A new request (a server transaction was created), or an ACK for a 2xx (tx undefined). */
+  onRequest(req: SipMessage, tx: ServerTransaction | undefined, source: Endpoint): void;
+  /** A response that matches no client transaction. */
+  onStray?(msg: SipMessage, source: Endpoint): void;
+  /** Where responses to a request go; by default back to the source. */
+  responseDestination?(req: SipMessage, source: Endpoint): Endpoint;
+}
+
+export class TransactionLayer {
+  readonly counters: TransactionCounters = newTransactionCounters();
+  readonly timers: TransactionTimers;
+  readonly wheel: TimerWheel;
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly ctx: TransactionContext;
+  private readonly clientCtx: TransactionContext;
+
+  constructor(private readonly opts: TransactionLayerOptions) {
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.wheel = opts.wheel;
+    const reliable = opts.reliable ?? ((d: Endpoint) => d.protocol !== 'udp');
+    const base = { send: opts.send, wheel: opts.wheel, timers: this.timers, counters: this.counters, reliable };
+    this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
+    this.clientCtx = { ...base, remove: (key) => this.clients.delete(key) };
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  get serverCount(): number {
+    return this.servers.size;
+  }
+
+  /** Sends a request in a new client transaction. The top Via must carry a unique branch. */
+  sendRequest(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+    const key = `${req.topVia().branch ?? ''}|${req.method === 'ACK' ? 'INVITE' : req.method}`;
+    const tx = new ClientTransaction(this.clientCtx, key, req, dest, user);
+    if (tx.state !== 'terminated') this.clients.set(key, tx);
+    return tx;
+  }
+
+  /** Sends a message outside any transaction (ACK for 2xx, stateless responses). */
+  sendStateless(data: Buffer, dest: Endpoint): void {
+    this.opts.send(data, dest);
+  }
+
+  /** Dispatches one parsed message. Throws SipParseError when the matching headers are malformed. */
+  receive(msg: SipMessage, source: Endpoint): void {
+    if (!msg.isRequest) {
+      // §17.1.3: branch of the top Via and the CSeq method.
+      const key = `${msg.topVia().branch ?? ''}|${msg.cseq().method}`;
+      const tx = this.clients.get(key);
+      if (tx) tx.receiveResponse(msg);
+      else {
+        this.counters.stray++;
+        this.opts.onStray?.(msg, source);
+      }
+      return;
+    }
+    const key = this.serverKey(msg);
+    if (msg.method === 'ACK') {
+      // §17.2.3: the ACK for a non-2xx matches the INVITE's transaction; an ACK for 2xx has its own branch.
+      const tx = this.servers.get(key);
+      if (tx && tx.isInvite && tx.lastStatus >= 300) tx.receiveAck();
+      else this.opts.onRequest(msg, undefined, source);
+      return;
+    }
+    const existing = this.servers.get(key);
+    if (existing) {
+      existing.receiveRetransmission();
+      return;
+    }
+    const dest = this.opts.responseDestination ? this.opts.responseDestination(msg, source) : source;
+    const tx = new ServerTransaction(this.ctx, key, msg, dest);
+    this.servers.set(key, tx);
+    this.opts.onRequest(msg, tx, source);
+  }
+
+  /** The INVITE server transaction a CANCEL refers to (§9.2: same matching, method INVITE). */
+  findInviteFor(cancel: SipMessage): ServerTransaction | undefined {
+    const key = this.serverKey(cancel, 'INVITE');
+    return this.servers.get(key);
+  }
+
+  /** §17.2.3 key; the RFC 2543 fallback (§17.2.3, last paragraphs) without the cookie. */
+  private serverKey(req: SipMessage, methodOverride?: string): string {
+    const via = req.topVia();
+    const method = methodOverride ?? (req.method === 'ACK' ? 'INVITE' : req.method);
+    const sentBy = `${via.host}:${via.port ?? ''}`;
+    if (via.branch && via.branch.startsWith(MAGIC_COOKIE) && via.branch.length > MAGIC_COOKIE.length) {
+      return `${via.branch}|${sentBy}|${method}`;
+    }
+    // RFC 2543: Request-URI, To tag, From tag, Call-ID, CSeq number and top Via. The To tag is
+    // left out so that the ACK (which carries the tag of our response) matches its INVITE.
+    return `2543|${req.uri}|${req.from().tag ?? ''}|${req.callId()}|${req.cseq().seq}|${req.getAll('Via')[0]}|${method}`;
+  }
+
+  /** Terminates every transaction (end of run). */
+  clear(): void {
+    for (const tx of [...this.clients.values()]) tx.terminate();
+    for (const tx of [...this.servers.values()]) tx.terminate();
+  }
+}

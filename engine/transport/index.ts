@@ -1,0 +1,13 @@
+// Transports: the public surface of engine/transport.
+
+import { createStreamTransport } from './stream.js';
+import { createUdpTransport } from './udp.js';
+import type { Transport, TransportOptions } from './transport.js';
+
+export * from './transport.js';
+export { resolveTarget, parseTargetText, TargetError, type Target } from './target.js';
+export { stampReceived, responseDestination } from './rport.js';
+
+export function createTransport(opts: TransportOptions): Promise<Transport> {
+  return opts.protocol === 'udp' ? createUdpTransport(opts) : createStreamTransport(opts);
+}

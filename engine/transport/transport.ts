@@ -1,0 +1,80 @@
+// The transport contract (RFC 3261 §18): a socket that sends whole SIP
+// messages to an endpoint and hands up whole messages it receives. Datagram
+// and stream transports differ only in `reliable`; a WebSocket transport
+// (RFC 7118) would be one more implementation of this interface.
+
+export type Protocol = 'udp' | 'tcp' | 'tls';
+
+export interface Endpoint {
+  protocol: Protocol;
+  /** IP literal; IPv6 without brackets. */
+  host: string;
+  port: number;
+}
+
+export interface TransportEvents {
+  /** One whole SIP message (framed by Content-Length on streams). */
+  onMessage(data: Buffer, source: Endpoint): void;
+  /** A counted fault: never thrown, the transport keeps serving. */
+  onError(code: string, detail: string, source?: Endpoint): void;
+}
+
+export interface TransportCounters {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  errors: Record<string, number>;
+}
+
+export interface Transport {
+  readonly protocol: Protocol;
+  readonly reliable: boolean;
+  readonly local: Endpoint;
+  readonly counters: TransportCounters;
+  send(data: Buffer, dest: Endpoint): void;
+  close(): Promise<void>;
+}
+
+export interface TlsOptions {
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  /** Off only when explicitly asked (--tls-insecure): staging servers with self-signed certificates. */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface TransportLimits {
+  maxHeaderBytes?: number;
+  maxBodyBytes?: number;
+  /** Messages queued per connection while it connects. */
+  maxQueue?: number;
+}
+
+export interface TransportOptions {
+  protocol: Protocol;
+  host: string;
+  port: number;
+  events: TransportEvents;
+  tls?: TlsOptions;
+  limits?: TransportLimits;
+  /** Stream transports: accept incoming connections (servers), not only connect out. */
+  listen?: boolean;
+}
+
+export function endpointKey(e: { host: string; port: number }): string {
+  return `${e.host}|${e.port}`;
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return `${e.protocol}:${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
+}
+
+export function newCounters(): TransportCounters {
+  return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: {} };
+}
+
+export function countError(counters: TransportCounters, code: string): void {
+  counters.errors[code] = (counters.errors[code] ?? 0) + 1;
+}

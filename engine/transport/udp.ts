@@ -1,0 +1,59 @@
+// UDP transport: one dgram socket, IPv4 or IPv6 by the bound address.
+
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { countError, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
+
+export async function createUdpTransport(opts: TransportOptions): Promise<Transport> {
+  const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  const counters = newCounters();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(opts.port, opts.host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  // Big receive buffers: a burst of 1,000 answers must not be dropped by the kernel.
+  try {
+    socket.setRecvBufferSize(4 * 1024 * 1024);
+    socket.setSendBufferSize(4 * 1024 * 1024);
+  } catch {
+    /* the kernel caps it; the default still works */
+  }
+  const addr = socket.address();
+  const local: Endpoint = { protocol: 'udp', host: addr.address, port: addr.port };
+  socket.on('message', (data, rinfo) => {
+    counters.messagesIn++;
+    counters.bytesIn += data.length;
+    opts.events.onMessage(data, { protocol: 'udp', host: rinfo.address, port: rinfo.port });
+  });
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    const code = `UDP_${err.code ?? 'ERROR'}`;
+    countError(counters, code);
+    opts.events.onError(code, err.message);
+  });
+  let closed = false;
+  return {
+    protocol: 'udp',
+    reliable: false,
+    local,
+    counters,
+    send(data, dest) {
+      if (closed) return;
+      counters.messagesOut++;
+      counters.bytesOut += data.length;
+      socket.send(data, dest.port, dest.host, (err) => {
+        if (!err) return;
+        const code = `UDP_${(err as NodeJS.ErrnoException).code ?? 'SEND'}`;
+        countError(counters, code);
+        opts.events.onError(code, err.message, dest);
+      });
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
