@@ -10,12 +10,7 @@ import { EXIT, EXIT_CODE_TABLE } from './exit-codes.js';
 import { errorCode } from '../engine/errors.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  run: async () => (await import('./commands/run.js')).runCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
-  validate: async () => (await import('./commands/validate.js')).validateCommand,
-  conform: async () => (await import('./commands/conform.js')).conformCommand,
-  report: async () => (await import('./commands/report.js')).reportCommand,
-  merge: async () => (await import('./commands/merge.js')).mergeCommand,
 };
 
 export function toolVersion(): string {

@@ -13,6 +13,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 export interface ParseOptions {
   /** Stream transports require Content-Length (RFC 3261 §18.3). */
   stream?: boolean;
+  /** Parse the start line and headers only; the body is left empty (to answer 400 to a bad body). */
+  headersOnly?: boolean;
 }
 
 /** Index of the blank line ending the header section, or -1. */
@@ -51,6 +53,7 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
     if (length !== undefined && n !== length) throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', `Content-Length: conflicting values ${length} and ${n}`);
     length = n;
   }
+  if (opts.headersOnly) return msg;
   const available = buf.length - bodyStart;
   if (length === undefined) {
     if (opts.stream) throw new SipParseError('SIP_PARSE_CONTENT_LENGTH', 'Content-Length is required on stream transports');

@@ -1,0 +1,49 @@
+// Runs real SIPp (Debian package sip-tester) from tests: bounded in time,
+// killed by PID at teardown, statistics read from its -stf CSV.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const SIPP = '/usr/bin/sipp';
+
+export function sippAvailable(): boolean {
+  return existsSync(SIPP);
+}
+
+export interface SippResult {
+  exitCode: number | null;
+  successful: number;
+  failed: number;
+  stdout: string;
+  stats: Record<string, string>;
+}
+
+/** Runs SIPp to completion (it must be bounded with -m and -timeout in args). */
+export async function runSipp(args: string[], opts: { timeoutMs?: number } = {}): Promise<SippResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const stf = join(dir, 'stats.csv');
+  const child = spawn(SIPP, [...args, '-nostdin', '-trace_stat', '-stf', stf, '-fd', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stdout += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  clearTimeout(killer);
+  const stats: Record<string, string> = {};
+  if (existsSync(stf)) {
+    const lines = readFileSync(stf, 'utf8').trim().split('\n');
+    const header = lines[0]!.split(';');
+    const last = lines[lines.length - 1]!.split(';');
+    header.forEach((h, i) => (stats[h] = last[i] ?? ''));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    exitCode,
+    successful: Number(stats['SuccessfulCall(C)'] ?? NaN),
+    failed: Number(stats['FailedCall(C)'] ?? NaN),
+    stdout,
+    stats,
+  };
+}
