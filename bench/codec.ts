@@ -1,0 +1,71 @@
+// Micro-benchmark of the codec (npm run bench:codec): parse (with the fields a
+// transaction needs: top Via branch, CSeq, Call-ID, From/To tags) and
+// serialize, for a typical INVITE with SDP and a 200 OK to it. Prints the
+// median of several timed rounds after a warm-up. Not a test: numbers vary
+// with the machine.
+
+import { parseMessage, serializeMessage } from '../engine/codec/index.js';
+
+const INVITE = Buffer.from(
+  [
+    'INVITE sip:service@192.0.2.10:5060 SIP/2.0',
+    'Via: SIP/2.0/UDP 192.0.2.1:5061;branch=z9hG4bK-2817-1-0;rport',
+    'Max-Forwards: 70',
+    'From: "sipstorm" <sip:user1@192.0.2.1:5061>;tag=2817SIPpTag001',
+    'To: <sip:service@192.0.2.10:5060>',
+    'Call-ID: 1-2817@192.0.2.1',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:user1@192.0.2.1:5061>',
+    'Subject: Performance Test',
+    'User-Agent: sipstorm',
+    'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE',
+    'Content-Type: application/sdp',
+    'Content-Length: 129',
+    '',
+    'v=0\r\no=user1 53655765 2353687637 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n',
+  ].join('\r\n'),
+);
+const OK = Buffer.from(
+  [
+    'SIP/2.0 200 OK',
+    'Via: SIP/2.0/UDP 192.0.2.1:5061;branch=z9hG4bK-2817-1-0;rport=5061;received=192.0.2.1',
+    'From: "sipstorm" <sip:user1@192.0.2.1:5061>;tag=2817SIPpTag001',
+    'To: <sip:service@192.0.2.10:5060>;tag=8831SIPpTag011',
+    'Call-ID: 1-2817@192.0.2.1',
+    'CSeq: 1 INVITE',
+    'Contact: <sip:service@192.0.2.10:5060>',
+    'Content-Type: application/sdp',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n'),
+);
+
+function measure(label: string, bytes: number, fn: () => void): void {
+  const rounds: number[] = [];
+  for (let i = 0; i < 20_000; i++) fn(); // warm-up
+  for (let r = 0; r < 7; r++) {
+    const n = 50_000;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn();
+    const ns = Number(process.hrtime.bigint() - start);
+    rounds.push((n * 1e9) / ns);
+  }
+  rounds.sort((a, b) => a - b);
+  const median = rounds[Math.floor(rounds.length / 2)]!;
+  console.log(`${label.padEnd(28)} ${Math.round(median).toLocaleString('en-US').padStart(12)} msg/s ${((median * bytes) / 1e6).toFixed(1).padStart(8)} MB/s`);
+}
+
+let sink = 0;
+const parseHot = (buf: Buffer) => () => {
+  const m = parseMessage(buf);
+  sink += m.topVia().branch!.length + m.cseq().seq + m.callId().length + (m.from().tag?.length ?? 0) + (m.to().tag?.length ?? 0);
+};
+console.log(`sipstorm codec benchmark, node ${process.version}, ${new Date().toISOString()}`);
+measure('parse INVITE (with SDP)', INVITE.length, parseHot(INVITE));
+measure('parse 200 OK', OK.length, parseHot(OK));
+const inv = parseMessage(INVITE);
+const ok = parseMessage(OK);
+measure('serialize INVITE', INVITE.length, () => (sink += serializeMessage(inv).length));
+measure('serialize 200 OK', OK.length, () => (sink += serializeMessage(ok).length));
+if (sink === 0) console.log('');
