@@ -3,20 +3,17 @@
 // version, and turns every error into one line on stderr plus a documented exit
 // code. No protocol logic lives here.
 
-import { readFileSync } from 'node:fs';
+import { toolVersion } from './version.js';
 import { formatFlagHelp, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { EXIT, EXIT_CODE_TABLE } from './exit-codes.js';
 import { errorCode } from '../engine/errors.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
-export function toolVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function mainHelp(): Promise<string> {
   const lines = [

@@ -1,0 +1,237 @@
+// `sipstorm run`: loads and checks every scenario first (bad input exits 2
+// before any traffic), starts the embedded server when no --target is given,
+// runs each scenario's roles on N workers, prints progress and the summary,
+// writes the reports, and turns the verdict into the exit code.
+
+import { hostname, availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
+import { toolVersion } from '../version.js';
+import { loadScenarios, parseDuration, type CompiledScenario } from '../../engine/scenario/index.js';
+import { startServer, type SipServer } from '../../engine/server/index.js';
+import { resolveTarget, type Target } from '../../engine/transport/index.js';
+import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
+import {
+  checkBalance, evaluateThresholds, parseThreshold, scenarioResult, totalsOf, type RunResult, type ScenarioResult, type Threshold,
+} from '../../engine/metrics/index.js';
+import type { Credentials } from '../../engine/ua/index.js';
+import { ProgressPrinter, runSummary } from '../../reporters/console.js';
+import { writeJson } from '../../reporters/json.js';
+import { writeJunit } from '../../reporters/junit.js';
+
+/** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
+const MAX_RATE = 5000;
+const MAX_USERS = 200_000;
+
+export const runFlags: FlagSpec[] = [
+  { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls], sips:HOST, or HOST:PORT (default: the embedded server)' },
+  { name: 'rate', short: 'r', type: 'string', value: 'N', help: 'new scenario instances per second (open model)' },
+  { name: 'total', short: 'm', type: 'string', value: 'N', help: 'stop after N instances' },
+  { name: 'duration', short: 'd', type: 'string', value: 'TIME', help: 'stop starting instances after TIME (e.g. 30s, 5m)' },
+  { name: 'users', type: 'string', value: 'N', help: 'number of simulated UAs' },
+  { name: 'max-concurrent', type: 'string', value: 'N', help: 'cap on running instances (open model)' },
+  { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over the UA index, e.g. 'user{n}'" },
+  { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern, e.g. 'secret{n}' (prefer --password-env)" },
+  { name: 'password-env', type: 'string', value: 'NAME', help: 'read the password from environment variable NAME' },
+  { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required)' },
+  { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: available parallelism, ${availableParallelism()} here)` },
+  { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
+  { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
+  { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
+  { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json and junit.xml (default reports/)' },
+  { name: 'json', type: 'string', value: 'FILE', help: 'also write the JSON result here' },
+  { name: 'junit', type: 'string', value: 'FILE', help: 'also write JUnit XML here' },
+  { name: 'no-reports', type: 'boolean', help: 'write no report files' },
+  { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
+  { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+  ...faultFlagSpecs,
+];
+
+export interface RunSettings {
+  paths: string[];
+  overrides: LoadOverrides;
+  credentials: Credentials;
+  workers: number;
+  thresholds: Threshold[];
+}
+
+function positiveNumber(f: ParsedArgs['flags'], name: string, integer: boolean): number | undefined {
+  const v = numberFlag(f, name, { integer });
+  if (v !== undefined && v <= 0) throw new UsageError(`--${name} must be more than 0, got '${f[name]}'`);
+  return v;
+}
+
+export function readOverrides(f: ParsedArgs['flags']): { overrides: LoadOverrides; credentials: Credentials } {
+  const overrides: LoadOverrides = {};
+  const rate = positiveNumber(f, 'rate', false);
+  if (rate !== undefined) overrides.rate = rate;
+  const total = positiveNumber(f, 'total', true);
+  if (total !== undefined) overrides.total = total;
+  const users = positiveNumber(f, 'users', true);
+  if (users !== undefined) overrides.users = users;
+  const cap = positiveNumber(f, 'max-concurrent', true);
+  if (cap !== undefined) overrides.maxConcurrent = cap;
+  if (f.duration !== undefined) {
+    const d = parseDuration(String(f.duration));
+    if (d === undefined || d <= 0) throw new UsageError(`--duration must be a time like 30s or 5m, got '${f.duration}'`);
+    overrides.durationMs = d;
+  }
+  if (!f['i-know-what-i-am-doing']) {
+    if ((overrides.rate ?? 0) > MAX_RATE) throw new UsageError(`--rate ${overrides.rate} is above the safety ceiling of ${MAX_RATE}/s; add --i-know-what-i-am-doing if you mean it`);
+    if ((overrides.users ?? 0) > MAX_USERS) throw new UsageError(`--users ${overrides.users} is above the safety ceiling of ${MAX_USERS}; add --i-know-what-i-am-doing if you mean it`);
+  }
+  const credentials: Credentials = {};
+  if (f.user !== undefined) credentials.user = String(f.user);
+  if (f.password !== undefined) credentials.password = String(f.password);
+  if (f['password-env'] !== undefined) {
+    const name = String(f['password-env']);
+    const v = process.env[name];
+    if (v === undefined || v === '') throw new UsageError(`--password-env: environment variable ${name} is not set`);
+    credentials.password = v;
+  }
+  if (f['users-csv'] !== undefined) credentials.usersCsv = String(f['users-csv']);
+  return { overrides, credentials };
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run scenarios (files or directories) against a target or the embedded server',
+  usage: 'sipstorm run SCENARIO.yaml|DIR... [--target sip:HOST:PORT] [--rate N] [--total N] [--duration 30s] [options]',
+  details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json and junit.xml.',
+  flags: runFlags,
+  async run(args: ParsedArgs): Promise<number> {
+    const f = args.flags;
+    if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
+    const { overrides, credentials } = readOverrides(f);
+    const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
+    const faults = parseFaultFlags(f);
+    const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, 'command line'));
+    // Everything is checked before any traffic.
+    const scenarios = loadScenarios(args.positionals);
+    const thresholds = [...cliThresholds];
+    for (const s of scenarios) for (const th of s.thresholds) thresholds.push(parseThreshold(th.expr, `${th.file}:${th.line}:${th.col}`));
+    if (credentials.usersCsv) {
+      const { csvIdentities } = await import('../../engine/ua/index.js');
+      csvIdentities(credentials.usersCsv, credentials.password);
+    }
+    const quiet = Boolean(f.quiet);
+    const log = (s: string) => {
+      if (!quiet) process.stdout.write(s + '\n');
+    };
+
+    let server: SipServer | undefined;
+    let target: Target;
+    const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
+    if (targetText) {
+      target = await resolveTarget(targetText);
+      if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
+    } else {
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults });
+      const ep = server.endpoints[0]!;
+      target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
+    }
+    const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
+    log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
+
+    const abort = new AbortController();
+    let signalName: NodeJS.Signals | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signalName) process.exit(sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED); // a second Ctrl-C exits at once
+      signalName = sig;
+      process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const startedAt = new Date();
+    const results: ScenarioResult[] = [];
+    const workerErrors: RunResult['workerErrors'] = [];
+    const progress = new ProgressPrinter(process.stdout, quiet);
+    try {
+      for (const scenario of scenarios) {
+        if (abort.signal.aborted) break;
+        const run = await runLoad({
+          scenario, target, localHost, workers, overrides, credentials, signal: abort.signal,
+          stopOnFirstFailure: Boolean(f['stop-on-failure']),
+          onProgress: (snap, elapsed) => {
+            const started = snap.roles.reduce((a, r) => a + r.started, 0);
+            progress.update(scenario.name, elapsed, {
+              started, passed: snap.roles.reduce((a, r) => a + r.passed, 0), failed: snap.roles.reduce((a, r) => a + r.failed, 0),
+              active: snap.roles.reduce((a, r) => a + r.running, 0), rate: Math.round(started / Math.max(1, elapsed / 1000)),
+              asked: overrides.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
+            });
+          },
+        });
+        progress.end();
+        workerErrors.push(...run.workerErrors);
+        const sr = scenarioResult(scenario.name, scenario.file, run.snapshot, run.startedAt, run.endedAt, run.timeseries);
+        results.push(sr);
+        if (run.interrupted) break;
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await server?.close();
+    }
+    const endedAt = new Date();
+    const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors });
+    result.thresholds = evaluateThresholds(thresholds, result);
+    const balance = checkBalance(result);
+    for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
+    const failed = result.totals.failed > 0 || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
+    result.totals.verdict = failed ? 'failed' : 'passed';
+    result.exitCode = signalName === 'SIGINT' ? EXIT.INTERRUPTED : signalName === 'SIGTERM' ? EXIT.TERMINATED : workerErrors.length > 0 && result.totals.started === 0 ? EXIT.CANNOT_RUN : failed ? EXIT.FAILED : EXIT.OK;
+    writeReports(result, f);
+    if (quiet) process.stdout.write(runSummary(result).split('\n').pop()! + '\n');
+    else process.stdout.write(runSummary(result) + '\n');
+    return result.exitCode;
+  },
+};
+
+export function buildRunResult(o: {
+  scenarios: CompiledScenario[];
+  results: ScenarioResult[];
+  startedAt: Date;
+  endedAt: Date;
+  target: Target;
+  server: boolean;
+  workers: number;
+  overrides: LoadOverrides;
+  interrupted: boolean;
+  workerErrors: RunResult['workerErrors'];
+  shard?: { index: number; count: number };
+}): RunResult {
+  const totals = totalsOf(o.results);
+  return {
+    totals: { ...totals, verdict: 'passed' },
+    tool: { name: 'sipstorm', version: toolVersion() },
+    settings: {
+      target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,
+      shard: o.shard ?? { index: 0, count: 1 }, overrides: { ...o.overrides },
+    },
+    machine: { hostname: hostname(), cpus: cpus().length, node: process.version, platform: process.platform },
+    startedAt: o.startedAt.toISOString(),
+    endedAt: o.endedAt.toISOString(),
+    durationMs: o.endedAt.getTime() - o.startedAt.getTime(),
+    interrupted: o.interrupted,
+    exitCode: 0,
+    scenarios: o.results,
+    thresholds: [],
+    conformance: [],
+    workerErrors: o.workerErrors,
+    failures: [],
+  };
+}
+
+function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
+  if (f['no-reports']) return;
+  const dir = String(f.out ?? 'reports');
+  writeJson(join(dir, 'result.json'), result);
+  writeJunit(join(dir, 'junit.xml'), result);
+  if (f.json) writeJson(String(f.json), result);
+  if (f.junit) writeJunit(String(f.junit), result);
+}

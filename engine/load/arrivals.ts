@@ -1,0 +1,52 @@
+// Open-model arrival times, computed from the start of the run so they never
+// drift: arrival k happens when the integral of the rate reaches k. Phases
+// hold a rate or ramp linearly from rate to rampTo (k6's ramping-arrival-rate).
+
+import type { LoadSettings, Phase } from '../scenario/index.js';
+
+export class ArrivalSchedule {
+  private readonly phases: Phase[];
+  /** Arrivals before each phase, and phase start times. */
+  private readonly before: number[] = [];
+  private readonly starts: number[] = [];
+
+  constructor(load: LoadSettings) {
+    this.phases = load.phases ?? [{ durationMs: load.durationMs ?? Infinity, rate: load.rate ?? 1 }];
+    let count = 0;
+    let t = 0;
+    for (const p of this.phases) {
+      this.before.push(count);
+      this.starts.push(t);
+      count += (p.durationMs / 1000) * (p.rate + (p.rampTo ?? p.rate)) / 2;
+      t += p.durationMs;
+    }
+  }
+
+  /** Intended time (ms from start) of arrival k (0-based), or undefined past the last phase. */
+  timeOf(k: number): number | undefined {
+    const target = k; // arrival k happens when the cumulative count reaches k
+    for (let i = 0; i < this.phases.length; i++) {
+      const p = this.phases[i]!;
+      const r0 = p.rate;
+      const r1 = p.rampTo ?? p.rate;
+      const n = target - this.before[i]!;
+      const phaseTotal = (p.durationMs / 1000) * (r0 + r1) / 2;
+      if (n >= phaseTotal && i < this.phases.length - 1) continue;
+      if (n >= phaseTotal && p.durationMs !== Infinity) return undefined;
+      // Solve n = r0*s + (r1-r0)/(2D)*s^2 for s (seconds into the phase).
+      const D = p.durationMs / 1000;
+      const a = D === Infinity ? 0 : (r1 - r0) / (2 * D);
+      let s: number;
+      if (Math.abs(a) < 1e-12) {
+        if (r0 <= 0) return undefined;
+        s = n / r0;
+      } else {
+        const disc = r0 * r0 + 4 * a * n;
+        if (disc < 0) return undefined;
+        s = (-r0 + Math.sqrt(disc)) / (2 * a);
+      }
+      return this.starts[i]! + s * 1000;
+    }
+    return undefined;
+  }
+}

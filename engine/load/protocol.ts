@@ -1,0 +1,30 @@
+// Messages between the coordinator (main thread) and its workers. Errors cross
+// as { code, message }: classes do not survive structured cloning, codes do.
+
+import type { CompiledScenario } from '../scenario/index.js';
+import type { Endpoint } from '../transport/index.js';
+import type { Credentials } from '../ua/index.js';
+import type { RunSnapshot } from '../metrics/index.js';
+import type { LoadOverrides } from './runner.js';
+import type { Part } from './segment.js';
+
+export interface WorkerConfig {
+  scenario: CompiledScenario;
+  target: Endpoint;
+  targetHostText: string;
+  targetUri: string;
+  localHost: string;
+  credentials?: Credentials;
+  part: Part;
+  overrides: LoadOverrides;
+  stopOnFirstFailure: boolean;
+  drainMs: number;
+}
+
+export type ToWorker = { type: 'start'; at: number } | { type: 'stop'; drainMs: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'snapshot'; snapshot: RunSnapshot; running: number }
+  | { type: 'done'; snapshot: RunSnapshot }
+  | { type: 'error'; code: string; message: string };

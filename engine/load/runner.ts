@@ -1,0 +1,187 @@
+// Drives the roles of a scenario in one event loop (one worker): open-model
+// arrivals at their intended times with a concurrency cap and a bounded
+// backlog (late starts keep their intended time, so corrected latency counts
+// the wait; arrivals beyond the backlog are dropped and counted), or the
+// closed model (each UA loops with think time). Stops on total, duration,
+// first failure or abort, then drains running instances.
+
+import type { LoadSettings } from '../scenario/index.js';
+import type { TimerHandle, TimerWheel } from '../timer/index.js';
+import type { RoleRuntime, WorkerRuntime } from '../ua/index.js';
+import { ArrivalSchedule } from './arrivals.js';
+import { shareOf, type Part } from './segment.js';
+
+export interface LoadOverrides {
+  rate?: number;
+  total?: number;
+  durationMs?: number;
+  users?: number;
+  maxConcurrent?: number;
+}
+
+export interface RunnerOptions {
+  part: Part;
+  overrides: LoadOverrides;
+  stopOnFirstFailure?: boolean;
+  /** Longest a running instance may take after the load ends before it is stopped (default: scenario timeout). */
+  drainMs?: number;
+}
+
+export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSettings {
+  const out: LoadSettings = { ...load };
+  if (o.rate !== undefined) {
+    out.rate = o.rate;
+    delete out.phases;
+    if (out.model === 'closed') out.model = 'open';
+  }
+  if (o.total !== undefined) out.total = o.total;
+  if (o.durationMs !== undefined) out.durationMs = o.durationMs;
+  if (o.maxConcurrent !== undefined) out.maxConcurrent = o.maxConcurrent;
+  if (out.model === 'open' && out.total === undefined && out.durationMs === undefined && !out.phases) out.total = 1;
+  return out;
+}
+
+export class LoadRunner {
+  private stopped = false;
+  private timers: TimerHandle[] = [];
+  private activeRoles = 0;
+  private resolveDone!: () => void;
+  readonly done: Promise<void>;
+  /** How late arrivals started, in ms (for the generator's health). */
+  readonly lateness: number[] = [];
+  private readonly t0: number;
+
+  constructor(
+    private readonly rt: WorkerRuntime,
+    private readonly wheel: TimerWheel,
+    private readonly opts: RunnerOptions,
+    startAt: number,
+  ) {
+    this.t0 = startAt;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  start(): void {
+    this.rt.roles.forEach((role, i) => {
+      const load = effectiveLoad(role.role.load, this.opts.overrides);
+      const users = this.opts.overrides.users ?? role.role.users.count;
+      this.activeRoles++;
+      if (load.model === 'closed') this.runClosed(i, role, load, users ?? 1);
+      else this.runOpen(i, role, load, users ?? load.total ?? 1000);
+    });
+    if (this.activeRoles === 0) this.resolveDone();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+  }
+
+  private roleFinished(): void {
+    if (--this.activeRoles === 0) this.resolveDone();
+  }
+
+  private onInstanceDone(passed: boolean): void {
+    if (!passed && this.opts.stopOnFirstFailure) this.stop();
+  }
+
+  private runOpen(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
+    const schedule = new ArrivalSchedule(load);
+    const part = this.opts.part;
+    const maxConcurrent = load.maxConcurrent ?? Infinity;
+    const backlogLimit = Math.max(100, Math.ceil((load.rate ?? 100) * 10));
+    const backlog: { k: number; intended: number }[] = [];
+    let running = 0;
+    let k = part.index;
+    let arrivalsOver = false;
+    const first = role.role.users.first;
+    const endAt = load.durationMs;
+
+    const launch = (arrival: number, intended: number) => {
+      running++;
+      this.lateness.push(this.wheel.now() - intended);
+      const userIndex = first + (arrival % userCount);
+      this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
+        running--;
+        this.onInstanceDone(o.passed);
+        const nextUp = backlog.shift();
+        if (nextUp && !this.stopped) launch(nextUp.k, nextUp.intended);
+        else if (nextUp) role.metrics.dropped++; // never started: stopped with arrivals still waiting
+        finishIfDone();
+      });
+    };
+    const finishIfDone = () => {
+      if ((arrivalsOver || this.stopped) && running === 0) {
+        if (backlog.length) role.metrics.dropped += backlog.splice(0).length;
+        arrivalsOver = true;
+        if (!finished) {
+          finished = true;
+          this.roleFinished();
+        }
+      }
+    };
+    let finished = false;
+    const scheduleNext = () => {
+      if (this.stopped) {
+        arrivalsOver = true;
+        return finishIfDone();
+      }
+      if (load.total !== undefined && k >= load.total) {
+        arrivalsOver = true;
+        return finishIfDone();
+      }
+      const t = schedule.timeOf(k);
+      if (t === undefined || (endAt !== undefined && t >= endAt)) {
+        arrivalsOver = true;
+        return finishIfDone();
+      }
+      const intended = this.t0 + t;
+      const arrival = k;
+      k += part.count;
+      const fire = () => {
+        if (this.stopped) return scheduleNext();
+        if (running < maxConcurrent) launch(arrival, intended);
+        else if (backlog.length < backlogLimit) backlog.push({ k: arrival, intended });
+        else role.metrics.dropped++;
+        scheduleNext();
+      };
+      const delay = intended - this.wheel.now();
+      if (delay <= 0) fire();
+      else this.timers.push(this.wheel.schedule(delay, fire));
+    };
+    scheduleNext();
+  }
+
+  private runClosed(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
+    const part = this.opts.part;
+    const mine = shareOf(part, userCount);
+    if (mine === 0) return this.roleFinished();
+    const first = role.role.users.first;
+    const endAt = load.durationMs !== undefined ? this.t0 + load.durationMs : Infinity;
+    const iterations = load.iterations ?? (load.durationMs === undefined ? 1 : Infinity);
+    let total = 0;
+    let loops = mine;
+    const loopDone = () => {
+      if (--loops === 0) this.roleFinished();
+    };
+    for (let j = 0; j < mine; j++) {
+      const userIndex = first + part.index + j * part.count;
+      let done = 0;
+      const iterate = (intended: number) => {
+        if (this.stopped || this.wheel.now() >= endAt || done >= iterations || (load.total !== undefined && total >= Math.ceil(load.total / part.count))) return loopDone();
+        total++;
+        this.lateness.push(this.wheel.now() - intended);
+        this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
+          done++;
+          this.onInstanceDone(o.passed);
+          const think = load.thinkTimeMs ?? 0;
+          const next = this.wheel.now() + think;
+          if (think > 0) this.timers.push(this.wheel.schedule(think, () => iterate(next)));
+          else iterate(next);
+        });
+      };
+      iterate(this.t0);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// Metrics: the public surface of engine/metrics.
+export * from './histogram.js';
+export * from './step-metrics.js';
+export * from './result.js';
+export * from './thresholds.js';

@@ -1,0 +1,167 @@
+// The result object of a run (schemas/result.schema.json): what every reporter
+// reads, what `sipstorm merge` adds up, what CI scripts read with jq. Built
+// from merged snapshots; percentiles are derived from the encoded histograms.
+
+import { decodeHistogram, percentiles, type Percentiles } from './histogram.js';
+import type { FailureSample, RunSnapshot } from './step-metrics.js';
+
+export interface StepResult {
+  name: string;
+  sent: number;
+  finals: number;
+  timeouts: number;
+  errors: number;
+  challenges: number;
+  passed: number;
+  failed: number;
+  received: number;
+  codes: Record<string, number>;
+  failures: Record<string, number>;
+  service: Percentiles & { histogram: string };
+  corrected: Percentiles & { histogram: string };
+}
+
+export interface RoleResult {
+  role: string;
+  started: number;
+  passed: number;
+  failed: number;
+  running: number;
+  dropped: number;
+  failureReasons: Record<string, number>;
+  duration: Percentiles & { histogram: string };
+  steps: StepResult[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  roles: RoleResult[];
+  transport: RunSnapshot['transport'];
+  health: RunSnapshot['health'] & { generatorBound: boolean };
+  timeseries: TimePoint[];
+}
+
+export interface TimePoint {
+  t: number;
+  started: number;
+  passed: number;
+  failed: number;
+  active: number;
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+export interface ThresholdResult {
+  expr: string;
+  ok: boolean;
+  value: number | null;
+  source?: string;
+}
+
+export interface RunResult {
+  totals: { started: number; passed: number; failed: number; running: number; dropped: number; verdict: 'passed' | 'failed' };
+  tool: { name: 'sipstorm'; version: string };
+  settings: {
+    target: string;
+    embeddedServer: boolean;
+    scenarios: string[];
+    workers: number;
+    shard: { index: number; count: number };
+    overrides: Record<string, unknown>;
+  };
+  machine: { hostname: string; cpus: number; node: string; platform: string };
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  interrupted: boolean;
+  exitCode: number;
+  scenarios: ScenarioResult[];
+  thresholds: ThresholdResult[];
+  conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; passed: number; failed: number; examples: string[] }[];
+  workerErrors: { worker: number; code: string; message: string }[];
+  failures: FailureSample[];
+}
+
+function withHist(encoded: string): Percentiles & { histogram: string } {
+  return { ...percentiles(decodeHistogram(encoded)), histogram: encoded };
+}
+
+export function scenarioResult(
+  name: string,
+  file: string,
+  snap: RunSnapshot,
+  startedAt: Date,
+  endedAt: Date,
+  series: { t: number; snapshot: RunSnapshot }[],
+): ScenarioResult {
+  const roles: RoleResult[] = snap.roles.map((r) => ({
+    role: r.role, started: r.started, passed: r.passed, failed: r.failed, running: r.running, dropped: r.dropped,
+    failureReasons: r.failureReasons, duration: withHist(r.duration),
+    steps: r.steps.map((s) => ({
+      name: s.name, sent: s.sent, finals: s.finals, timeouts: s.timeouts, errors: s.errors, challenges: s.challenges,
+      passed: s.passed, failed: s.failed, received: s.received, codes: s.codes, failures: s.failures,
+      service: withHist(s.service), corrected: withHist(s.corrected),
+    })),
+  }));
+  let prevStarted = 0;
+  const timeseries: TimePoint[] = series.map((p) => {
+    const started = p.snapshot.roles.reduce((a, r) => a + r.started, 0);
+    const main = p.snapshot.roles[0]?.steps[0];
+    const pc = main ? percentiles(decodeHistogram(main.service)) : undefined;
+    const point: TimePoint = {
+      t: Math.round(p.t),
+      started,
+      passed: p.snapshot.roles.reduce((a, r) => a + r.passed, 0),
+      failed: p.snapshot.roles.reduce((a, r) => a + r.failed, 0),
+      active: p.snapshot.roles.reduce((a, r) => a + r.running, 0),
+      rate: started - prevStarted,
+      p50: pc?.p50 ?? 0,
+      p99: pc?.p99 ?? 0,
+    };
+    prevStarted = started;
+    return point;
+  });
+  return {
+    name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
+    roles, transport: snap.transport,
+    health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 },
+    timeseries,
+  };
+}
+
+export function totalsOf(scenarios: ScenarioResult[]): Omit<RunResult['totals'], 'verdict'> {
+  const t = { started: 0, passed: 0, failed: 0, running: 0, dropped: 0 };
+  for (const s of scenarios)
+    for (const r of s.roles) {
+      t.started += r.started;
+      t.passed += r.passed;
+      t.failed += r.failed;
+      t.running += r.running;
+      t.dropped += r.dropped;
+    }
+  return t;
+}
+
+/** Counts that must balance; a violation is a bug of ours, reported, never hidden. */
+export function checkBalance(result: Pick<RunResult, 'scenarios'>): string[] {
+  const problems: string[] = [];
+  for (const s of result.scenarios)
+    for (const r of s.roles) {
+      if (r.started !== r.passed + r.failed + r.running) {
+        problems.push(`${s.name}/${r.role}: started ${r.started} != passed ${r.passed} + failed ${r.failed} + running ${r.running}`);
+      }
+      for (const st of r.steps) {
+        if (st.sent === 0) continue; // steps that only receive (recv) or send no request (ACK)
+        const outcomes = st.finals + st.timeouts + st.errors;
+        if (r.running === 0 ? st.sent !== outcomes : st.sent < outcomes) {
+          problems.push(`${s.name}/${r.role}/${st.name}: sent ${st.sent} != final responses ${st.finals} + timeouts ${st.timeouts} + errors ${st.errors}`);
+        }
+      }
+    }
+  return problems;
+}

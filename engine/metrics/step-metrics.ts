@@ -1,0 +1,211 @@
+// Counters and histograms of one scenario step, and of a role and a run: the
+// mutable form a worker records into, and the plain snapshot form (encoded
+// histograms) that crosses threads and is added up by mergeSnapshots.
+//
+// Balance, per step: sent = finals + timeouts + errors (+ pending while running).
+
+import { decodeHistogram, encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
+
+export class StepMetrics {
+  sent = 0;
+  finals = 0;
+  timeouts = 0;
+  errors = 0;
+  challenges = 0;
+  passed = 0;
+  failed = 0;
+  received = 0;
+  codes: Record<string, number> = {};
+  failures: Record<string, number> = {};
+  readonly service: Histogram = newHistogram();
+  readonly corrected: Histogram = newHistogram();
+
+  code(status: number): void {
+    this.codes[status] = (this.codes[status] ?? 0) + 1;
+  }
+
+  latency(serviceMs: number, correctedMs: number): void {
+    recordMs(this.service, serviceMs);
+    recordMs(this.corrected, correctedMs);
+  }
+
+  fail(reason: string): void {
+    this.failed++;
+    this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+  }
+
+  snapshot(name: string): StepSnapshot {
+    return {
+      name, sent: this.sent, finals: this.finals, timeouts: this.timeouts, errors: this.errors, challenges: this.challenges,
+      passed: this.passed, failed: this.failed, received: this.received, codes: { ...this.codes }, failures: { ...this.failures },
+      service: encodeHistogram(this.service), corrected: encodeHistogram(this.corrected),
+    };
+  }
+}
+
+export interface StepSnapshot {
+  name: string;
+  sent: number;
+  finals: number;
+  timeouts: number;
+  errors: number;
+  challenges: number;
+  passed: number;
+  failed: number;
+  received: number;
+  codes: Record<string, number>;
+  failures: Record<string, number>;
+  service: string;
+  corrected: string;
+}
+
+export interface RoleSnapshot {
+  scenario: string;
+  role: string;
+  started: number;
+  passed: number;
+  failed: number;
+  running: number;
+  dropped: number;
+  steps: StepSnapshot[];
+  /** Whole-instance durations (service) and from the intended start (corrected). */
+  duration: string;
+  durationCorrected: string;
+  /** Why instances failed: reason -> count (reasons name the step, expected and got). */
+  failureReasons: Record<string, number>;
+}
+
+export interface FailureSample {
+  scenario: string;
+  role: string;
+  user: string;
+  reason: string;
+  ladder: LadderEntry[];
+}
+
+export interface LadderEntry {
+  /** ms since the instance started. */
+  t: number;
+  dir: 'sent' | 'received';
+  local: string;
+  remote: string;
+  firstLine: string;
+  raw: string;
+}
+
+export interface RunSnapshot {
+  roles: RoleSnapshot[];
+  transport: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
+  health: { lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number };
+  failures: FailureSample[];
+}
+
+export class RoleMetrics {
+  started = 0;
+  passed = 0;
+  failed = 0;
+  running = 0;
+  dropped = 0;
+  readonly steps: StepMetrics[];
+  readonly duration = newHistogram();
+  readonly durationCorrected = newHistogram();
+  failureReasons: Record<string, number> = {};
+
+  constructor(
+    readonly scenario: string,
+    readonly role: string,
+    readonly stepNames: string[],
+  ) {
+    this.steps = stepNames.map(() => new StepMetrics());
+  }
+
+  instanceDone(passed: boolean, durationMs: number, correctedMs: number, reason?: string): void {
+    this.running--;
+    if (passed) this.passed++;
+    else {
+      this.failed++;
+      if (reason) this.failureReasons[reason] = (this.failureReasons[reason] ?? 0) + 1;
+    }
+    recordMs(this.duration, durationMs);
+    recordMs(this.durationCorrected, correctedMs);
+  }
+
+  snapshot(): RoleSnapshot {
+    return {
+      scenario: this.scenario, role: this.role, started: this.started, passed: this.passed, failed: this.failed, running: this.running,
+      dropped: this.dropped, steps: this.steps.map((s, i) => s.snapshot(this.stepNames[i]!)),
+      duration: encodeHistogram(this.duration), durationCorrected: encodeHistogram(this.durationCorrected),
+      failureReasons: { ...this.failureReasons },
+    };
+  }
+}
+
+function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function addEncoded(a: string, b: string): string {
+  const h = decodeHistogram(a);
+  h.add(decodeHistogram(b));
+  return encodeHistogram(h);
+}
+
+function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
+  return {
+    name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
+    challenges: a.challenges + b.challenges, passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
+    codes: addCounts(a.codes, b.codes), failures: addCounts(a.failures, b.failures),
+    service: addEncoded(a.service, b.service), corrected: addEncoded(a.corrected, b.corrected),
+  };
+}
+
+export function mergeRole(a: RoleSnapshot, b: RoleSnapshot): RoleSnapshot {
+  return {
+    scenario: a.scenario, role: a.role, started: a.started + b.started, passed: a.passed + b.passed, failed: a.failed + b.failed,
+    running: a.running + b.running, dropped: a.dropped + b.dropped, steps: a.steps.map((s, i) => mergeStep(s, b.steps[i]!)),
+    duration: addEncoded(a.duration, b.duration), durationCorrected: addEncoded(a.durationCorrected, b.durationCorrected),
+    failureReasons: addCounts(a.failureReasons, b.failureReasons),
+  };
+}
+
+/** Adds snapshots of the same run from several workers (or shards): counts added, histograms added. */
+export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20): RunSnapshot {
+  const roles = [...a.roles];
+  for (const r of b.roles) {
+    const i = roles.findIndex((x) => x.scenario === r.scenario && x.role === r.role);
+    if (i >= 0) roles[i] = mergeRole(roles[i]!, r);
+    else roles.push(r);
+  }
+  return {
+    roles,
+    transport: {
+      retransmissionsSent: a.transport.retransmissionsSent + b.transport.retransmissionsSent,
+      retransmissionsReceived: a.transport.retransmissionsReceived + b.transport.retransmissionsReceived,
+      timeouts: a.transport.timeouts + b.transport.timeouts,
+      stray: a.transport.stray + b.transport.stray,
+      parseErrors: addCounts(a.transport.parseErrors, b.transport.parseErrors),
+      unexpectedRequests: a.transport.unexpectedRequests + b.transport.unexpectedRequests,
+      transportErrors: addCounts(a.transport.transportErrors, b.transport.transportErrors),
+    },
+    health: {
+      lagP99Ms: Math.max(a.health.lagP99Ms, b.health.lagP99Ms),
+      lagMaxMs: Math.max(a.health.lagMaxMs, b.health.lagMaxMs),
+      cpuMs: a.health.cpuMs + b.health.cpuMs,
+      sendLateP99Ms: Math.max(a.health.sendLateP99Ms, b.health.sendLateP99Ms),
+      sendLateMaxMs: Math.max(a.health.sendLateMaxMs, b.health.sendLateMaxMs),
+      sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
+    },
+    failures: [...a.failures, ...b.failures].slice(0, maxFailures),
+  };
+}
+
+export function emptyRunSnapshot(): RunSnapshot {
+  return {
+    roles: [],
+    transport: { retransmissionsSent: 0, retransmissionsReceived: 0, timeouts: 0, stray: 0, parseErrors: {}, unexpectedRequests: 0, transportErrors: {} },
+    health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
+    failures: [],
+  };
+}

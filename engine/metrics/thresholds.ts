@@ -1,0 +1,117 @@
+// Pass/fail thresholds, k6-style: '<metric> <op> <value>', e.g.
+//   step.REGISTER.p99 < 200ms    failed.rate < 0.1%    rate.achieved >= 950    conformance.failed == 0
+// Parsed before the run (a bad expression is bad input, exit 2, with the
+// column), evaluated on the result (so shards merged re-evaluate them).
+
+import { SipstormError } from '../errors.js';
+import type { RunResult, ThresholdResult } from './result.js';
+
+export class ThresholdError extends SipstormError {
+  constructor(message: string) {
+    super('THRESHOLD_INVALID', message);
+  }
+}
+
+export interface Threshold {
+  expr: string;
+  metric: string[];
+  op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  value: number;
+  source?: string;
+}
+
+const STEP_STATS = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count', 'failed', 'timeouts', 'corrected.p50', 'corrected.p99', 'corrected.p99.9', 'corrected.max'];
+const TOP = new Set(['failed.rate', 'failed.count', 'passed.count', 'started.count', 'rate.achieved', 'conformance.failed', 'timeouts', 'dropped', 'retransmissions']);
+
+export function parseThreshold(expr: string, source?: string): Threshold {
+  const m = /^\s*([A-Za-z0-9_.#-]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(us|ms|s|%)?\s*$/.exec(expr);
+  const where = source ? `${source}: ` : '';
+  if (!m) {
+    const col = (/^\s*[A-Za-z0-9_.#-]+/.exec(expr)?.[0].length ?? 0) + 1;
+    throw new ThresholdError(`${where}threshold '${expr}': expected '<metric> <op> <value>' (e.g. step.REGISTER.p99 < 200ms), problem at column ${col}`);
+  }
+  const name = m[1]!;
+  let value = Number(m[3]);
+  const unit = m[4];
+  if (unit === 's') value *= 1000;
+  else if (unit === 'us') value /= 1000;
+  else if (unit === '%') value /= 100;
+  let metric: string[];
+  if (name.startsWith('step.')) {
+    const rest = name.slice(5);
+    const stat = STEP_STATS.slice().sort((a, b) => b.length - a.length).find((s) => rest.endsWith(`.${s}`));
+    if (!stat || rest.length === stat.length + 1) {
+      throw new ThresholdError(`${where}threshold '${expr}': write step.<NAME>.<${STEP_STATS.slice(0, 8).join('|')}>`);
+    }
+    metric = ['step', rest.slice(0, -stat.length - 1), stat];
+  } else if (TOP.has(name)) {
+    metric = [name];
+  } else {
+    throw new ThresholdError(`${where}threshold '${expr}': unknown metric '${name}' (step.<NAME>.p99, ${[...TOP].join(', ')})`);
+  }
+  if ((unit === '%') !== (name.endsWith('.rate'))) {
+    if (unit === '%') throw new ThresholdError(`${where}threshold '${expr}': a percentage only fits a rate such as failed.rate`);
+  }
+  return { expr: expr.trim(), metric, op: m[2] as Threshold['op'], value, source };
+}
+
+function valueOf(t: Threshold, r: RunResult): number | null {
+  const totals = r.totals;
+  switch (t.metric[0]) {
+    case 'failed.rate':
+      return totals.started ? totals.failed / totals.started : null;
+    case 'failed.count':
+      return totals.failed;
+    case 'passed.count':
+      return totals.passed;
+    case 'started.count':
+      return totals.started;
+    case 'dropped':
+      return totals.dropped;
+    case 'rate.achieved': {
+      const secs = r.durationMs / 1000;
+      return secs > 0 ? Math.round((totals.started / secs) * 10) / 10 : null;
+    }
+    case 'conformance.failed':
+      return r.conformance.reduce((a, c) => a + (c.severity === 'error' ? c.failed : 0), 0);
+    case 'timeouts':
+      return r.scenarios.reduce((a, s) => a + s.roles.reduce((b, ro) => b + ro.steps.reduce((c, st) => c + st.timeouts, 0), 0), 0);
+    case 'retransmissions':
+      return r.scenarios.reduce((a, s) => a + s.transport.retransmissionsSent, 0);
+    case 'step': {
+      const [, name, stat] = t.metric as [string, string, string];
+      for (const s of r.scenarios)
+        for (const role of s.roles)
+          for (const st of role.steps) {
+            if (st.name !== name) continue;
+            const h = stat.startsWith('corrected.') ? st.corrected : st.service;
+            const k = stat.replace(/^corrected\./, '');
+            if (k === 'count') return st.finals;
+            if (k === 'failed') return st.failed + st.timeouts + st.errors;
+            if (k === 'timeouts') return st.timeouts;
+            if (h.count === 0) return null;
+            return k === 'p99.9' ? h.p999 : (h as unknown as Record<string, number>)[k]!;
+          }
+      return null;
+    }
+  }
+  return null;
+}
+
+export function evaluateThresholds(list: Threshold[], r: RunResult): ThresholdResult[] {
+  return list.map((t) => {
+    const value = valueOf(t, r);
+    let ok = false;
+    if (value !== null) {
+      switch (t.op) {
+        case '<': ok = value < t.value; break;
+        case '<=': ok = value <= t.value; break;
+        case '>': ok = value > t.value; break;
+        case '>=': ok = value >= t.value; break;
+        case '==': ok = value === t.value; break;
+        case '!=': ok = value !== t.value; break;
+      }
+    }
+    return { expr: t.expr, ok, value, source: t.source };
+  });
+}

@@ -1,0 +1,446 @@
+// Scenario files to compiled scenarios: YAML parsed with source positions,
+// checked against schemas/scenario.schema.json (ajv), then checked for what a
+// schema cannot see (undefined variables, missing labels, bad regular
+// expressions, missing files), and flattened into a program of steps.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
+import type { ValidateFunction } from 'ajv';
+import { parseDuration } from './duration.js';
+import { ScenarioError, ScenarioErrors } from './errors.js';
+import { describePath, friendlyErrors } from './schema-errors.js';
+import { compileTemplate, templateVars, type Template } from './template.js';
+import type {
+  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
+} from './types.js';
+
+const require = createRequire(import.meta.url);
+const schema = JSON.parse(readFileSync(new URL('../../../schemas/scenario.schema.json', import.meta.url), 'utf8')) as object;
+let validator: ValidateFunction | undefined;
+function validate(): ValidateFunction {
+  if (!validator) {
+    const Ajv = require('ajv') as typeof import('ajv').default;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** Variables every scenario may use; ${peer.*} needs a peer role. */
+export const BUILTIN_VARIABLES = new Set([
+  'user', 'password', 'domain', 'aor', 'n', 'target.host', 'target.port', 'target.transport', 'target.uri',
+  'local.host', 'local.port', 'local.transport', 'local.uri', 'call.id', 'branch', 'tag', 'cseq', 'random', 'timestamp', 'iteration',
+]);
+const PEER_VARIABLES = new Set(['peer.user', 'peer.aor', 'peer.domain', 'peer.n']);
+
+type Path = (string | number)[];
+type Raw = Record<string, unknown>;
+
+class Compiler {
+  readonly errors: ScenarioError[] = [];
+  constructor(
+    readonly file: string,
+    private readonly doc: Document,
+    private readonly lc: LineCounter,
+  ) {}
+
+  pos(path: Path, key?: string): SourcePos {
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
+      if (n === path.length && key && isMap(node)) {
+        const pair = node.items.find((it) => isScalar(it.key) && it.key.value === key);
+        const r = (pair?.key as Node | undefined)?.range;
+        if (r) return this.at(r[0]);
+      }
+      if (node && (node as Node).range) return this.at((node as Node).range![0]);
+    }
+    return { line: 1, col: 1 };
+  }
+
+  at(offset: number): SourcePos {
+    const p = this.lc.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+
+  fail(code: string, path: Path, message: string, key?: string): void {
+    const p = this.pos(path, key);
+    this.errors.push(new ScenarioError(code, this.file, p.line, p.col, message));
+  }
+}
+
+export function compileScenarioText(text: string, file: string): CompiledScenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ScenarioError('SCENARIO_YAML', file, p.line, p.col, `not valid YAML: ${msg}`);
+  }
+  const data = doc.toJS() as unknown;
+  const c = new Compiler(file, doc, lc);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ScenarioError('SCENARIO_INVALID', file, 1, 1, 'a scenario must be a mapping with steps (or roles)');
+  }
+  const v = validate();
+  if (!v(data)) {
+    const raw = data as Raw;
+    if (!('steps' in raw) && !('roles' in raw)) throw new ScenarioError('SCENARIO_INVALID', file, 1, 1, "a scenario needs 'steps' (or 'roles' with steps)");
+    if ('steps' in raw && 'roles' in raw) {
+      c.fail('SCENARIO_INVALID', [], "a scenario has either 'steps' or 'roles', not both", 'roles');
+    }
+    for (const f of friendlyErrors(v.errors ?? [], data)) {
+      const last = f.path[f.path.length - 1];
+      const isUnknownKey = / has an unknown key /.test(f.message);
+      if (isUnknownKey) c.fail('SCENARIO_SCHEMA', f.path.slice(0, -1), f.message, String(last));
+      else c.fail('SCENARIO_SCHEMA', f.path, f.message);
+    }
+    throw c.errors.length === 1 ? c.errors[0]! : new ScenarioErrors(c.errors);
+  }
+  const scenario = build(c, data as Raw);
+  if (c.errors.length > 0) throw c.errors.length === 1 ? c.errors[0]! : new ScenarioErrors(c.errors);
+  return scenario;
+}
+
+function build(c: Compiler, d: Raw): CompiledScenario {
+  const baseDir = dirname(resolve(c.file));
+  const roleEntries: [string, Raw, Path][] = d.roles
+    ? Object.entries(d.roles as Record<string, Raw>).map(([name, r]) => [name, r, ['roles', name]])
+    : [['main', d, []]];
+  const roleNames = new Set(roleEntries.map((r) => r[0]));
+  const defaultLoad = d.load as Raw | undefined;
+  const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad));
+  const thresholds = ((d.thresholds as string[] | undefined) ?? []).map((expr, i) => ({ expr, file: c.file, ...c.pos(['thresholds', i]) }));
+  const timeoutMs = d.timeout !== undefined ? parseDuration(d.timeout as string)! : 60_000;
+  return {
+    file: c.file,
+    name: (d.name as string | undefined) ?? c.file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+    description: d.description as string | undefined,
+    target: d.target as string | undefined,
+    timeoutMs,
+    roles,
+    thresholds,
+  };
+}
+
+function buildUsers(c: Compiler, u: Raw | undefined, path: Path, baseDir: string): UserSettings {
+  const users: UserSettings = {
+    count: u?.count as number | undefined,
+    first: (u?.first as number | undefined) ?? 1,
+    user: (u?.user as string | undefined) ?? 'user{n}',
+    password: (u?.password as string | undefined) ?? 'secret{n}',
+    domain: u?.domain as string | undefined,
+  };
+  if (u?.csv) {
+    const csv = resolve(baseDir, u.csv as string);
+    if (!existsSync(csv)) c.fail('SCENARIO_FILE', [...path, 'users', 'csv'], `users CSV '${u.csv}' not found (looked in ${baseDir})`);
+    users.csv = csv;
+  }
+  return users;
+}
+
+function buildLoad(c: Compiler, l: Raw | undefined, path: Path): LoadSettings {
+  const model = ((l?.model as string | undefined) ?? 'open') as 'open' | 'closed';
+  const load: LoadSettings = { model };
+  if (l?.rate !== undefined) load.rate = l.rate as number;
+  if (l?.total !== undefined) load.total = l.total as number;
+  if (l?.duration !== undefined) load.durationMs = parseDuration(l.duration as string);
+  if (l?.maxConcurrent !== undefined) load.maxConcurrent = l.maxConcurrent as number;
+  if (l?.iterations !== undefined) load.iterations = l.iterations as number;
+  if (l?.thinkTime !== undefined) load.thinkTimeMs = parseDuration(l.thinkTime as string);
+  if (l?.phases) {
+    load.phases = (l.phases as Raw[]).map((p) => ({
+      durationMs: parseDuration(p.duration as string)!,
+      rate: p.rate as number,
+      ...(p.rampTo !== undefined ? { rampTo: p.rampTo as number } : {}),
+    }));
+  }
+  if (model === 'closed' && (load.rate !== undefined || load.phases)) {
+    c.fail('SCENARIO_LOAD', [...path, 'load'], "a closed load model has users and iterations, not 'rate' or 'phases'");
+  }
+  if (model === 'open' && load.rate === undefined && !load.phases && load.total === undefined) {
+    load.total = 1;
+  }
+  return load;
+}
+
+function buildRole(c: Compiler, name: string, r: Raw, path: Path, baseDir: string, roleNames: Set<string>, defaultLoad: Raw | undefined): CompiledRole {
+  const users = buildUsers(c, r.users as Raw | undefined, path, baseDir);
+  const load = buildLoad(c, (r.load as Raw | undefined) ?? defaultLoad, r.load ? path : []);
+  const peer = r.peer as string | undefined;
+  if (peer !== undefined && !roleNames.has(peer)) {
+    c.fail('SCENARIO_PEER', [...path, 'peer'], `peer role '${peer}' does not exist (roles: ${[...roleNames].join(', ')})`);
+  }
+  if (peer === name) c.fail('SCENARIO_PEER', [...path, 'peer'], `a role cannot be its own peer`);
+  const ctx: RoleCtx = {
+    steps: [], metricNames: [], labels: new Map(), gotos: [], loopSlots: 0, captures: new Set(), uses: [], asyncIds: new Map(), baseDir,
+  };
+  flatten(c, ctx, r.steps as Raw[], [...path, 'steps']);
+  // Resolve labels.
+  for (const g of ctx.gotos) {
+    const target = ctx.labels.get(g.label);
+    if (target === undefined) {
+      c.fail('SCENARIO_LABEL', g.path, `label '${g.label}' is not defined${ctx.labels.size ? ` (labels: ${[...ctx.labels.keys()].join(', ')})` : ''}`);
+      continue;
+    }
+    g.set(target);
+  }
+  // Variables: builtins, user CSV columns (checked at run time), captures, peer.
+  const csvColumns = users.csv && existsSync(users.csv) ? readFileSync(users.csv, 'utf8').split(/\r?\n/)[0]!.split(/[,;]/).map((s) => s.trim().toLowerCase()) : [];
+  for (const u of ctx.uses) {
+    for (const v of u.vars) {
+      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || csvColumns.includes(v.toLowerCase())) continue;
+      if (PEER_VARIABLES.has(v)) {
+        if (peer === undefined) c.fail('SCENARIO_VARIABLE', u.path, `\${${v}} needs a 'peer' role to refer to`);
+        continue;
+      }
+      c.fail('SCENARIO_VARIABLE', u.path, `undefined variable \${${v}} (not built in, not a CSV column, not captured)`);
+    }
+  }
+  return {
+    name, users, load, peer, steps: ctx.steps, metricNames: ctx.metricNames, loopSlots: ctx.loopSlots,
+    variables: [...new Set(ctx.uses.flatMap((u) => u.vars))],
+  };
+}
+
+interface RoleCtx {
+  steps: CompiledStep[];
+  metricNames: string[];
+  labels: Map<string, number>;
+  gotos: { label: string; path: Path; set(target: number): void }[];
+  loopSlots: number;
+  captures: Set<string>;
+  uses: { vars: string[]; path: Path }[];
+  asyncIds: Map<string, boolean>;
+  baseDir: string;
+}
+
+function metricSlot(ctx: RoleCtx, name: string): { metric: number; name: string } {
+  let unique = name;
+  for (let i = 2; ctx.metricNames.includes(unique); i++) unique = `${name}#${i}`;
+  ctx.metricNames.push(unique);
+  return { metric: ctx.metricNames.length - 1, name: unique };
+}
+
+function tpl(ctx: RoleCtx, text: string, path: Path): Template {
+  const t = compileTemplate(text);
+  const vars = templateVars(t);
+  if (vars.length) ctx.uses.push({ vars, path });
+  return t;
+}
+
+function headersOf(ctx: RoleCtx, h: Raw | undefined, path: Path): [string, Template][] {
+  const out: [string, Template][] = [];
+  for (const [name, value] of Object.entries(h ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) out.push([name, tpl(ctx, String(v), [...path, name])]);
+  }
+  return out;
+}
+
+function bodyOf(c: Compiler, ctx: RoleCtx, s: Raw, path: Path, inline: string, fileKey: string): Template | undefined {
+  if (s[inline] !== undefined && s[fileKey] !== undefined) c.fail('SCENARIO_INVALID', path, `give '${inline}' or '${fileKey}', not both`, fileKey);
+  if (s[inline] !== undefined) return tpl(ctx, String(s[inline]).replace(/\r?\n/g, '\r\n'), [...path, inline]);
+  if (s[fileKey] !== undefined) {
+    const file = resolve(ctx.baseDir, String(s[fileKey]));
+    if (!existsSync(file)) {
+      c.fail('SCENARIO_FILE', [...path, fileKey], `body file '${String(s[fileKey])}' not found (looked in ${ctx.baseDir})`);
+      return undefined;
+    }
+    return tpl(ctx, readFileSync(file, 'utf8').replace(/\r?\n/g, '\r\n'), [...path, fileKey]);
+  }
+  return undefined;
+}
+
+export function parseCodeSpec(spec: unknown): CodeRanges {
+  const items = Array.isArray(spec) ? spec : [spec];
+  const out: CodeRanges = [];
+  for (const it of items) {
+    if (typeof it === 'number') out.push([it, it]);
+    else {
+      const s = String(it).trim();
+      const cls = /^([1-6])xx$/.exec(s);
+      if (cls) out.push([Number(cls[1]) * 100, Number(cls[1]) * 100 + 99]);
+      else {
+        const [a, b] = s.split('-').map((x) => Number(x.trim()));
+        out.push([a!, b ?? a!]);
+      }
+    }
+  }
+  return out;
+}
+
+function checkRegex(c: Compiler, source: string, path: Path): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch (err) {
+    c.fail('SCENARIO_REGEX', path, `bad regular expression /${source}/: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    return false;
+  }
+}
+
+function expectationOf(c: Compiler, e: unknown, path: Path, fallback: string): Expectation {
+  const obj = e !== null && typeof e === 'object' && !Array.isArray(e) ? (e as Raw) : { code: e };
+  const spec = obj.code ?? fallback;
+  const headers: HeaderCheck[] = [];
+  for (const [name, check] of Object.entries((obj.headers as Raw | undefined) ?? {})) {
+    if (check === true) headers.push({ name, mode: 'exists' });
+    else if (check === false) headers.push({ name, mode: 'absent' });
+    else if (checkRegex(c, String(check), [...path, 'headers', name])) headers.push({ name, mode: 'regex', regex: String(check) });
+  }
+  return {
+    codes: parseCodeSpec(spec),
+    text: Array.isArray(spec) ? spec.join(', ') : String(spec),
+    headers,
+    body: obj.body as string | undefined,
+  };
+}
+
+function capturesOf(c: Compiler, ctx: RoleCtx, cap: Raw | undefined, path: Path): Capture[] {
+  const out: Capture[] = [];
+  for (const [name, spec] of Object.entries(cap ?? {})) {
+    const s = spec as Raw;
+    const regex = (s.regex as string | undefined) ?? (typeof s.body === 'string' ? (s.body as string) : undefined);
+    if (regex !== undefined && !checkRegex(c, regex, [...path, name])) continue;
+    if (regex !== undefined && s.body !== undefined && !/\((?!\?)/.test(regex)) {
+      c.fail('SCENARIO_REGEX', [...path, name], `capture '${name}': the body regular expression needs a (group) to capture`);
+    }
+    ctx.captures.add(name);
+    out.push({ name, header: s.header as string | undefined, body: s.body !== undefined, regex });
+  }
+  return out;
+}
+
+function durationOf(v: unknown, dflt: number): number {
+  return v === undefined ? dflt : parseDuration(v as string | number)!;
+}
+
+function pauseOf(c: Compiler, p: unknown, path: Path): PauseSpec {
+  if (typeof p !== 'object' || p === null) return { type: 'fixed', ms: parseDuration(p as string | number)! };
+  const o = p as Raw;
+  const d = (k: string) => (o[k] !== undefined ? parseDuration(o[k] as string)! : undefined);
+  const dist = (o.distribution as string | undefined) ?? (o.stddev !== undefined ? 'normal' : o.min !== undefined || o.max !== undefined ? 'uniform' : 'exponential');
+  if (dist === 'uniform') {
+    const min = d('min') ?? 0;
+    const max = d('max');
+    if (max === undefined || max < min) c.fail('SCENARIO_PAUSE', path, `a uniform pause needs 'max' at least 'min'`);
+    return { type: 'uniform', min, max: max ?? min };
+  }
+  if (dist === 'normal') {
+    if (d('mean') === undefined) c.fail('SCENARIO_PAUSE', path, `a normal pause needs 'mean' (and 'stddev')`);
+    return { type: 'normal', mean: d('mean') ?? 0, stddev: d('stddev') ?? 0 };
+  }
+  if (d('mean') === undefined) c.fail('SCENARIO_PAUSE', path, `an exponential pause needs 'mean'`);
+  return { type: 'exponential', mean: d('mean') ?? 0 };
+}
+
+function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
+  steps.forEach((s, i) => {
+    const p: Path = [...path, i];
+    const at = c.pos(p);
+    const base = { ...at, metric: -1 };
+    if (s.send !== undefined) {
+      const method = s.send as string;
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? method);
+      const async = s.async === true;
+      if (async && method !== 'INVITE') c.fail('SCENARIO_INVALID', p, `'async' is for INVITE only`, 'async');
+      if (async) {
+        if (!s.id) c.fail('SCENARIO_INVALID', p, `an async INVITE needs an 'id' for its 'await' step`, 'async');
+        else ctx.asyncIds.set(s.id as string, true);
+      }
+      if (method === 'CANCEL' && ![...ctx.asyncIds.keys()].length) {
+        c.fail('SCENARIO_INVALID', p, `CANCEL needs an earlier INVITE with 'async: true' to cancel`);
+      }
+      const step: CompiledStep = {
+        kind: 'send', ...base, metric: slot.metric, name: slot.name, method,
+        uri: s.uri !== undefined ? tpl(ctx, String(s.uri), [...p, 'uri']) : undefined,
+        to: s.to !== undefined ? tpl(ctx, String(s.to), [...p, 'to']) : undefined,
+        headers: headersOf(ctx, s.headers as Raw | undefined, [...p, 'headers']),
+        body: bodyOf(c, ctx, s, p, 'body', 'bodyFile'),
+        contentType: s.contentType as string | undefined,
+        expect: expectationOf(c, s.expect, [...p, 'expect'], '2xx'),
+        timeoutMs: durationOf(s.timeout, 32_000),
+        auth: s.auth !== false,
+        dialog: s.dialog as boolean | undefined,
+        async,
+        asyncId: async ? (s.id as string) : undefined,
+        optional: s.optional === true,
+        capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
+        on: [],
+      };
+      for (const [codeText, label] of Object.entries((s.on as Record<string, string> | undefined) ?? {})) {
+        const entry = { codes: parseCodeSpec(codeText), target: -1 };
+        step.on.push(entry);
+        ctx.gotos.push({ label, path: [...p, 'on', codeText], set: (t) => (entry.target = t) });
+      }
+      ctx.steps.push(step);
+    } else if (s.recv !== undefined) {
+      const method = s.recv as string;
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? `recv ${method}`);
+      const reply = s.reply === undefined ? (method === 'ACK' ? [] : [200]) : Array.isArray(s.reply) ? (s.reply as number[]) : [s.reply as number];
+      if (method === 'ACK' && reply.length > 0) c.fail('SCENARIO_INVALID', p, `an ACK is never answered: remove 'reply'`, 'reply');
+      if (reply.slice(0, -1).some((r) => r >= 200)) c.fail('SCENARIO_INVALID', [...p, 'reply'], `only the last reply may be final (2xx-6xx); the others must be 1xx`);
+      ctx.steps.push({
+        kind: 'recv', ...base, metric: slot.metric, name: slot.name, method,
+        timeoutMs: durationOf(s.timeout, 32_000),
+        expect: expectationOf(c, s.expect, [...p, 'expect'], '1xx-6xx'),
+        reply,
+        replyBody: bodyOf(c, ctx, s, p, 'replyBody', 'replyBodyFile'),
+        replyContentType: s.replyContentType as string | undefined,
+        replyHeaders: headersOf(ctx, s.replyHeaders as Raw | undefined, [...p, 'replyHeaders']),
+        optional: s.optional === true,
+        capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
+      });
+    } else if (s.raw !== undefined) {
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? 'raw');
+      ctx.steps.push({
+        kind: 'raw', ...base, metric: slot.metric, name: slot.name,
+        text: tpl(ctx, String(s.raw).replace(/\r?\n/g, '\r\n'), [...p, 'raw']),
+        expect: expectationOf(c, s.expect, [...p, 'expect'], '1xx-6xx'),
+        timeoutMs: durationOf(s.timeout, 5_000),
+        optional: s.optional === true,
+      });
+    } else if (s.await !== undefined) {
+      const id = s.await as string;
+      if (!ctx.asyncIds.has(id)) c.fail('SCENARIO_INVALID', [...p, 'await'], `'await: ${id}' names no earlier step with 'async: true' and id '${id}'`);
+      const slot = metricSlot(ctx, `${id} final`);
+      ctx.steps.push({
+        kind: 'await', ...base, metric: slot.metric, name: slot.name, asyncId: id,
+        expect: expectationOf(c, s.expect, [...p, 'expect'], '2xx'),
+        timeoutMs: durationOf(s.timeout, 32_000),
+      });
+    } else if (s.pause !== undefined) {
+      ctx.steps.push({ kind: 'pause', ...base, pause: pauseOf(c, s.pause, [...p, 'pause']) });
+    } else if (s.loop !== undefined) {
+      const loop = s.loop as Raw;
+      const slot = ctx.loopSlots++;
+      ctx.steps.push({ kind: 'loop-enter', ...base, slot, count: loop.count as number });
+      const bodyStart = ctx.steps.length;
+      flatten(c, ctx, loop.steps as Raw[], [...p, 'loop', 'steps']);
+      ctx.steps.push({ kind: 'loop-next', ...base, slot, target: bodyStart });
+    } else if (s.label !== undefined) {
+      const label = s.label as string;
+      if (ctx.labels.has(label)) c.fail('SCENARIO_LABEL', [...p, 'label'], `label '${label}' is defined twice`);
+      ctx.labels.set(label, ctx.steps.length);
+      ctx.steps.push({ kind: 'label', ...base, label });
+    } else if (s.goto !== undefined) {
+      const step: CompiledStep = { kind: 'goto', ...base, target: -1 };
+      ctx.steps.push(step);
+      ctx.gotos.push({ label: s.goto as string, path: [...p, 'goto'], set: (t) => (step.target = t) });
+    } else {
+      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, raw, await, pause, loop, label, goto`);
+    }
+  });
+}
+
+export function loadScenarioFile(path: string): CompiledScenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ScenarioError('SCENARIO_UNREADABLE', path, 1, 1, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`);
+  }
+  return compileScenarioText(text, path);
+}

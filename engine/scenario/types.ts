@@ -1,0 +1,182 @@
+// The compiled scenario: plain, JSON-serializable data shared by every worker
+// (structured clone), with the flow flattened into a program of steps and
+// jump targets. Regular expressions travel as sources and are compiled where
+// they are used.
+
+import type { Template } from './template.js';
+
+export interface SourcePos {
+  line: number;
+  col: number;
+}
+
+/** Code ranges, inclusive: 2xx is [200, 299]. */
+export type CodeRanges = [number, number][];
+
+export interface HeaderCheck {
+  name: string;
+  mode: 'exists' | 'absent' | 'regex';
+  regex?: string;
+}
+
+export interface Expectation {
+  codes: CodeRanges;
+  /** Text as the author wrote it, for messages ("expected 2xx, got 486"). */
+  text: string;
+  headers: HeaderCheck[];
+  body?: string;
+}
+
+export interface Capture {
+  name: string;
+  header?: string;
+  body?: boolean;
+  regex?: string;
+}
+
+interface StepBase extends SourcePos {
+  /** Index of the metrics slot of this step (send, recv, raw, await), -1 for flow steps. */
+  metric: number;
+}
+
+export interface SendStep extends StepBase {
+  kind: 'send';
+  name: string;
+  method: string;
+  uri?: Template;
+  to?: Template;
+  headers: [string, Template][];
+  body?: Template;
+  contentType?: string;
+  expect: Expectation;
+  timeoutMs: number;
+  auth: boolean;
+  dialog?: boolean;
+  async: boolean;
+  asyncId?: string;
+  optional: boolean;
+  capture: Capture[];
+  on: { codes: CodeRanges; target: number }[];
+}
+
+export interface RecvStep extends StepBase {
+  kind: 'recv';
+  name: string;
+  method: string;
+  timeoutMs: number;
+  expect: Expectation;
+  reply: number[];
+  replyBody?: Template;
+  replyContentType?: string;
+  replyHeaders: [string, Template][];
+  optional: boolean;
+  capture: Capture[];
+}
+
+export interface RawStep extends StepBase {
+  kind: 'raw';
+  name: string;
+  text: Template;
+  expect: Expectation;
+  timeoutMs: number;
+  optional: boolean;
+}
+
+export interface AwaitStep extends StepBase {
+  kind: 'await';
+  name: string;
+  asyncId: string;
+  expect: Expectation;
+  timeoutMs: number;
+}
+
+export type PauseSpec =
+  | { type: 'fixed'; ms: number }
+  | { type: 'uniform'; min: number; max: number }
+  | { type: 'normal'; mean: number; stddev: number }
+  | { type: 'exponential'; mean: number };
+
+export interface PauseStep extends StepBase {
+  kind: 'pause';
+  pause: PauseSpec;
+}
+
+export interface LoopEnterStep extends StepBase {
+  kind: 'loop-enter';
+  slot: number;
+  count: number;
+}
+
+export interface LoopNextStep extends StepBase {
+  kind: 'loop-next';
+  slot: number;
+  /** First step of the loop body. */
+  target: number;
+}
+
+export interface GotoStep extends StepBase {
+  kind: 'goto';
+  target: number;
+}
+
+export interface LabelStep extends StepBase {
+  kind: 'label';
+  label: string;
+}
+
+export type CompiledStep = SendStep | RecvStep | RawStep | AwaitStep | PauseStep | LoopEnterStep | LoopNextStep | GotoStep | LabelStep;
+
+export interface UserSettings {
+  count?: number;
+  first: number;
+  user: string;
+  password: string;
+  domain?: string;
+  /** Absolute path of a CSV file. */
+  csv?: string;
+}
+
+export interface Phase {
+  durationMs: number;
+  rate: number;
+  rampTo?: number;
+}
+
+export interface LoadSettings {
+  model: 'open' | 'closed';
+  rate?: number;
+  total?: number;
+  durationMs?: number;
+  maxConcurrent?: number;
+  iterations?: number;
+  thinkTimeMs?: number;
+  phases?: Phase[];
+}
+
+export interface CompiledRole {
+  name: string;
+  users: UserSettings;
+  load: LoadSettings;
+  peer?: string;
+  steps: CompiledStep[];
+  /** Names of the metric slots, in order (send/recv/raw/await steps). */
+  metricNames: string[];
+  loopSlots: number;
+  /** Template variables the steps use (for checks and for CSV columns). */
+  variables: string[];
+}
+
+export interface ThresholdSource extends SourcePos {
+  expr: string;
+  file: string;
+}
+
+export interface CompiledScenario {
+  file: string;
+  name: string;
+  description?: string;
+  target?: string;
+  timeoutMs: number;
+  roles: CompiledRole[];
+  thresholds: ThresholdSource[];
+}

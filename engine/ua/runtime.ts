@@ -1,0 +1,261 @@
+// The simulated UAs of one event loop (one worker thread): the socket, the
+// transaction layer, the identity pools of each role, per-UA state that lasts
+// across iterations, and the routing of incoming requests to the scenario
+// instance they belong to (by Call-ID, or by the user part of the
+// Request-URI for a new INVITE to a callee).
+
+import { isIP } from 'node:net';
+import { createResponse, newBranch, parseMessage, serializeMessage, SipParseError, type SipMessage } from '../codec/index.js';
+import type { CompiledRole, CompiledScenario } from '../scenario/index.js';
+import type { TimerWheel } from '../timer/index.js';
+import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
+import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
+import { csvIdentities, patternIdentities, type Identity, type IdentitySource } from './identity.js';
+import { ScenarioInstance, type InstanceOutcome } from './instance.js';
+import { redact } from './redact.js';
+
+export interface Credentials {
+  user?: string;
+  password?: string;
+  usersCsv?: string;
+}
+
+export interface RuntimeConfig {
+  scenario: CompiledScenario;
+  target: Endpoint;
+  /** Host as written in URIs (IPv6 in brackets). */
+  targetHostText: string;
+  targetUri: string;
+  localHost: string;
+  credentials?: Credentials;
+  timers?: { T1?: number; T2?: number; T4?: number };
+  maxFailureSamples?: number;
+}
+
+export interface RoleRuntime {
+  role: CompiledRole;
+  metrics: RoleMetrics;
+  identities: IdentitySource;
+  peer?: RoleRuntime;
+}
+
+export interface UaState {
+  cseq: number;
+}
+
+export class WorkerRuntime {
+  readonly roles: RoleRuntime[];
+  readonly regexCache = new Map<string, RegExp>();
+  readonly layer: TransactionLayer;
+  readonly scenario: CompiledScenario;
+  readonly target: Endpoint;
+  readonly targetHostText: string;
+  readonly targetUri: string;
+  readonly domain: string;
+  local!: Endpoint;
+  localHostText = '';
+  private transport!: Transport;
+  private readonly byCallId = new Map<string, ScenarioInstance>();
+  private readonly byUser = new Map<string, ScenarioInstance>();
+  private readonly uaStates = new Map<string, UaState>();
+  private readonly failures: FailureSample[] = [];
+  private readonly secrets: string[];
+  readonly parseErrors: Record<string, number> = {};
+  readonly transportErrors: Record<string, number> = {};
+  unexpectedRequests = 0;
+  private readonly running = new Set<ScenarioInstance>();
+
+  private constructor(
+    private readonly cfg: RuntimeConfig,
+    readonly wheel: TimerWheel,
+  ) {
+    this.scenario = cfg.scenario;
+    this.target = cfg.target;
+    this.targetHostText = cfg.targetHostText;
+    this.targetUri = cfg.targetUri;
+    this.domain = cfg.target.port === (cfg.target.protocol === 'tls' ? 5061 : 5060) ? cfg.targetHostText : `${cfg.targetHostText}:${cfg.target.port}`;
+    this.layer = new TransactionLayer({
+      wheel,
+      timers: cfg.timers,
+      send: (data, dest) => this.transport.send(data, dest),
+      onRequest: (req, tx) => this.onRequest(req, tx),
+      onStray: (msg) => this.onStray(msg),
+    });
+    const creds = cfg.credentials ?? {};
+    this.roles = cfg.scenario.roles.map((role) => {
+      const u = role.users;
+      const identities = creds.usersCsv || u.csv
+        ? csvIdentities((creds.usersCsv ?? u.csv)!, creds.password)
+        : patternIdentities(creds.user ?? u.user, creds.password ?? u.password, u.domain);
+      return { role, metrics: new RoleMetrics(cfg.scenario.name, role.name, role.metricNames), identities };
+    });
+    for (const r of this.roles) if (r.role.peer) r.peer = this.roles.find((x) => x.role.name === r.role.peer);
+    this.secrets = [...new Set([...(creds.password && !creds.password.includes('{n') ? [creds.password] : []), ...this.roles.flatMap((r) => r.identities.secrets())])];
+  }
+
+  static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
+    const rt = new WorkerRuntime(cfg, wheel);
+    rt.transport = await createTransport({
+      protocol: cfg.target.protocol,
+      host: cfg.localHost,
+      port: 0,
+      events: {
+        onMessage: (data, source) => rt.onData(data, source),
+        onError: (code) => {
+          rt.transportErrors[code] = (rt.transportErrors[code] ?? 0) + 1;
+        },
+      },
+    });
+    rt.local = rt.transport.local;
+    rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
+    return rt;
+  }
+
+  // ---- what instances use ----
+
+  uaState(user: string): UaState {
+    let s = this.uaStates.get(user);
+    if (!s) this.uaStates.set(user, (s = { cseq: 0 }));
+    return s;
+  }
+
+  via(): string {
+    return `SIP/2.0/${this.local.protocol.toUpperCase()} ${this.localHostText}:${this.local.port};branch=${newBranch()};rport`;
+  }
+
+  send(req: SipMessage, user: ClientTransactionUser): ClientTransaction {
+    return this.layer.sendRequest(req, this.target, user);
+  }
+
+  sendStateless(data: Buffer): void {
+    this.layer.sendStateless(data, this.target);
+  }
+
+  /**
+   * Two instances of one worker may share a Call-ID (caller and callee of the same call),
+   * so requests are routed by Call-ID plus our tag (their To tag) first.
+   */
+  registerCallId(callId: string, inst: ScenarioInstance): void {
+    this.byCallId.set(`${callId}|${inst.localTag}`, inst);
+    this.byCallId.set(callId, inst);
+  }
+
+  instanceEnded(inst: ScenarioInstance): void {
+    this.running.delete(inst);
+    for (const [k, v] of this.byCallId) if (v === inst) this.byCallId.delete(k);
+    if (this.byUser.get(inst.user) === inst) this.byUser.delete(inst.user);
+  }
+
+  sampleFailure(role: RoleRuntime, inst: ScenarioInstance, reason: string, ladder: { t: number; dir: 'sent' | 'received'; data: Buffer | SipMessage }[]): void {
+    if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
+    const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
+    const entries: LadderEntry[] = ladder.map((l) => {
+      const raw = redact(Buffer.isBuffer(l.data) ? l.data.toString('utf8') : serializeMessage(l.data).toString('utf8'), secrets);
+      const local = `${this.localHostText}:${this.local.port}`;
+      const remote = `${this.targetHostText}:${this.target.port}`;
+      return { t: Math.round(l.t * 1000) / 1000, dir: l.dir, local, remote, firstLine: raw.slice(0, raw.indexOf('\r\n') >>> 0), raw };
+    });
+    this.failures.push({ scenario: this.scenario.name, role: role.role.name, user: inst.user, reason: redact(reason, secrets), ladder: entries });
+  }
+
+  // ---- starting instances ----
+
+  identityOf(role: RoleRuntime, index: number): Identity {
+    return role.identities.get(index);
+  }
+
+  startInstance(roleIndex: number, userIndex: number, intendedStart: number, done: (o: InstanceOutcome) => void): void {
+    const role = this.roles[roleIndex]!;
+    const me = this.identityOf(role, userIndex);
+    let peer: Identity | undefined;
+    if (role.peer) {
+      const offset = userIndex - role.role.users.first;
+      const count = role.peer.role.users.count ?? role.peer.role.load.total ?? 1;
+      peer = this.identityOf(role.peer, role.peer.role.users.first + (((offset % count) + count) % count));
+    }
+    role.metrics.started++;
+    role.metrics.running++;
+    const inst = new ScenarioInstance(this, role, me, peer, intendedStart, (o) => {
+      role.metrics.instanceDone(o.passed, o.durationMs, o.correctedMs, o.reason?.replace(/^step /, '').slice(0, 200));
+      done(o);
+    });
+    this.running.add(inst);
+    this.byUser.set(me.user, inst);
+    inst.start();
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Ends every running instance now, as failed ("stopped at end of run"), so counts balance. */
+  abortAll(reason: string): void {
+    for (const inst of [...this.running]) inst.abort(reason);
+  }
+
+  // ---- incoming ----
+
+  private onData(data: Buffer, source: Endpoint): void {
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data, { stream: source.protocol !== 'udp' });
+    } catch (err) {
+      const code = err instanceof SipParseError ? err.code : 'SIP_PARSE';
+      this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
+      return;
+    }
+    try {
+      this.layer.receive(msg, source);
+    } catch (err) {
+      const code = err instanceof SipParseError ? err.code : 'UA_INTERNAL';
+      this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
+      if (!(err instanceof SipParseError)) throw err;
+    }
+  }
+
+  private onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
+    const callId = req.callId();
+    const tag = req.to().tag;
+    let inst = tag ? this.byCallId.get(`${callId}|${tag}`) : undefined;
+    if (!inst && !tag && req.method !== 'ACK' && req.method !== 'CANCEL') {
+      // A new request to one of our UAs (an INVITE to a callee): the user part of the Request-URI.
+      const user = /^sips?:([^@;]+)@/.exec(req.uri)?.[1];
+      if (user) inst = this.byUser.get(user);
+    }
+    inst ??= this.byCallId.get(callId);
+    if (inst) return inst.onRequest(req, tx);
+    this.answerUnexpected(req, tx);
+  }
+
+  /** A request no instance wants: counted, and answered as a UA would. */
+  answerUnexpected(req: SipMessage, tx: ServerTransaction | undefined): void {
+    this.unexpectedRequests++;
+    if (!tx || req.method === 'ACK') return;
+    const status = req.method === 'OPTIONS' ? 200 : req.to().tag ? 481 : req.method === 'INVITE' ? 480 : 481;
+    tx.respond(createResponse(req, status, undefined, status > 100 ? 'unexpected' : undefined));
+  }
+
+  private onStray(msg: SipMessage): void {
+    const inst = this.byCallId.get(msg.callId());
+    if (inst) inst.onStrayResponse(msg);
+  }
+
+  snapshot(): RunSnapshot {
+    const c = this.layer.counters;
+    return {
+      roles: this.roles.map((r) => r.metrics.snapshot()),
+      transport: {
+        retransmissionsSent: c.retransmissionsSent, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
+        parseErrors: { ...this.parseErrors }, unexpectedRequests: this.unexpectedRequests, transportErrors: { ...this.transportErrors },
+      },
+      health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
+      failures: [...this.failures],
+    };
+  }
+
+  async close(): Promise<void> {
+    this.layer.clear();
+    await this.transport.close();
+  }
+}

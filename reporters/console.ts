@@ -1,0 +1,73 @@
+// The console: the end-of-run summary (a table per step, thresholds, verdict)
+// and the live progress line (updating in place on a TTY, plain periodic lines
+// in CI, nothing with --quiet). Reads only the result object.
+
+import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
+import { classCounts, ms, table } from './format.js';
+
+export function scenarioSummary(s: ScenarioResult): string {
+  const out: string[] = [];
+  for (const r of s.roles) {
+    const title = s.roles.length > 1 || r.role !== 'main' ? `${s.name} / ${r.role}` : s.name;
+    out.push(`${title}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.running ? `, ${r.running} running` : ''}${r.dropped ? `, ${r.dropped} dropped` : ''}`);
+    const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
+    for (const st of r.steps) {
+      const c = classCounts(st.codes);
+      const lat = st.service.count > 0;
+      rows.push([
+        `  ${st.name}`, String(st.sent), String(st.received), ...c.map(String), String(st.timeouts),
+        lat ? ms(st.service.p50) : '-', lat ? ms(st.service.p90) : '-', lat ? ms(st.service.p99) : '-', lat ? ms(st.service.p999) : '-',
+        lat ? ms(st.service.max) : '-', lat ? ms(st.corrected.p99) : '-',
+      ]);
+    }
+    out.push(table(rows));
+    const reasons = Object.entries(r.failureReasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
+    for (const [reason, n] of reasons) out.push(`  ✗ ${n} × step ${reason}`);
+  }
+  const t = s.transport;
+  const extras: string[] = [];
+  if (t.retransmissionsSent) extras.push(`${t.retransmissionsSent} retransmissions sent`);
+  if (t.retransmissionsReceived) extras.push(`${t.retransmissionsReceived} received`);
+  if (t.unexpectedRequests) extras.push(`${t.unexpectedRequests} unexpected requests`);
+  const parse = Object.values(t.parseErrors).reduce((a, b) => a + b, 0);
+  if (parse) extras.push(`${parse} unparsable messages`);
+  if (s.health.generatorBound) extras.push(`generator overloaded (event-loop lag p99 ${ms(s.health.lagP99Ms)}): latencies include our own delay`);
+  if (extras.length) out.push(`  ${extras.join(', ')}`);
+  return out.join('\n');
+}
+
+export function runSummary(r: RunResult): string {
+  const out = r.scenarios.map(scenarioSummary);
+  if (r.thresholds.length) {
+    out.push('thresholds:');
+    for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : th.value})`);
+  }
+  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}`);
+  const t = r.totals;
+  out.push(`${t.verdict === 'passed' ? 'PASSED' : 'FAILED'}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}`);
+  return out.join('\n');
+}
+
+export class ProgressPrinter {
+  private lastLen = 0;
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly quiet: boolean,
+  ) {}
+
+  update(label: string, elapsedMs: number, p: { started: number; passed: number; failed: number; active: number; rate: number; asked?: number; p50?: number; p99?: number; retrans: number }): void {
+    if (this.quiet) return;
+    const line = `${label} ${(elapsedMs / 1000).toFixed(0)}s  rate ${p.rate}/s${p.asked ? ` (asked ${p.asked})` : ''}  active ${p.active}  passed ${p.passed}  failed ${p.failed}${p.p50 !== undefined ? `  p50 ${ms(p.p50)} p99 ${ms(p.p99 ?? 0)}` : ''}  retrans ${p.retrans}`;
+    if (this.stream.isTTY) {
+      this.stream.write(`\r${line.padEnd(this.lastLen)}`);
+      this.lastLen = line.length;
+    } else {
+      this.stream.write(line + '\n');
+    }
+  }
+
+  end(): void {
+    if (!this.quiet && this.stream.isTTY && this.lastLen) this.stream.write('\n');
+    this.lastLen = 0;
+  }
+}
