@@ -8,9 +8,11 @@ import { formatFlagHelp, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { EXIT, EXIT_CODE_TABLE } from './exit-codes.js';
 import { errorCode } from '../engine/errors.js';
+import { ScenarioErrors } from '../engine/scenario/errors.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
@@ -70,9 +72,12 @@ export async function main(argv: string[]): Promise<number> {
 export function reportFatal(err: unknown): number {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`sipstorm: ${message}\n`);
+  process.stderr.write(`sipstorm: ${err instanceof ScenarioErrors ? err.errors[0]!.message : message}\n`);
   if (process.env.SIPSTORM_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   if (err instanceof UsageError) return EXIT.BAD_INPUT;
+  if (err instanceof ScenarioErrors) {
+    for (const e of err.errors.slice(1)) process.stderr.write(`sipstorm: ${e.message}\n`);
+  }
   const exit = (err as { exitCode?: unknown } | null)?.exitCode;
   if (typeof exit === 'number') return exit;
   if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code === 'USAGE') {

@@ -22,7 +22,7 @@ let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
   if (!validator) {
     const Ajv = require('ajv') as typeof import('ajv').default;
-    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    validator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return validator;
 }
@@ -65,7 +65,12 @@ class Compiler {
 
   fail(code: string, path: Path, message: string, key?: string): void {
     const p = this.pos(path, key);
-    this.errors.push(new ScenarioError(code, this.file, p.line, p.col, message));
+    // Name the step a semantic problem belongs to, unless the message already does.
+    let last = -1;
+    for (let i = 0; i + 1 < path.length; i++) if (path[i] === 'steps' && typeof path[i + 1] === 'number') last = i + 1;
+    const where = last >= 0 ? describePath(path.slice(0, last + 1)) : '';
+    const text = where && !/^(step|role|the scenario)/.test(message) ? `${where}: ${message}` : message;
+    this.errors.push(new ScenarioError(code, this.file, p.line, p.col, text));
   }
 }
 
@@ -74,7 +79,7 @@ export function compileScenarioText(text: string, file: string): CompiledScenari
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const p = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new ScenarioError('SCENARIO_YAML', file, p.line, p.col, `not valid YAML: ${msg}`);
   }
@@ -134,7 +139,7 @@ function buildUsers(c: Compiler, u: Raw | undefined, path: Path, baseDir: string
   };
   if (u?.csv) {
     const csv = resolve(baseDir, u.csv as string);
-    if (!existsSync(csv)) c.fail('SCENARIO_FILE', [...path, 'users', 'csv'], `users CSV '${u.csv}' not found (looked in ${baseDir})`);
+    if (!existsSync(csv)) c.fail('SCENARIO_FILE', [...path, 'users', 'csv'], `users CSV '${u.csv}' not found next to the scenario`);
     users.csv = csv;
   }
   return users;
@@ -244,7 +249,7 @@ function bodyOf(c: Compiler, ctx: RoleCtx, s: Raw, path: Path, inline: string, f
   if (s[fileKey] !== undefined) {
     const file = resolve(ctx.baseDir, String(s[fileKey]));
     if (!existsSync(file)) {
-      c.fail('SCENARIO_FILE', [...path, fileKey], `body file '${String(s[fileKey])}' not found (looked in ${ctx.baseDir})`);
+      c.fail('SCENARIO_FILE', [...path, fileKey], `body file '${String(s[fileKey])}' not found next to the scenario`);
       return undefined;
     }
     return tpl(ctx, readFileSync(file, 'utf8').replace(/\r?\n/g, '\r\n'), [...path, fileKey]);
@@ -275,7 +280,7 @@ function checkRegex(c: Compiler, source: string, path: Path): boolean {
     new RegExp(source);
     return true;
   } catch (err) {
-    c.fail('SCENARIO_REGEX', path, `bad regular expression /${source}/: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    c.fail('SCENARIO_REGEX', path, `bad regular expression /${source}/: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`);
     return false;
   }
 }

@@ -92,8 +92,10 @@ export function friendlyErrors(errors: ErrorObject[], data: unknown): FriendlyEr
     if (e.keyword === 'oneOf' || e.keyword === 'if' || e.keyword === 'anyOf') return false;
     const path = pathOf(e);
     const { kind } = stepKindAt(data, path);
-    const m = /#\/definitions\/(\w+)Step\b/.exec(e.schemaPath);
-    if (kind && m && m[1] !== kind) return false;
+    // Which step kind the failing schema describes: its required key (send, recv, ...).
+    const required = ((e.parentSchema as { required?: string[] } | undefined)?.required ?? []) as string[];
+    const schemaKind = required.find((k) => STEP_KINDS.includes(k));
+    if (kind && schemaKind && schemaKind !== kind) return false;
     return true;
   });
   const pool = relevant.length ? relevant : errors;
@@ -146,6 +148,7 @@ function friendly(e: ErrorObject, data: unknown): FriendlyError {
     return { path, message: `${where} must be a SIP method such as INVITE or SERVICE${upper}` };
   }
   if (key === 'send' || key === 'recv') return { path, message: `${where} must be a SIP method such as INVITE or SERVICE` };
+  if (e.keyword === 'type' && path[0] === 'thresholds') return { path, message: `${where} must be a text like 'step.REGISTER.p99 < 200ms'` };
   if (e.keyword === 'type') return { path, message: `${where} must be ${article(String(p.type))}` };
   if (e.keyword === 'enum') return { path, message: `${where} must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
   if (e.keyword === 'minimum' || e.keyword === 'exclusiveMinimum') return { path, message: `${where} must be ${e.keyword === 'minimum' ? 'at least' : 'more than'} ${String(p.limit)}` };

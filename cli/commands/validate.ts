@@ -1,0 +1,38 @@
+// `sipstorm validate FILE...`: checks scenario files (YAML, schema, variables,
+// labels, files, thresholds) without sending anything. One line per problem
+// with file:line:col; exit 2 when any file is invalid.
+
+import { UsageError, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { loadScenarioFile, scenarioFiles, ScenarioError, ScenarioErrors } from '../../engine/scenario/index.js';
+import { parseThreshold } from '../../engine/metrics/index.js';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check scenario files without running them',
+  usage: 'sipstorm validate SCENARIO.yaml|DIR...',
+  flags: [{ name: 'quiet', short: 'q', type: 'boolean', help: 'print only problems' }],
+  async run(args: ParsedArgs): Promise<number> {
+    if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm validate SCENARIO.yaml|DIR...');
+    let bad = 0;
+    for (const file of scenarioFiles(args.positionals)) {
+      try {
+        const s = loadScenarioFile(file);
+        for (const th of s.thresholds) {
+          try {
+            parseThreshold(th.expr);
+          } catch (err) {
+            throw new ScenarioError('THRESHOLD_INVALID', th.file, th.line, th.col, (err as Error).message);
+          }
+        }
+        if (!args.flags.quiet) process.stdout.write(`${file}: ok (${s.roles.map((r) => `${r.name}: ${r.steps.filter((x) => x.metric >= 0).length} steps`).join(', ')})\n`);
+      } catch (err) {
+        bad++;
+        const list = err instanceof ScenarioErrors ? err.errors : [err as Error];
+        for (const e of list) process.stderr.write(`${e.message}\n`);
+      }
+    }
+    return bad > 0 ? EXIT.BAD_INPUT : EXIT.OK;
+  },
+};
