@@ -47,3 +47,29 @@ export async function runSipp(args: string[], opts: { timeoutMs?: number } = {})
     stats,
   };
 }
+
+/** Starts SIPp in the background (e.g. `-sn uas -m N`); `done` resolves with its statistics when it exits. */
+export function startSipp(args: string[], opts: { timeoutMs?: number } = {}): { pid: number; done: Promise<SippResult>; kill(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const stf = join(dir, 'stats.csv');
+  const child = spawn(SIPP, [...args, '-nostdin', '-trace_stat', '-stf', stf, '-fd', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stdout += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+  const done = new Promise<SippResult>((resolve) => {
+    child.on('exit', (exitCode) => {
+      clearTimeout(killer);
+      const stats: Record<string, string> = {};
+      if (existsSync(stf)) {
+        const lines = readFileSync(stf, 'utf8').trim().split('\n');
+        const header = lines[0]!.split(';');
+        const last = lines[lines.length - 1]!.split(';');
+        header.forEach((h, i) => (stats[h] = last[i] ?? ''));
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ exitCode, successful: Number(stats['SuccessfulCall(C)'] ?? NaN), failed: Number(stats['FailedCall(C)'] ?? NaN), stdout, stats });
+    });
+  });
+  return { pid: child.pid!, done, kill: () => child.kill('SIGKILL') };
+}
