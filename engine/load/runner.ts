@@ -34,6 +34,12 @@ export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSetting
     delete out.phases;
     if (out.model === 'closed') out.model = 'open';
   }
+  // A stop condition given on the command line replaces the file's: --duration alone
+  // runs for that long whatever the file's total, and --total alone ignores its duration.
+  if (o.total !== undefined || o.durationMs !== undefined) {
+    delete out.total;
+    delete out.durationMs;
+  }
   if (o.total !== undefined) out.total = o.total;
   if (o.durationMs !== undefined) out.durationMs = o.durationMs;
   if (o.maxConcurrent !== undefined) out.maxConcurrent = o.maxConcurrent;

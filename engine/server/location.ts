@@ -41,8 +41,14 @@ export class LocationService {
 
   set(aor: string, bindings: Binding[]): void {
     if (bindings.length === 0) this.aors.delete(aor);
-    else this.aors.set(aor, bindings);
+    else {
+      this.aors.set(aor, bindings);
+      this.everRegistered.add(aor);
+    }
   }
+
+  /** Every AOR that held a binding at some point (load tests register and unregister). */
+  readonly everRegistered = new Set<string>();
 
   /** Finds the binding whose contact URI is exactly this one (in-dialog requests to a registered UA). */
   byContactUri(uri: string): Binding | undefined {

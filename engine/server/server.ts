@@ -43,6 +43,8 @@ export interface ServerOptions {
 
 export interface ServerSnapshot extends ServerStats {
   registrations: number;
+  /** Distinct AORs registered at any time since start. */
+  distinctRegistered: number;
   subscriptions: number;
   activeCalls: number;
   transactions: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number };
@@ -385,6 +387,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     stats: () => ({
       ...structuredClone(stats),
       registrations: location.size,
+      distinctRegistered: location.everRegistered.size,
       subscriptions: presence.subscriptionCount,
       activeCalls: uas.activeCalls,
       transactions: { ...layer.counters },
