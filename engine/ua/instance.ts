@@ -615,6 +615,10 @@ export class ScenarioInstance {
     const toTag = req.to().tag ?? this.localTag;
     const res = createResponse(req, code, undefined, code > 100 ? toTag : undefined);
     const rt = this.rt;
+    if ((req.method === 'INVITE' || req.method === 'SUBSCRIBE') && code > 100 && code < 300) {
+      // RFC 3261 §12.1.1: a dialog-creating response copies the Record-Route of the request.
+      for (const rr of req.getAll('Record-Route')) res.add('Record-Route', rr);
+    }
     if (req.method === 'INVITE' && code > 100 && code < 300) {
       res.add('Contact', `<sip:${this.me.user}@${rt.localHostText}:${rt.local.port}>`);
       if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: rt.uaState(this.me.user).cseq };

@@ -1,0 +1,102 @@
+// Starts a real Kamailio (Debian package kamailio) for interop tests: the
+// shipped config, a free port on 127.0.0.1, a control socket in a temp
+// folder for kamcmd, killed by PID at teardown.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dgram from 'node:dgram';
+import { freePort } from './ports.js';
+
+export const KAMAILIO = '/usr/sbin/kamailio';
+
+export function kamailioAvailable(): boolean {
+  return existsSync(KAMAILIO) && existsSync('/usr/sbin/kamcmd') && existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/presence.so');
+}
+
+export interface KamailioInstance {
+  host: string;
+  port: number;
+  /** Number of AORs with a binding, from Kamailio's own statistics (kamcmd). */
+  registeredUsers(): number;
+  /** Whether Kamailio's location table has a binding for this user (kamcmd ul.lookup). */
+  isRegistered(user: string): boolean;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+export async function startKamailio(): Promise<KamailioInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
+  const port = await freePort();
+  const ctl = join(dir, 'ctl.sock');
+  const cfg = new URL('../../../test/fixtures/kamailio/kamailio.cfg', import.meta.url).pathname;
+  const pidFile = join(dir, 'kamailio.pid');
+  // db_text tables for the presence modules, from Kamailio's own schema files.
+  for (const table of ['version', 'presentity', 'active_watchers', 'watchers', 'xcap', 'pua']) {
+    copyFileSync(join('/usr/share/kamailio/dbtext/kamailio', table), join(dir, table));
+  }
+  const child: ChildProcess = spawn(
+    KAMAILIO,
+    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  // Ready when it answers OPTIONS.
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const deadline = Date.now() + 10_000;
+  let ready = false;
+  sock.on('message', () => (ready = true));
+  while (!ready && Date.now() < deadline && child.exitCode === null) {
+    const lp = sock.address().port;
+    const msg = `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bKprobe${Date.now()}\r\nMax-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p\r\nTo: <sip:127.0.0.1:${port}>\r\nCall-ID: probe-${Date.now()}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    sock.send(msg, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  sock.close();
+  if (!ready) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kamailio did not start:\n${output.split('\n').filter((l) => /ERROR|CRITICAL|error/.test(l)).slice(0, 10).join('\n') || output.slice(-2000)}`);
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    registeredUsers() {
+      // ul.dump answers "reply too big" for 1,000 contacts; the usrloc statistics and
+      // ul.lookup are Kamailio's own view too.
+      const r = kamcmd(ctl, ['stats.get_statistics', 'usrloc:location_users']);
+      const m = /usrloc:location_users = (\d+)/.exec(r);
+      return m ? Number(m[1]) : NaN;
+    },
+    isRegistered(user: string) {
+      return /AoR:/.test(kamcmd(ctl, ['ul.lookup', 'location', user]));
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(t);
+      }
+      // Children of a forking Kamailio share its process group; make sure none is left.
+      try {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    log: () => output,
+  };
+}
+
+function kamcmd(ctl: string, args: string[]): string {
+  const r = spawnSync('/usr/sbin/kamcmd', ['-s', `unix:${ctl}`, ...args], { encoding: 'utf8', timeout: 10_000 });
+  return r.stdout ?? '';
+}
