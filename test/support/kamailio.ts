@@ -69,7 +69,7 @@ export async function startKamailio(): Promise<KamailioInstance> {
     registeredUsers() {
       // ul.dump answers "reply too big" for 1,000 contacts; the usrloc statistics and
       // ul.lookup are Kamailio's own view too.
-      const r = kamcmd(ctl, ['stats.get_statistics', 'usrloc:location_users']);
+      const r = kamcmd(ctl, ['stats.get_statistics', 'usrloc:']);
       const m = /usrloc:location_users = (\d+)/.exec(r);
       return m ? Number(m[1]) : NaN;
     },
