@@ -5,6 +5,7 @@
 
 import { hostname, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -38,6 +39,8 @@ export const runFlags: FlagSpec[] = [
   { name: 'password-env', type: 'string', value: 'NAME', help: 'read the password from environment variable NAME' },
   { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required)' },
   { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: available parallelism, ${availableParallelism()} here)` },
+  { name: 'tls-insecure', type: 'boolean', help: 'TLS: do not check the server certificate (staging servers with self-signed certificates)' },
+  { name: 'tls-ca', type: 'string', value: 'FILE', help: 'TLS: trust this CA certificate (PEM) as well' },
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
   { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
@@ -113,6 +116,13 @@ export const runCommand: Command = {
     const scenarios = loadScenarios(args.positionals);
     const thresholds = [...cliThresholds];
     for (const s of scenarios) for (const th of s.thresholds) thresholds.push(parseThreshold(th.expr, `${th.file}:${th.line}:${th.col}`));
+    if (f['tls-ca'] !== undefined) {
+      try {
+        readFileSync(String(f['tls-ca']));
+      } catch (err) {
+        throw new UsageError(`--tls-ca ${f['tls-ca']}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
     if (credentials.usersCsv) {
       const { csvIdentities } = await import('../../engine/ua/index.js');
       csvIdentities(credentials.usersCsv, credentials.password);
@@ -157,6 +167,7 @@ export const runCommand: Command = {
         const run = await runLoad({
           scenario, target, localHost, workers, overrides, credentials, signal: abort.signal,
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
+          tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           onProgress: (snap, elapsed) => {
             const started = snap.roles.reduce((a, r) => a + r.started, 0);
             progress.update(scenario.name, elapsed, {

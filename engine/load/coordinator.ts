@@ -21,6 +21,7 @@ export interface LoadRunOptions {
   overrides?: LoadOverrides;
   credentials?: Credentials;
   stopOnFirstFailure?: boolean;
+  tls?: { insecure?: boolean; caFile?: string };
   signal?: AbortSignal;
   onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
 }
@@ -68,6 +69,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       overrides: opts.overrides ?? {},
       stopOnFirstFailure: opts.stopOnFirstFailure ?? false,
       drainMs,
+      tls: opts.tls,
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: cfg });
     workers.push(w);

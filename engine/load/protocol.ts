@@ -19,6 +19,7 @@ export interface WorkerConfig {
   overrides: LoadOverrides;
   stopOnFirstFailure: boolean;
   drainMs: number;
+  tls?: { insecure?: boolean; caFile?: string };
 }
 
 export type ToWorker = { type: 'start'; at: number } | { type: 'stop'; drainMs: number };

@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   credentials?: Credentials;
   timers?: { T1?: number; T2?: number; T4?: number };
   maxFailureSamples?: number;
+  /** TLS client settings: certificate checking is on unless insecure is set (--tls-insecure). */
+  tls?: { insecure?: boolean; caFile?: string };
 }
 
 export interface RoleRuntime {
@@ -100,6 +102,7 @@ export class WorkerRuntime {
       protocol: cfg.target.protocol,
       host: cfg.localHost,
       port: 0,
+      tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       events: {
         onMessage: (data, source) => rt.onData(data, source),
         onError: (code) => {

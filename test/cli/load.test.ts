@@ -74,3 +74,21 @@ t.test('a 2 s server pause: corrected p99 >= 1 s while service-time p99 stays lo
   t.ok(step.service.p99 < 200, `service-time p99 ${step.service.p99} ms stays low (only the 10 requests caught in the pause are slow)`);
   t.ok(step.service.max >= 1000, 'the requests caught in the pause do show the pause');
 });
+
+t.test('IPv6: options.yaml against the server on [::1]', async (t) => {
+  const server = await startServer({ host: '::1', port: 0, transports: ['udp'] });
+  t.teardown(() => server.close());
+  const { status, result } = await runJson(t, ['run', 'scenarios/options.yaml', '--target', `[::1]:${server.endpoints[0]!.port}`, '--workers', '1']);
+  t.equal(status, 0);
+  t.equal(result.totals.passed, 10);
+  t.equal(result.settings.target, `sip:[::1]:${server.endpoints[0]!.port}`);
+});
+
+t.test('TCP: register-auth over TCP', async (t) => {
+  const server = await startServer({ host: '127.0.0.1', port: 0, transports: ['tcp'] });
+  t.teardown(() => server.close());
+  const { status, result } = await runJson(t, ['run', 'scenarios/register-auth.yaml', '--target', `sip:127.0.0.1:${server.endpoints[0]!.port};transport=tcp`, '--workers', '1']);
+  t.equal(status, 0);
+  t.equal(result.totals.passed, 20);
+  t.equal(server.stats().distinctRegistered, 20);
+});
