@@ -234,7 +234,7 @@ export function buildRunResult(o: {
     thresholds: [],
     conformance: [],
     workerErrors: o.workerErrors,
-    failures: [],
+    failures: o.results.flatMap((r) => r.failures).slice(0, 20),
   };
 }
 

@@ -43,6 +43,8 @@ export interface ScenarioResult {
   transport: RunSnapshot['transport'];
   health: RunSnapshot['health'] & { generatorBound: boolean };
   timeseries: TimePoint[];
+  /** A sample of failed instances with their SIP ladders (credentials redacted). */
+  failures: FailureSample[];
 }
 
 export interface TimePoint {
@@ -131,6 +133,7 @@ export function scenarioResult(
     roles, transport: snap.transport,
     health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 },
     timeseries,
+    failures: snap.failures,
   };
 }
 
