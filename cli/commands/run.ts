@@ -239,10 +239,11 @@ export function buildRunResult(o: {
 }
 
 function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
-  if (f['no-reports']) return;
-  const dir = String(f.out ?? 'reports');
-  writeJson(join(dir, 'result.json'), result);
-  writeJunit(join(dir, 'junit.xml'), result);
+  if (!f['no-reports']) {
+    const dir = String(f.out ?? 'reports');
+    writeJson(join(dir, 'result.json'), result);
+    writeJunit(join(dir, 'junit.xml'), result);
+  }
   if (f.json) writeJson(String(f.json), result);
   if (f.junit) writeJunit(String(f.junit), result);
 }

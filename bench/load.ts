@@ -1,0 +1,98 @@
+// Load benchmark (npm run bench): SIPp's built-in UAS on loopback is driven,
+// alternately at the same rates, by SIPp's built-in UAC and by sipstorm
+// running scenarios/uac-call.yaml. For each tool and rate it prints the load
+// generator's CPU seconds per 1,000 calls (from the kernel's accounting of
+// the child process, via bash's `times`), failed calls, and the highest rate
+// that completed every call; then the ratios sipstorm / SIPp. Results go to
+// bench/results.json. Not a test: run it on a quiet machine.
+//
+//   BENCH_CALLS=30000 BENCH_RATES=500,1000,2000,3000 npm run bench
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import dgram from 'node:dgram';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 30000);
+const RATES = (process.env.BENCH_RATES ?? '500,1000,2000,3000').split(',').map(Number);
+const root = new URL('../../', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  const port = await new Promise<number>((r) => s.bind(0, '127.0.0.1', () => r(s.address().port)));
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Runs a command under bash and reads the children's CPU time from `times`. */
+function timed(cmd: string[], cwd: string): { cpuSeconds: number; stdout: string; status: number | null } {
+  const r = spawnSync('bash', ['-c', '"$@" > "$OUT" 2>&1; rc=$?; times; exit $rc', 'bench', ...cmd], {
+    cwd, encoding: 'utf8', env: { ...process.env, OUT: join(cwd, 'out.txt') }, maxBuffer: 1e8,
+  });
+  const lines = r.stdout.trim().split('\n');
+  const child = lines[lines.length - 1]!.trim().split(/\s+/);
+  const secs = (s: string) => {
+    const m = /(\d+)m([\d.]+)s/.exec(s);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  };
+  return { cpuSeconds: secs(child[0]!) + secs(child[1]!), stdout: readFileSync(join(cwd, 'out.txt'), 'utf8'), status: r.status };
+}
+
+interface Row { tool: string; rate: number; calls: number; ok: number; failed: number; cpuSeconds: number; cpuPer1000: number; wallSeconds: number }
+
+function sippRun(port: number, rate: number, dir: string): Row {
+  const stf = join(dir, 'uac.csv');
+  const start = Date.now();
+  const t = timed(['sipp', '-sn', 'uac', `127.0.0.1:${port}`, '-i', '127.0.0.1', '-p', '0', '-r', String(rate), '-m', String(CALLS), '-d', '100', '-nostdin', '-timeout', `${Math.ceil(CALLS / rate) + 60}s`, '-trace_stat', '-stf', stf], dir);
+  const lines = readFileSync(stf, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const ok = Number(last[header.indexOf('SuccessfulCall(C)')]);
+  const failed = Number(last[header.indexOf('FailedCall(C)')]);
+  return { tool: 'SIPp', rate, calls: CALLS, ok, failed: failed + (CALLS - ok - failed), cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
+}
+
+function sipstormRun(port: number, rate: number, dir: string): Row {
+  const json = join(dir, 'result.json');
+  const start = Date.now();
+  const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing'], dir);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  return { tool: 'sipstorm', rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-bench-'));
+  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-bg'], { cwd: dir, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  const rows: Row[] = [];
+  try {
+    for (const rate of RATES) {
+      for (const run of [sippRun, sipstormRun]) {
+        const row = run(port, rate, dir);
+        rows.push(row);
+        console.log(`${row.tool.padEnd(9)} rate ${String(rate).padStart(5)}/s: ${row.ok}/${row.calls} ok, ${row.failed} failed, ${row.cpuSeconds.toFixed(2)} CPU s (${row.cpuPer1000.toFixed(3)} per 1,000 calls), ${row.wallSeconds.toFixed(1)} s wall`);
+      }
+    }
+  } finally {
+    spawnSync('pkill', ['-f', `sipp -sn uas -i 127.0.0.1 -p ${port}`]);
+    uas.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const best = (tool: string) => Math.max(0, ...rows.filter((r) => r.tool === tool && r.failed === 0).map((r) => r.rate));
+  console.log(`\n| rate/s | SIPp CPU s per 1,000 calls | sipstorm CPU s per 1,000 calls | ratio sipstorm/SIPp | SIPp failed | sipstorm failed |`);
+  console.log(`|---:|---:|---:|---:|---:|---:|`);
+  for (const rate of RATES) {
+    const a = rows.find((r) => r.tool === 'SIPp' && r.rate === rate)!;
+    const b = rows.find((r) => r.tool === 'sipstorm' && r.rate === rate)!;
+    console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} | ${b.failed} |`);
+  }
+  console.log(`\nhighest rate with 0 failed of ${CALLS} calls: SIPp ${best('SIPp')}/s, sipstorm ${best('sipstorm')}/s (of the rates tried)`);
+  writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, calls: CALLS, rows }, null, 2) + '\n');
+}
+
+main().catch((err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(3);
+});
