@@ -13,6 +13,8 @@ import { ScenarioErrors } from '../engine/scenario/errors.js';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
+  merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 

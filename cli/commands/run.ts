@@ -22,6 +22,7 @@ import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
+import { writeHtml } from '../../reporters/html.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -43,10 +44,12 @@ export const runFlags: FlagSpec[] = [
   { name: 'tls-ca', type: 'string', value: 'FILE', help: 'TLS: trust this CA certificate (PEM) as well' },
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
   { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
+  { name: 'shard', type: 'string', value: 'I/N', help: 'run the I-th of N shares of the load (1 <= I <= N); merge the results with sipstorm merge' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
-  { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json and junit.xml (default reports/)' },
+  { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json, junit.xml and report.html (default reports/)' },
   { name: 'json', type: 'string', value: 'FILE', help: 'also write the JSON result here' },
   { name: 'junit', type: 'string', value: 'FILE', help: 'also write JUnit XML here' },
+  { name: 'html', type: 'string', value: 'FILE', help: 'also write the HTML report here' },
   { name: 'no-reports', type: 'boolean', help: 'write no report files' },
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
@@ -110,6 +113,12 @@ export const runCommand: Command = {
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
     const { overrides, credentials } = readOverrides(f);
     const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
+    let shard = { index: 0, count: 1 };
+    if (f.shard !== undefined) {
+      const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard must be I/N with 1 <= I <= N, got '${f.shard}'`);
+      shard = { index: Number(m[1]) - 1, count: Number(m[2]) };
+    }
     const faults = parseFaultFlags(f);
     const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, 'command line'));
     // Everything is checked before any traffic.
@@ -165,7 +174,7 @@ export const runCommand: Command = {
       for (const scenario of scenarios) {
         if (abort.signal.aborted) break;
         const run = await runLoad({
-          scenario, target, localHost, workers, overrides, credentials, signal: abort.signal,
+          scenario, target, localHost, workers, overrides, credentials, signal: abort.signal, shard,
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           onProgress: (snap, elapsed) => {
@@ -189,7 +198,7 @@ export const runCommand: Command = {
       await server?.close();
     }
     const endedAt = new Date();
-    const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors });
+    const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard });
     result.thresholds = evaluateThresholds(thresholds, result);
     const balance = checkBalance(result);
     for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
@@ -243,7 +252,9 @@ function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
     const dir = String(f.out ?? 'reports');
     writeJson(join(dir, 'result.json'), result);
     writeJunit(join(dir, 'junit.xml'), result);
+    writeHtml(join(dir, 'report.html'), result);
   }
+  if (f.html) writeHtml(String(f.html), result);
   if (f.json) writeJson(String(f.json), result);
   if (f.junit) writeJunit(String(f.junit), result);
 }

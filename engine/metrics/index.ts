@@ -3,3 +3,4 @@ export * from './histogram.js';
 export * from './step-metrics.js';
 export * from './result.js';
 export * from './thresholds.js';
+export { mergeResults } from './merge-results.js';

@@ -111,7 +111,11 @@ export function scenarioResult(
     })),
   }));
   let prevStarted = 0;
-  const timeseries: TimePoint[] = series.map((p) => {
+  // The series runs from the start (all zero) to the final snapshot, so even a short run has a line.
+  const points = [...series];
+  const endT = endedAt.getTime() - startedAt.getTime();
+  if (!points.length || points[points.length - 1]!.t < endT) points.push({ t: endT, snapshot: snap });
+  const timeseries: TimePoint[] = [{ t: 0, started: 0, passed: 0, failed: 0, active: 0, rate: 0, p50: 0, p99: 0 }, ...points.map((p) => {
     const started = p.snapshot.roles.reduce((a, r) => a + r.started, 0);
     const main = p.snapshot.roles[0]?.steps[0];
     const pc = main ? percentiles(decodeHistogram(main.service)) : undefined;
@@ -127,7 +131,7 @@ export function scenarioResult(
     };
     prevStarted = started;
     return point;
-  });
+  })];
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
     roles, transport: snap.transport,

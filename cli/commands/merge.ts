@@ -1,0 +1,50 @@
+// `sipstorm merge a.json b.json ...`: one verdict from shard results.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { UsageError, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { mergeResults, type RunResult } from '../../engine/metrics/index.js';
+import { runSummary } from '../../reporters/console.js';
+import { writeJson } from '../../reporters/json.js';
+import { writeJunit } from '../../reporters/junit.js';
+import { writeHtml } from '../../reporters/html.js';
+
+const require = createRequire(import.meta.url);
+
+export const mergeCommand: Command = {
+  name: 'merge',
+  summary: 'merge result.json files of shards into one result and verdict',
+  usage: 'sipstorm merge RESULT.json... [--json FILE] [--junit FILE] [--html FILE]',
+  details: 'Counts and HDR histograms are added (never averaged); percentiles and thresholds are computed again on the merged numbers.',
+  flags: [
+    { name: 'json', type: 'string', value: 'FILE', help: 'write the merged result here' },
+    { name: 'junit', type: 'string', value: 'FILE', help: 'write JUnit XML of the merged result here' },
+    { name: 'html', type: 'string', value: 'FILE', help: 'write the HTML report of the merged result here' },
+    { name: 'quiet', short: 'q', type: 'boolean', help: 'print only the verdict line' },
+  ],
+  async run(args: ParsedArgs): Promise<number> {
+    if (args.positionals.length === 0) throw new UsageError('no result file given: sipstorm merge RESULT.json...');
+    const Ajv = require('ajv') as typeof import('ajv').default;
+    const schema = JSON.parse(readFileSync(new URL('../../../schemas/result.schema.json', import.meta.url), 'utf8'));
+    const validate = new Ajv({ strict: false }).compile(schema);
+    const results: RunResult[] = args.positionals.map((file) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`${file}: not a readable JSON file (${(err as Error).message.split('\n')[0]})`);
+      }
+      if (!validate(data)) throw new UsageError(`${file}: not a sipstorm result (${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message})`);
+      return data as RunResult;
+    });
+    const merged = mergeResults(results);
+    if (args.flags.json) writeJson(String(args.flags.json), merged);
+    if (args.flags.junit) writeJunit(String(args.flags.junit), merged);
+    if (args.flags.html) writeHtml(String(args.flags.html), merged);
+    const summary = runSummary(merged);
+    process.stdout.write((args.flags.quiet ? summary.split('\n').pop()! : summary) + '\n');
+    return merged.totals.verdict === 'passed' ? EXIT.OK : EXIT.FAILED;
+  },
+};

@@ -1,0 +1,200 @@
+// The HTML report: one self-contained file (inline CSS, inline SVG drawn
+// here, a few lines of inline script; nothing fetched from anywhere when it
+// is opened), readable on screen and on paper. Verdict and thresholds first,
+// then per step the HdrHistogram-style percentile plot (service time and
+// corrected), throughput/active/failures over time, response codes, the
+// conformance table, and SIP ladders of failed instances with the raw
+// messages on click. Reads only the result object.
+
+import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
+import type { FailureSample } from '../engine/metrics/step-metrics.js';
+import { decodeHistogram } from '../engine/metrics/histogram.js';
+import { classCounts, ms } from './format.js';
+import { writeFileAtomic } from './write-file.js';
+
+function esc(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+const W = 560;
+const H = 220;
+const PAD = { l: 56, r: 12, t: 12, b: 34 };
+
+/** Percentile points for a plot with x = log10(1 / (1 - p)): 0% .. 99.99%. */
+const PERCENTILES = [0, 10, 25, 50, 75, 80, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99];
+
+function percentileSeries(histogram: string): [number, number][] {
+  const h = decodeHistogram(histogram);
+  if (h.totalCount === 0) return [];
+  return PERCENTILES.map((p) => [Math.log10(1 / (1 - p / 100)), h.getValueAtPercentile(p) / 1000]);
+}
+
+function linePath(points: [number, number][], x: (v: number) => number, y: (v: number) => number): string {
+  return points.map(([a, b], i) => `${i ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ');
+}
+
+function percentileChart(step: StepResult): string {
+  const service = percentileSeries(step.service.histogram);
+  const corrected = percentileSeries(step.corrected.histogram);
+  if (service.length === 0) return '<p class="muted">no latency samples</p>';
+  const maxY = Math.max(...service.map((p) => p[1]), ...corrected.map((p) => p[1]), 0.001) * 1.1;
+  const maxX = 4; // 99.99%
+  const x = (v: number) => PAD.l + (v / maxX) * (W - PAD.l - PAD.r);
+  const y = (v: number) => H - PAD.b - (v / maxY) * (H - PAD.t - PAD.b);
+  const xTicks = [['0%', 0], ['90%', 1], ['99%', 2], ['99.9%', 3], ['99.99%', 4]] as const;
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="latency by percentile">
+  ${yTicks.map((v) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${PAD.l - 6}" y="${y(v) + 4}" class="tick" text-anchor="end">${esc(ms(v))}</text>`).join('')}
+  ${xTicks.map(([l, v]) => `<text x="${x(v)}" y="${H - PAD.b + 16}" class="tick" text-anchor="middle">${l}</text>`).join('')}
+  <text x="${(W + PAD.l) / 2}" y="${H - 4}" class="tick" text-anchor="middle">percentile (log scale toward 99.99%)</text>
+  <path d="${linePath(corrected, x, y)}" class="line corrected"/>
+  <path d="${linePath(service, x, y)}" class="line service"/>
+</svg>
+<div class="legend"><span class="key service"></span>service time <span class="key corrected"></span>corrected for coordinated omission</div>`;
+}
+
+function timeChart(s: ScenarioResult): string {
+  const pts = s.timeseries;
+  if (pts.length < 2) return '<p class="muted">run too short for a time series</p>';
+  const maxT = pts[pts.length - 1]!.t / 1000;
+  const maxY = Math.max(1, ...pts.map((p) => Math.max(p.rate, p.active, p.failed)));
+  const x = (v: number) => PAD.l + (v / maxT) * (W - PAD.l - PAD.r);
+  const y = (v: number) => H - PAD.b - (v / maxY) * (H - PAD.t - PAD.b);
+  const series = (key: 'rate' | 'active' | 'failed') => linePath(pts.map((p) => [p.t / 1000, p[key]]), x, y);
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="throughput over time">
+  ${[0, 0.5, 1].map((f) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(f * maxY)}" y2="${y(f * maxY)}" class="grid"/><text x="${PAD.l - 6}" y="${y(f * maxY) + 4}" class="tick" text-anchor="end">${Math.round(f * maxY)}</text>`).join('')}
+  <text x="${PAD.l}" y="${H - PAD.b + 16}" class="tick">0 s</text><text x="${W - PAD.r}" y="${H - PAD.b + 16}" class="tick" text-anchor="end">${maxT.toFixed(0)} s</text>
+  <path d="${series('rate')}" class="line rate"/><path d="${series('active')}" class="line active"/><path d="${series('failed')}" class="line failed"/>
+</svg>
+<div class="legend"><span class="key rate"></span>started/s <span class="key active"></span>active <span class="key failed"></span>failed (cumulative)</div>`;
+}
+
+function codesBar(step: StepResult): string {
+  const total = Object.values(step.codes).reduce((a, b) => a + b, 0);
+  if (total === 0) return '';
+  const c = classCounts(step.codes);
+  return `<div class="bar">${c.map((n, i) => (n ? `<span class="c${i + 1}xx" style="width:${((n / total) * 100).toFixed(2)}%" title="${i + 1}xx: ${n}"></span>` : '')).join('')}</div>`;
+}
+
+function ladder(f: FailureSample, id: number): string {
+  const local = f.ladder[0]?.local ?? 'sipstorm';
+  const remote = f.ladder[0]?.remote ?? 'target';
+  const rowH = 28;
+  const height = 40 + f.ladder.length * rowH;
+  const lx = 120;
+  const rx = 440;
+  const arrows = f.ladder
+    .map((e, i) => {
+      const yy = 40 + i * rowH;
+      const [x1, x2] = e.dir === 'sent' ? [lx, rx] : [rx, lx];
+      const head = e.dir === 'sent' ? `${x2 - 8},${yy - 4} ${x2},${yy} ${x2 - 8},${yy + 4}` : `${x2 + 8},${yy - 4} ${x2},${yy} ${x2 + 8},${yy + 4}`;
+      return `<g class="arrow" data-raw="r${id}-${i}" tabindex="0"><line x1="${x1}" x2="${x2}" y1="${yy}" y2="${yy}"/><polygon points="${head}"/><text x="${(lx + rx) / 2}" y="${yy - 5}" text-anchor="middle">${esc(e.firstLine.slice(0, 60))}</text><text x="8" y="${yy + 4}" class="tick">${e.t.toFixed(1)} ms</text></g>`;
+    })
+    .join('');
+  const raws = f.ladder.map((e, i) => `<pre class="raw-message" id="r${id}-${i}" hidden>${esc(e.raw)}</pre>`).join('');
+  return `<div class="ladder" id="ladder-${id}">
+<p><b>${esc(f.role)}</b> ${esc(f.user)}: ${esc(f.reason)}</p>
+<svg viewBox="0 0 560 ${height}" role="img" aria-label="SIP ladder">
+<text x="${lx}" y="16" text-anchor="middle" class="node">${esc(local)}</text><text x="${rx}" y="16" text-anchor="middle" class="node">${esc(remote)}</text>
+<line x1="${lx}" x2="${lx}" y1="22" y2="${height}" class="lifeline"/><line x1="${rx}" x2="${rx}" y1="22" y2="${height}" class="lifeline"/>
+${arrows}
+</svg>${raws}</div>`;
+}
+
+function scenarioSection(s: ScenarioResult, failureBase: number): string {
+  const roles = s.roles
+    .map((r) => {
+      const rows = r.steps
+        .map((st) => {
+          const c = classCounts(st.codes);
+          return `<tr><td>${esc(st.name)}</td><td>${st.sent}</td><td>${st.received}</td>${c.map((n) => `<td>${n}</td>`).join('')}<td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
+        })
+        .join('');
+      const charts = r.steps
+        .filter((st) => st.service.count > 0)
+        .map((st) => `<figure class="latency-chart" data-step="${esc(st.name)}"><figcaption>${esc(st.name)}: latency by percentile</figcaption>${percentileChart(st)}</figure>`)
+        .join('');
+      const reasons = Object.entries(r.failureReasons)
+        .sort((a, b) => b[1] - a[1])
+        .map(([why, n]) => `<li>${n} × step ${esc(why)}</li>`)
+        .join('');
+      return `<h3>${esc(r.role)}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}</h3>
+<table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>
+${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
+<div class="charts">${charts}</div>`;
+    })
+    .join('');
+  const ladders = s.failures.slice(0, 10).map((f, i) => ladder(f, failureBase + i)).join('');
+  return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
+${roles}
+<figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
+${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
+</section>`;
+}
+
+export function renderHtml(r: RunResult): string {
+  let base = 0;
+  const sections = r.scenarios
+    .map((s) => {
+      const html = scenarioSection(s, base);
+      base += s.failures.length;
+      return html;
+    })
+    .join('');
+  const thresholds = r.thresholds.length
+    ? `<table class="thresholds"><tbody>${r.thresholds.map((t) => `<tr class="${t.ok ? 'ok' : 'bad'}"><td>${t.ok ? '✓' : '✗'}</td><td><code>${esc(t.expr)}</code></td><td>${t.value === null ? 'no data' : t.value}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted">no thresholds</p>';
+  const conformance = r.conformance.length
+    ? `<table class="conformance"><thead><tr><th>check</th><th>RFC</th><th>passed</th><th>failed</th><th>examples</th></tr></thead><tbody>${r.conformance.map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.rfc)} §${esc(c.section)}</td><td>${c.passed}</td><td>${c.failed}</td><td>${c.examples.map((e) => `<pre>${esc(e)}</pre>`).join('')}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted">no conformance checks ran in this run</p>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sipstorm report: ${esc(r.totals.verdict)}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1b1f24;max-width:1200px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h2 small{color:#777;font-weight:normal;font-size:13px}
+h3{font-size:15px;margin:18px 0 6px} .muted{color:#777}
+#verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:bold}
+#verdict.passed{background:#1a7f37} #verdict.failed{background:#cf222e}
+table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right} td:first-child,th:first-child{text-align:left}
+td.codes{text-align:left;min-width:140px} tr.bad td{background:#ffebe9} tr.ok td{background:#dafbe1}
+.bar{display:flex;height:6px;width:140px;margin-top:3px;background:#eee} .bar span{display:block;height:6px}
+.c1xx{background:#8c959f}.c2xx{background:#1a7f37}.c3xx{background:#0969da}.c4xx{background:#bf8700}.c5xx{background:#cf222e}.c6xx{background:#8250df}
+.charts{display:flex;flex-wrap:wrap;gap:16px} figure{margin:8px 0} figcaption{font-weight:600;margin-bottom:2px}
+svg.chart{width:${W}px;max-width:100%;height:auto;background:#fafbfc;border:1px solid #eee}
+.grid{stroke:#e5e7ea} .tick{font-size:10px;fill:#57606a} .line{fill:none;stroke-width:2}
+.line.service,.key.service{stroke:#0969da;background:#0969da} .line.corrected,.key.corrected{stroke:#cf222e;background:#cf222e}
+.line.rate,.key.rate{stroke:#1a7f37;background:#1a7f37} .line.active,.key.active{stroke:#0969da;background:#0969da} .line.failed,.key.failed{stroke:#cf222e;background:#cf222e}
+.legend{font-size:12px;color:#57606a} .key{display:inline-block;width:14px;height:3px;margin:0 4px 3px 10px;vertical-align:middle}
+.ladder{border:1px solid #ddd;padding:8px;margin:10px 0;background:#fff} .ladder svg{width:560px;max-width:100%;height:auto}
+.ladder .lifeline{stroke:#8c959f;stroke-dasharray:4 3} .ladder .node{font-weight:600;font-size:12px}
+.ladder .arrow{cursor:pointer} .ladder .arrow line{stroke:#24292f;stroke-width:1.5} .ladder .arrow polygon{fill:#24292f} .ladder .arrow text{font-size:11px;font-family:ui-monospace,monospace}
+.ladder .arrow:hover text,.ladder .arrow.open text{fill:#0969da}
+pre.raw-message{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap}
+@media print{.ladder pre.raw-message{display:block!important} body{margin:0} svg.chart{border:none}}
+</style></head><body>
+<h1>sipstorm report <span id="verdict" class="${esc(r.totals.verdict)}">${r.totals.verdict === 'passed' ? 'PASSED' : 'FAILED'}</span></h1>
+<p>${r.totals.started} started, ${r.totals.passed} passed, ${r.totals.failed} failed${r.totals.dropped ? `, ${r.totals.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''} · target <code>${esc(r.settings.target)}</code>${r.settings.embeddedServer ? ' (embedded server)' : ''} · ${r.settings.workers} workers · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · sipstorm ${esc(r.tool.version)}</p>
+<h2>thresholds</h2>${thresholds}
+${sections}
+<h2>conformance</h2>${conformance}
+<script>
+document.querySelectorAll('.ladder .arrow').forEach(function (a) {
+  function toggle() { var p = document.getElementById(a.getAttribute('data-raw')); if (p) { p.hidden = !p.hidden; a.classList.toggle('open', !p.hidden); } }
+  a.addEventListener('click', toggle);
+  a.addEventListener('keydown', function (e) { if (e.key === 'Enter') toggle(); });
+});
+</script>
+</body></html>
+`;
+}
+
+export function writeHtml(path: string, r: RunResult): void {
+  writeFileAtomic(path, renderHtml(r));
+}
