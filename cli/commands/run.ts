@@ -124,7 +124,17 @@ export const runCommand: Command = {
     // Everything is checked before any traffic.
     const scenarios = loadScenarios(args.positionals);
     const thresholds = [...cliThresholds];
-    for (const s of scenarios) for (const th of s.thresholds) thresholds.push(parseThreshold(th.expr, `${th.file}:${th.line}:${th.col}`));
+    for (const s of scenarios) {
+      for (const th of s.thresholds) {
+        try {
+          thresholds.push({ ...parseThreshold(th.expr), source: `${th.file}:${th.line}:${th.col}`, abortOnFail: th.abortOnFail, delayAbortMs: th.delayAbortMs });
+        } catch (err) {
+          throw Object.assign(new Error(`${th.file}:${th.line}:${th.col}: ${(err as Error).message}`), { code: 'THRESHOLD_INVALID' });
+        }
+      }
+    }
+    const abortThresholds = thresholds.filter((th) => th.abortOnFail);
+    let abortedBy: string | undefined;
     if (f['tls-ca'] !== undefined) {
       try {
         readFileSync(String(f['tls-ca']));
@@ -178,6 +188,19 @@ export const runCommand: Command = {
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           onProgress: (snap, elapsed) => {
+            if (abortThresholds.length && !abortedBy) {
+              // abortOnFail: evaluate on the live numbers of the run so far.
+              const now = new Date();
+              const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [] });
+              for (const v of evaluateThresholds(abortThresholds.filter((th) => elapsed >= (th.delayAbortMs ?? 0)), partial)) {
+                if (!v.ok && v.value !== null) {
+                  abortedBy = `${v.expr} (got ${v.value})`;
+                  process.stderr.write(`\nsipstorm: threshold ${abortedBy} failed: stopping the run (abortOnFail)\n`);
+                  abort.abort();
+                  break;
+                }
+              }
+            }
             const started = snap.roles.reduce((a, r) => a + r.started, 0);
             progress.update(scenario.name, elapsed, {
               started, passed: snap.roles.reduce((a, r) => a + r.passed, 0), failed: snap.roles.reduce((a, r) => a + r.failed, 0),
@@ -199,6 +222,7 @@ export const runCommand: Command = {
     }
     const endedAt = new Date();
     const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard });
+    if (abortedBy) result.abortedBy = abortedBy;
     result.thresholds = evaluateThresholds(thresholds, result);
     const balance = checkBalance(result);
     for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);

@@ -81,6 +81,8 @@ export interface RunResult {
   endedAt: string;
   durationMs: number;
   interrupted: boolean;
+  /** The abortOnFail threshold that stopped the run early, if one did. */
+  abortedBy?: string;
   exitCode: number;
   scenarios: ScenarioResult[];
   thresholds: ThresholdResult[];

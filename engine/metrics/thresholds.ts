@@ -18,6 +18,9 @@ export interface Threshold {
   op: '<' | '<=' | '>' | '>=' | '==' | '!=';
   value: number;
   source?: string;
+  /** Stop the run when this threshold fails (after delayAbortMs). */
+  abortOnFail?: boolean;
+  delayAbortMs?: number;
 }
 
 const STEP_STATS = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count', 'failed', 'timeouts', 'corrected.p50', 'corrected.p99', 'corrected.p99.9', 'corrected.max'];
@@ -27,8 +30,17 @@ export function parseThreshold(expr: string, source?: string): Threshold {
   const m = /^\s*([A-Za-z0-9_.#-]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(us|ms|s|%)?\s*$/.exec(expr);
   const where = source ? `${source}: ` : '';
   if (!m) {
-    const col = (/^\s*[A-Za-z0-9_.#-]+/.exec(expr)?.[0].length ?? 0) + 1;
-    throw new ThresholdError(`${where}threshold '${expr}': expected '<metric> <op> <value>' (e.g. step.REGISTER.p99 < 200ms), problem at column ${col}`);
+    // Point at the first character that does not fit: metric, operator, number, unit, end.
+    const steps = [/^\s*[A-Za-z0-9_.#-]+/, /^\s*(<=|>=|==|!=|<|>)/, /^\s*\d+(\.\d+)?/, /^\s*(us|ms|s|%)?/, /^\s*$/];
+    const what = ['a metric name', 'an operator (< <= > >= == !=)', 'a number', 'a unit (us, ms, s, %)', 'a unit (us, ms, s, %) or the end of the expression'];
+    let pos = 0;
+    let i = 0;
+    for (; i < steps.length; i++) {
+      const hit = steps[i]!.exec(expr.slice(pos));
+      if (!hit) break;
+      pos += hit[0].length;
+    }
+    throw new ThresholdError(`${where}threshold '${expr}': expected ${what[Math.min(i, what.length - 1)]} at column ${pos + 1} (form: <metric> <op> <value>, e.g. step.REGISTER.p99 < 200ms)`);
   }
   const name = m[1]!;
   let value = Number(m[3]);

@@ -116,7 +116,13 @@ function build(c: Compiler, d: Raw): CompiledScenario {
   const roleNames = new Set(roleEntries.map((r) => r[0]));
   const defaultLoad = d.load as Raw | undefined;
   const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad));
-  const thresholds = ((d.thresholds as string[] | undefined) ?? []).map((expr, i) => ({ expr, file: c.file, ...c.pos(['thresholds', i]) }));
+  const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
+    const o = typeof th === 'string' ? { expr: th } : th;
+    return {
+      expr: String(o.expr), file: c.file, ...c.pos(['thresholds', i]),
+      abortOnFail: o.abortOnFail === true, delayAbortMs: o.delayAbortEval !== undefined ? parseDuration(o.delayAbortEval as string)! : 0,
+    };
+  });
   const timeoutMs = d.timeout !== undefined ? parseDuration(d.timeout as string)! : 60_000;
   return {
     file: c.file,

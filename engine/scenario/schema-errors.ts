@@ -98,7 +98,11 @@ export function friendlyErrors(errors: ErrorObject[], data: unknown): FriendlyEr
     if (kind && schemaKind && schemaKind !== kind) return false;
     return true;
   });
-  const pool = relevant.length ? relevant : errors;
+  let pool = relevant.length ? relevant : errors;
+  // A oneOf between a text and a mapping: when the value is a mapping with its own errors,
+  // the "must be a string" of the other branch is noise.
+  const deeper = (e: ErrorObject) => pool.some((o) => o !== e && o.instancePath.startsWith(e.instancePath + '/'));
+  pool = pool.filter((e) => !(e.keyword === 'type' && deeper(e)));
   // A step with no known kind at all: say so.
   for (const e of pool) {
     const path = pathOf(e);
@@ -148,7 +152,7 @@ function friendly(e: ErrorObject, data: unknown): FriendlyError {
     return { path, message: `${where} must be a SIP method such as INVITE or SERVICE${upper}` };
   }
   if (key === 'send' || key === 'recv') return { path, message: `${where} must be a SIP method such as INVITE or SERVICE` };
-  if (e.keyword === 'type' && path[0] === 'thresholds') return { path, message: `${where} must be a text like 'step.REGISTER.p99 < 200ms'` };
+  if (e.keyword === 'type' && path[0] === 'thresholds' && path.length === 2) return { path, message: `${where} must be a text like 'step.REGISTER.p99 < 200ms'` };
   if (e.keyword === 'type') return { path, message: `${where} must be ${article(String(p.type))}` };
   if (e.keyword === 'enum') return { path, message: `${where} must be one of: ${(p.allowedValues as unknown[]).join(', ')}` };
   if (e.keyword === 'minimum' || e.keyword === 'exclusiveMinimum') return { path, message: `${where} must be ${e.keyword === 'minimum' ? 'at least' : 'more than'} ${String(p.limit)}` };

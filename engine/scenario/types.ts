@@ -169,6 +169,8 @@ export interface CompiledRole {
 export interface ThresholdSource extends SourcePos {
   expr: string;
   file: string;
+  abortOnFail: boolean;
+  delayAbortMs: number;
 }
 
 export interface CompiledScenario {

@@ -68,7 +68,7 @@ t.test('a broken threshold exits 2 before any traffic', async (t) => {
   const r = run(['run', 'scenarios/options.yaml', '--threshold', 'step.OPTIONS.p99 <<< 5']);
   t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 2);
-  t.match(r.stderr, /^sipstorm: command line: threshold 'step\.OPTIONS\.p99 <<< 5': expected '<metric> <op> <value>'/);
+  t.match(r.stderr, /^sipstorm: command line: threshold 'step\.OPTIONS\.p99 <<< 5': expected a number at column 19/);
   t.notOk(existsSync(join(r.dir, 'result.json')), 'nothing ran');
 });
 
@@ -84,4 +84,21 @@ t.test('XML escaping of anything a server sends back', async (t) => {
   writeFileSync(join(dir, 'j.xml'), xml);
   t.notMatch(xml, /[\u0000\u0001]/, 'no control characters');
   if (xmllint) t.ok(xmlValid(join(dir, 'j.xml')).ok, 'still valid XML against the XSD');
+});
+
+t.test('abortOnFail: a failing threshold stops the run early, exit 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-abort-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'abort.yaml');
+  writeFileSync(file, "load: { rate: 20, duration: 60s }\nthresholds:\n  - expr: 'failed.count == 0'\n    abortOnFail: true\n    delayAbortEval: 1s\nsteps:\n  - send: INVITE\n    to: 'sip:nobody@${target.host}:${target.port}'\n    expect: 200\n");
+  const started = Date.now();
+  const r = run(['run', file]);
+  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
+  t.equal(r.status, 1);
+  t.ok(Date.now() - started < 20_000, 'stopped long before the 60 s duration');
+  t.match(r.stderr, /threshold failed\.count == 0 \(got \d+\) failed: stopping the run \(abortOnFail\)/);
+  const result = JSON.parse(readFileSync(join(r.dir, 'result.json'), 'utf8'));
+  t.match(result.abortedBy, /^failed\.count == 0/);
+  t.equal(result.totals.started, result.totals.passed + result.totals.failed + result.totals.running);
+  t.ok(validateResult(result));
 });
