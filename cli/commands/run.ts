@@ -218,6 +218,11 @@ export const runCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (server) {
+        const st = server.stats();
+        const parse = Object.values(st.parseErrors).reduce((a, b) => a + b, 0);
+        log(`embedded server: ${st.distinctRegistered} distinct AORs registered, ${st.callsAnswered} calls answered, ${st.notifiesSent} NOTIFYs sent, ${parse} unparsable messages`);
+      }
       await server?.close();
     }
     const endedAt = new Date();
