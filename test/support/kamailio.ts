@@ -3,7 +3,7 @@
 // folder for kamcmd, killed by PID at teardown.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
@@ -39,7 +39,8 @@ export async function startKamailio(): Promise<KamailioInstance> {
   const child: ChildProcess = spawn(
     KAMAILIO,
     ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so that stop() can end Kamailio's forked children too.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -59,7 +60,13 @@ export async function startKamailio(): Promise<KamailioInstance> {
   }
   sock.close();
   if (!ready) {
-    child.kill('SIGKILL');
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    child.stdout?.destroy();
+    child.stderr?.destroy();
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kamailio did not start:\n${output.split('\n').filter((l) => /ERROR|CRITICAL|error/.test(l)).slice(0, 10).join('\n') || output.slice(-2000)}`);
   }
@@ -77,19 +84,29 @@ export async function startKamailio(): Promise<KamailioInstance> {
       return /AoR:/.test(kamcmd(ctl, ['ul.lookup', 'location', user]));
     },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
-      }
-      // Children of a forking Kamailio share its process group; make sure none is left.
+      const group = -child.pid!;
       try {
-        const pid = Number(readFileSync(pidFile, 'utf8'));
-        if (pid) process.kill(pid, 'SIGKILL');
+        process.kill(group, 'SIGTERM');
       } catch {
         /* already gone */
       }
+      const t = setTimeout(() => {
+        try {
+          process.kill(group, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 3000);
+      if (child.exitCode === null && child.signalCode === null) await exited;
+      clearTimeout(t);
+      // The forked children hold the output pipes: make sure none is left, and close our ends.
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {
+        /* all gone */
+      }
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
     log: () => output,
