@@ -13,7 +13,7 @@ import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { loadScenarios, parseDuration, type CompiledScenario } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
-import { resolveTarget, type Target } from '../../engine/transport/index.js';
+import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
   checkBalance, evaluateThresholds, parseThreshold, scenarioResult, totalsOf, type RunResult, type ScenarioResult, type Threshold,
@@ -45,6 +45,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
   { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
   { name: 'shard', type: 'string', value: 'I/N', help: 'run the I-th of N shares of the load (1 <= I <= N); merge the results with sipstorm merge' },
+  { name: 'wait-for-target', type: 'string', value: 'TIME', help: 'if the target is down at start, keep trying for TIME (e.g. 30s) instead of exiting 3' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
   { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json, junit.xml and report.html (default reports/)' },
   { name: 'json', type: 'string', value: 'FILE', help: 'also write the JSON result here' },
@@ -157,6 +158,17 @@ export const runCommand: Command = {
     if (targetText) {
       target = await resolveTarget(targetText);
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
+      const waitMs = f['wait-for-target'] !== undefined ? parseDuration(String(f['wait-for-target'])) : 0;
+      if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const probe = await probeTarget(target.endpoint);
+        if (probe.up) break;
+        if (Date.now() >= deadline) {
+          throw Object.assign(new Error(`target ${target.uri} is not reachable (${probe.reason}); nothing was sent. Use --wait-for-target TIME to wait for it`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
     } else {
       server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults });
       const ep = server.endpoints[0]!;

@@ -11,3 +11,4 @@ export { stampReceived, responseDestination } from './rport.js';
 export function createTransport(opts: TransportOptions): Promise<Transport> {
   return opts.protocol === 'udp' ? createUdpTransport(opts) : createStreamTransport(opts);
 }
+export { probeTarget, type ProbeResult } from './probe.js';
