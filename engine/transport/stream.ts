@@ -113,7 +113,15 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
           })
         : net.connect({ host: dest.host, port: dest.port });
     const conn = attach(socket, dest, false);
+    // A peer that accepts the connection but stalls (mid-handshake) must not hold the queue forever.
+    const connectTimeoutMs = limits.connectTimeoutMs ?? 10_000;
+    socket.setTimeout(connectTimeoutMs, () => {
+      if (conn.ready) return;
+      fail(protocol === 'tls' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TRANSPORT_CONNECT_TIMEOUT', `${protocol} ${dest.host}:${dest.port}: no ${protocol === 'tls' ? 'TLS handshake' : 'connection'} within ${connectTimeoutMs} ms`, dest);
+      socket.destroy();
+    });
     socket.once(protocol === 'tls' ? 'secureConnect' : 'connect', () => {
+      socket.setTimeout(0);
       conn.ready = true;
       if (conn.queue.length > 0) {
         socket.cork();

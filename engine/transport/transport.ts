@@ -50,6 +50,8 @@ export interface TransportLimits {
   maxBodyBytes?: number;
   /** Messages queued per connection while it connects. */
   maxQueue?: number;
+  /** Longest wait for a TCP connection or TLS handshake (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export interface TransportOptions {
