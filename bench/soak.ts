@@ -1,0 +1,10 @@
+// Soak (npm run soak): a steady rate for SOAK_SECONDS (default 600), memory of
+// the generator sampled every second; prints the size after warm-up and at
+// the end, the growth, and the event-loop lag.
+
+import { soak } from '../test/support/soak.js';
+
+const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+const r = await soak({ seconds, warmupSeconds: Math.min(60, Math.floor(seconds / 5)), rate: Number(process.env.SOAK_RATE ?? 200) });
+console.log(`soak: ${r.seconds} s at ${r.rate}/s: ${r.passed} passed, ${r.failed} failed; RSS after warm-up ${(r.warmKb / 1024).toFixed(1)} MB, at the end ${(r.endKb / 1024).toFixed(1)} MB (${(r.growth * 100).toFixed(1)}%), event-loop lag p99 ${r.lagP99Ms.toFixed(1)} ms`);
+process.exitCode = Math.abs(r.growth) <= 0.1 && r.failed === 0 ? 0 : 1;
