@@ -82,7 +82,7 @@ export function reportFatal(err: unknown): number {
   }
   const exit = (err as { exitCode?: unknown } | null)?.exitCode;
   if (typeof exit === 'number') return exit;
-  if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code === 'USAGE') {
+  if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code.startsWith('TLS_FILE') || code === 'USAGE') {
     return EXIT.BAD_INPUT;
   }
   return EXIT.CANNOT_RUN;

@@ -366,6 +366,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     } catch (err) {
       for (const t of transports.values()) await t.close();
       transports.clear();
+      if ((err as { code?: string }).code === 'TLS_FILE_UNREADABLE') throw err;
       if ((opts.port ?? 5060) !== 0 || attempt >= 5) {
         const code = (err as NodeJS.ErrnoException).code;
         throw Object.assign(new Error(`cannot listen on ${host}:${opts.port ?? 5060} (${code ?? (err as Error).message})`), {
