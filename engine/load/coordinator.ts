@@ -85,7 +85,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
             finals[i] = m.snapshot;
           } else if (m.type === 'error') {
             workerErrors.push({ worker: i, code: m.code, message: m.message });
-            onFail(Object.assign(new Error(m.message), { code: m.code }));
+            onFail(Object.assign(new Error(`worker ${i} could not start: ${m.message}`), { code: m.code, exitCode: 3 }));
           }
         });
         w.on('error', (err: Error & { code?: string }) => {

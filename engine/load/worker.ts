@@ -56,6 +56,13 @@ async function main(): Promise<void> {
       const delay = startAt - performance.now();
       if (delay > 0) setTimeout(begin, delay);
       else begin();
+      // Fault knob for testing the harness itself: worker 0 throws this long after the start.
+      const throwAfter = Number(process.env.SIPSTORM_FAULT_WORKER_THROW_MS ?? NaN);
+      if (cfg.part.index === 0 && Number.isFinite(throwAfter)) {
+        setTimeout(() => {
+          throw Object.assign(new Error('injected worker fault (SIPSTORM_FAULT_WORKER_THROW_MS)'), { code: 'FAULT_INJECTED' });
+        }, Math.max(0, delay) + throwAfter);
+      }
     } else if (m.type === 'stop') {
       if (stopping) return;
       stopping = true;
