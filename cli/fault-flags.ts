@@ -10,6 +10,9 @@ export const faultFlagSpecs: FlagSpec[] = [
   { name: 'fault-error', type: 'string', value: 'RATE', help: 'embedded server: answer this share of requests with --fault-code' },
   { name: 'fault-code', type: 'string', value: 'CODE', help: 'embedded server: the error code for --fault-error (default 503)' },
   { name: 'fault-pause', type: 'string', value: 'MS[@AT]', help: 'embedded server: hold all requests for MS ms, starting AT ms after start' },
+  { name: 'fault-no-to-tag', type: 'boolean', help: 'embedded server: leave the To tag out of responses (a conformance bug on purpose)' },
+  { name: 'fault-mangle-via', type: 'boolean', help: 'embedded server: change the branch of the top Via in responses' },
+  { name: 'fault-no-100', type: 'boolean', help: 'embedded server: send no 100 Trying to INVITE' },
 ];
 
 export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
@@ -38,5 +41,8 @@ export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
     faults.pauseMs = Number(m[1]);
     if (m[2] !== undefined) faults.pauseAtMs = Number(m[2]);
   }
+  if (f['fault-no-to-tag']) faults.noToTag = true;
+  if (f['fault-mangle-via']) faults.mangleVia = true;
+  if (f['fault-no-100']) faults.no100 = true;
   return faults;
 }

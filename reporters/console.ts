@@ -38,6 +38,9 @@ export function scenarioSummary(s: ScenarioResult): string {
 
 export function runSummary(r: RunResult): string {
   const out = r.scenarios.map(scenarioSummary);
+  const broken = r.conformance.filter((c) => c.failed > 0);
+  if (r.conformance.length) out.push(`conformance: ${r.conformance.length} checks applied, ${broken.length} failed`);
+  for (const c of broken) out.push(`  ${c.severity === 'error' ? '✗' : '!'} ${c.id} (${c.rfc} §${c.section}): ${c.failed} of ${c.passed + c.failed} — ${c.examples[0] ?? ''}`);
   if (r.thresholds.length) {
     out.push('thresholds:');
     for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : th.value})`);

@@ -64,6 +64,21 @@ export function renderJunit(r: RunResult): string {
         `  </testsuite>\n`,
     );
   }
+  if (r.conformance.length) {
+    const cases: Case[] = r.conformance.map((c) => ({
+      name: `${c.id} (${c.rfc} §${c.section})`,
+      classname: 'conformance',
+      time: 0,
+      failure:
+        c.failed > 0 && c.severity === 'error'
+          ? { message: `${c.rfc} §${c.section}: ${c.text} — ${c.failed} of ${c.passed + c.failed} failed; e.g. ${c.examples[0] ?? ''}`, type: 'conformance', text: c.examples.join('\n') }
+          : undefined,
+    }));
+    const failures = cases.filter((c) => c.failure).length;
+    totalTests += cases.length;
+    totalFailures += failures;
+    suites.push(`  <testsuite name="conformance" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="0">\n${cases.map(renderCase).join('')}  </testsuite>\n`);
+  }
   if (r.thresholds.length) {
     const cases: Case[] = r.thresholds.map((th) => ({
       name: `threshold ${th.expr}`,

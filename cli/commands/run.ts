@@ -16,7 +16,7 @@ import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
-  checkBalance, evaluateThresholds, parseThreshold, scenarioResult, totalsOf, type RunResult, type ScenarioResult, type Threshold,
+  checkBalance, conformanceOf, evaluateThresholds, parseThreshold, scenarioResult, totalsOf, type RunResult, type ScenarioResult, type Threshold,
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
@@ -243,7 +243,8 @@ export const runCommand: Command = {
     result.thresholds = evaluateThresholds(thresholds, result);
     const balance = checkBalance(result);
     for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
-    const failed = result.totals.failed > 0 || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
+    const conformanceFailed = result.conformance.some((c) => c.severity === 'error' && c.failed > 0);
+    const failed = result.totals.failed > 0 || conformanceFailed || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
     result.totals.verdict = failed ? 'failed' : 'passed';
     result.exitCode = signalName === 'SIGINT' ? EXIT.INTERRUPTED : signalName === 'SIGTERM' ? EXIT.TERMINATED : workerErrors.length > 0 && result.totals.started === 0 ? EXIT.CANNOT_RUN : failed ? EXIT.FAILED : EXIT.OK;
     writeReports(result, f);
@@ -282,7 +283,7 @@ export function buildRunResult(o: {
     exitCode: 0,
     scenarios: o.results,
     thresholds: [],
-    conformance: [],
+    conformance: conformanceOf(o.results),
     workerErrors: o.workerErrors,
     failures: o.results.flatMap((r) => r.failures).slice(0, 20),
   };

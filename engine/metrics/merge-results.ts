@@ -6,7 +6,8 @@
 import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
-import { totalsOf } from './result.js';
+import { conformanceOf, totalsOf } from './result.js';
+import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
 
 function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -76,6 +77,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
     },
     timeseries,
     failures: [...a.failures, ...b.failures].slice(0, 20),
+    conformance: mergeCheckCounts(a.conformance ?? {}, b.conformance ?? {}),
   };
 }
 
@@ -105,12 +107,12 @@ export function mergeResults(results: RunResult[]): RunResult {
     scenarios,
     workerErrors: results.flatMap((r) => r.workerErrors),
     failures: results.flatMap((r) => r.failures).slice(0, 20),
-    conformance: first!.conformance,
+    conformance: conformanceOf(scenarios),
   };
   // The same thresholds, evaluated again on the merged numbers.
   const exprs = [...new Map(results.flatMap((r) => r.thresholds).map((th) => [th.expr, th.source])).entries()];
   out.thresholds = evaluateThresholds(exprs.map(([expr, source]) => parseThreshold(expr, source)), out);
-  const failed = out.totals.failed > 0 || out.thresholds.some((th) => !th.ok) || out.workerErrors.length > 0;
+  const failed = out.totals.failed > 0 || out.conformance.some((c) => c.severity === 'error' && c.failed > 0) || out.thresholds.some((th) => !th.ok) || out.workerErrors.length > 0;
   out.totals.verdict = failed ? 'failed' : 'passed';
   out.exitCode = failed ? 1 : 0;
   return out;

@@ -4,6 +4,7 @@
 
 import { decodeHistogram, percentiles, type Percentiles } from './histogram.js';
 import type { FailureSample, RunSnapshot } from './step-metrics.js';
+import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 export interface StepResult {
   name: string;
@@ -45,6 +46,8 @@ export interface ScenarioResult {
   timeseries: TimePoint[];
   /** A sample of failed instances with their SIP ladders (credentials redacted). */
   failures: FailureSample[];
+  /** Conformance check id -> counts, for this scenario. */
+  conformance: Record<string, CheckCounts>;
 }
 
 export interface TimePoint {
@@ -86,7 +89,7 @@ export interface RunResult {
   exitCode: number;
   scenarios: ScenarioResult[];
   thresholds: ThresholdResult[];
-  conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; passed: number; failed: number; examples: string[] }[];
+  conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; text: string; passed: number; failed: number; examples: string[] }[];
   workerErrors: { worker: number; code: string; message: string }[];
   failures: FailureSample[];
 }
@@ -140,6 +143,7 @@ export function scenarioResult(
     health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 },
     timeseries,
     failures: snap.failures,
+    conformance: snap.conformance,
   };
 }
 
@@ -173,4 +177,10 @@ export function checkBalance(result: Pick<RunResult, 'scenarios'>): string[] {
       }
     }
   return problems;
+}
+
+/** The run's conformance table: every check that applied, with its catalog entry, summed over scenarios. */
+export function conformanceOf(scenarios: ScenarioResult[]): RunResult['conformance'] {
+  const counts = scenarios.reduce<Record<string, CheckCounts>>((acc, s) => mergeCheckCounts(acc, s.conformance ?? {}), {});
+  return ALL_CHECKS.filter((c) => counts[c.id]).map((c) => ({ id: c.id, rfc: c.rfc, section: c.section, severity: c.severity, text: c.text, ...counts[c.id]! }));
 }

@@ -5,6 +5,7 @@
 // Balance, per step: sent = finals + timeouts + errors (+ pending while running).
 
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
+import { mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 export class StepMetrics {
   sent = 0;
@@ -98,6 +99,8 @@ export interface RunSnapshot {
   transport: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
   health: { lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number };
   failures: FailureSample[];
+  /** Conformance check id -> passed/failed counts and a few examples. */
+  conformance: Record<string, CheckCounts>;
 }
 
 export class RoleMetrics {
@@ -198,6 +201,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
       sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
     },
     failures: [...a.failures, ...b.failures].slice(0, maxFailures),
+    conformance: mergeCheckCounts(a.conformance, b.conformance),
   };
 }
 
@@ -207,5 +211,6 @@ export function emptyRunSnapshot(): RunSnapshot {
     transport: { retransmissionsSent: 0, retransmissionsReceived: 0, timeouts: 0, stray: 0, parseErrors: {}, unexpectedRequests: 0, transportErrors: {} },
     health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
     failures: [],
+    conformance: {},
   };
 }

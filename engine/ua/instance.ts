@@ -66,6 +66,8 @@ export class ScenarioInstance {
   private rawWait: { step: RawStep; sentAt: number } | undefined;
   /** The step whose request awaits its final response: counted as an error if the instance ends first. */
   private outstanding: import('../metrics/index.js').StepMetrics | undefined;
+  /** The last request sent, to check a response that matched no transaction (a mangled Via). */
+  private lastSent: SipMessage | undefined;
   /** Current step generation: callbacks from an earlier step are ignored. */
   private gen = 0;
   iteration = 0;
@@ -302,9 +304,11 @@ export class ScenarioInstance {
       this.fail(`step ${this.stepLabel(step)}: no final response within ${step.timeoutMs / 1000}s`);
     });
     const sendIt = (r: SipMessage) => {
+      this.lastSent = r;
       const tx = this.rt.send(r, {
         onResponse: (res) => {
           this.record('received', res);
+          this.rt.conformance.response(r, res);
           if (this.done) return;
           if (step.method === 'INVITE') this.onInviteResponse(r, res, step, tx);
           if (gen !== this.gen && !step.async) return;
@@ -492,6 +496,7 @@ export class ScenarioInstance {
     const tx = this.rt.send(cancel, {
       onResponse: (res) => {
         this.record('received', res);
+        this.rt.conformance.response(cancel, res);
         if (this.done || gen !== this.gen || res.status < 200) return;
         m.finals++;
         this.outstanding = undefined;
@@ -568,6 +573,7 @@ export class ScenarioInstance {
   /** A request for this instance, from the runtime's routing. */
   onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
     this.record('received', req);
+    this.rt.conformance.request(req);
     if (this.done) return;
     if (req.method === 'ACK') {
       this.retrans2xx?.stop();
@@ -670,6 +676,8 @@ export class ScenarioInstance {
   /** A response matching no transaction: for raw steps, the answer; for INVITEs, a retransmitted 2xx. */
   onStrayResponse(res: SipMessage): void {
     this.record('received', res);
+    const sent = this.lastSent;
+    if (sent && res.cseq().seq === sent.cseq().seq && res.cseq().method === sent.method) this.rt.conformance.response(sent, res);
     if (this.done) return;
     if (res.cseq().method === 'INVITE' && res.status >= 200 && res.status < 300 && this.lastInvite?.ackData) {
       this.rt.sendStateless(this.lastInvite.ackData);

@@ -14,6 +14,7 @@ import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } f
 import { csvIdentities, patternIdentities, type Identity, type IdentitySource } from './identity.js';
 import { ScenarioInstance, type InstanceOutcome } from './instance.js';
 import { redact } from './redact.js';
+import { ConformanceChecker } from '../conformance/index.js';
 
 export interface Credentials {
   user?: string;
@@ -67,6 +68,8 @@ export class WorkerRuntime {
   readonly transportErrors: Record<string, number> = {};
   unexpectedRequests = 0;
   private readonly running = new Set<ScenarioInstance>();
+  /** Every message received is checked against the conformance catalog. */
+  readonly conformance: ConformanceChecker;
 
   private constructor(
     private readonly cfg: RuntimeConfig,
@@ -93,6 +96,7 @@ export class WorkerRuntime {
       return { role, metrics: new RoleMetrics(cfg.scenario.name, role.name, role.metricNames), identities };
     });
     for (const r of this.roles) if (r.role.peer) r.peer = this.roles.find((x) => x.role.name === r.role.peer);
+    this.conformance = new ConformanceChecker((text) => redact(text, this.secrets));
     this.secrets = [...new Set([...(creds.password && !creds.password.includes('{n') ? [creds.password] : []), ...this.roles.flatMap((r) => r.identities.secrets())])];
   }
 
@@ -234,6 +238,7 @@ export class WorkerRuntime {
   /** A request no instance wants: counted, and answered as a UA would. */
   answerUnexpected(req: SipMessage, tx: ServerTransaction | undefined): void {
     this.unexpectedRequests++;
+    this.conformance.request(req);
     if (!tx || req.method === 'ACK') return;
     const status = req.method === 'OPTIONS' ? 200 : req.to().tag ? 481 : req.method === 'INVITE' ? 480 : 481;
     tx.respond(createResponse(req, status, undefined, status > 100 ? 'unexpected' : undefined));
@@ -254,6 +259,7 @@ export class WorkerRuntime {
       },
       health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
       failures: [...this.failures],
+      conformance: structuredClone(this.conformance.counts),
     };
   }
 
