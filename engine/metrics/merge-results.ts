@@ -7,14 +7,9 @@ import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
 import { conformanceOf, totalsOf } from './result.js';
+import { addCounts } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
-
-function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
 
 function addLatency<T extends { histogram: string }>(a: T, b: T): T {
   const h = decodeHistogram(a.histogram);

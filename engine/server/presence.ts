@@ -49,15 +49,18 @@ export class PresenceServer {
     return this.status.get(user) ?? 'closed';
   }
 
+  /** RFC 6665 §4.2.1.1 (and RFC 3903 §6 for PUBLISH): an unknown event package is answered 489 with Allow-Events. */
+  private acceptsEvent(tx: ServerTransaction): boolean {
+    const event = (tx.request.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event === 'presence') return true;
+    this.core.answer(tx, 489, { headers: [['Allow-Events', 'presence']] });
+    return false;
+  }
+
   handleSubscribe(tx: ServerTransaction, source: Endpoint): void {
     const core = this.core;
     const req = tx.request;
-    const event = (req.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (event !== 'presence') {
-      // RFC 6665 §4.2.1.1: an unknown event package is answered 489 with Allow-Events.
-      core.answer(tx, 489, { headers: [['Allow-Events', 'presence']] });
-      return;
-    }
+    if (!this.acceptsEvent(tx)) return;
     if (authenticate(core, tx) === undefined) return;
     const uri = parseUri(req.uri);
     const presentity = uri.user ?? '';
@@ -106,11 +109,7 @@ export class PresenceServer {
   handlePublish(tx: ServerTransaction): void {
     const core = this.core;
     const req = tx.request;
-    const event = (req.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (event !== 'presence') {
-      core.answer(tx, 489, { headers: [['Allow-Events', 'presence']] });
-      return;
-    }
+    if (!this.acceptsEvent(tx)) return;
     const user = authenticate(core, tx);
     if (user === undefined) return;
     const presentity = parseUri(req.uri).user ?? user;

@@ -3,34 +3,12 @@
 // and the coordinated-omission correction made visible by a server pause.
 
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startServer } from '../../engine/server/index.js';
+import { runCli } from '../support/cli.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/cli/main.js', ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (status) => {
-      clearTimeout(killer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-async function runJson(t: { teardown(fn: () => void): void }, args: string[]) {
-  const out = mkdtempSync(join(tmpdir(), 'sipstorm-load-'));
-  t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const r = await runCli([...args, '--out', out, '--quiet']);
-  return { ...r, result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) };
+async function runJson(_t: unknown, args: string[]) {
+  const r = await runCli([...args, '--quiet']);
+  return { status: r.status, stdout: r.stdout, result: r.result };
 }
 
 t.test('register-auth: 1,000 users at 500/s for 4 s on 2 workers -> 1,000 distinct registrations', async (t) => {

@@ -3,14 +3,9 @@
 // and no other, while the compliant server passes every check that applies.
 
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRequest, createResponse, parseMessage, serializeMessage } from '../../engine/codec/index.js';
 import { ConformanceChecker } from '../../engine/conformance/index.js';
-
-const root = new URL('../../../', import.meta.url).pathname;
+import { runCli } from '../support/cli.js';
 
 const req = () =>
   createRequest({
@@ -48,20 +43,7 @@ t.test('crafted responses trip exactly their check', async (t) => {
   }), ['response.dialog-contact']);
 });
 
-function run(args: string[]): Promise<{ status: number | null; out: string; result: any }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-conf-'));
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['dist/cli/main.js', ...args, '--out', dir, '--workers', '1'], { cwd: root });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.on('exit', (status) => {
-      const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ status, out, result });
-    });
-  });
-}
+const run = (args: string[]) => runCli([...args, '--workers', '1']);
 
 const failing = (result: any) => result.conformance.filter((c: { failed: number }) => c.failed > 0).map((c: { id: string }) => c.id).sort();
 

@@ -3,24 +3,10 @@
 // the config it ships and stopped by PID.
 
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli.js';
 import { kamailioAvailable, startKamailio, type KamailioInstance } from '../support/kamailio.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-
-function run(args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['dist/cli/main.js', ...args, '--no-reports'], { cwd: root });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    const killer = setTimeout(() => c.kill('SIGKILL'), 90_000);
-    c.on('exit', (status) => {
-      clearTimeout(killer);
-      resolve({ status, out });
-    });
-  });
-}
+const run = (args: string[]) => runCli([...args, '--no-reports'], { outDir: false });
 
 t.test('against Kamailio', { skip: !kamailioAvailable() && 'kamailio (with presence modules) not installed' }, async (t) => {
   let k: KamailioInstance;

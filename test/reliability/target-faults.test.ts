@@ -4,30 +4,11 @@
 // case the counts balance and nothing hangs.
 
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startServer } from '../../engine/server/index.js';
 import { freePort } from '../support/ports.js';
+import { runCli } from '../support/cli.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-
-function run(args: string[]): Promise<{ status: number | null; out: string; dir: string; result?: any }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-fault-'));
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['dist/cli/main.js', ...args, '--out', dir, '--workers', '1'], { cwd: root });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    const killer = setTimeout(() => c.kill('SIGKILL'), 60_000);
-    c.on('exit', (status) => {
-      clearTimeout(killer);
-      const file = join(dir, 'result.json');
-      resolve({ status, out, dir, result: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined });
-    });
-  });
-}
+const run = (args: string[]) => runCli([...args, '--workers', '1']);
 
 function balanced(t: Test, result: any): void {
   const tt = result.totals;
@@ -41,7 +22,6 @@ function balanced(t: Test, result: any): void {
 t.test('target down at start: exit 3 with one clear line, nothing sent', async (t) => {
   const port = await freePort();
   const r = await run(['run', 'scenarios/options.yaml', '--target', `127.0.0.1:${port}`]);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 3);
   t.equal(r.out.trim(), `sipstorm: target sip:127.0.0.1:${port} is not reachable (port unreachable (nothing listens there)); nothing was sent. Use --wait-for-target TIME to wait for it`);
   t.equal(r.result, undefined, 'no report: nothing ran');
@@ -55,7 +35,6 @@ t.test('--wait-for-target: a server that comes up late is waited for', async (t)
   }, 1500);
   t.teardown(() => clearTimeout(later));
   const r = await run(['run', 'scenarios/options.yaml', '--target', `127.0.0.1:${port}`, '--wait-for-target', '10s']);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 0, r.out);
   t.equal(r.result.totals.passed, 10);
 });
@@ -65,7 +44,6 @@ t.test('target goes down in the middle: timeouts counted, run finishes, reports 
   const port = server.endpoints[0]!.port;
   setTimeout(() => void server.close(), 2200);
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--target', `127.0.0.1:${port}`]);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 1, 'exit 1: steps failed');
   const step = r.result.scenarios[0].roles[0].steps[0];
   t.ok(step.finals > 0 && step.timeouts > 0, `some answered (${step.finals}), the rest timed out (${step.timeouts})`);
@@ -76,7 +54,6 @@ t.test('target goes down in the middle: timeouts counted, run finishes, reports 
 
 t.test('a server that drops 30% of requests: retransmissions recover, counts balance', async (t) => {
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--fault-drop', '0.3']);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   const s = r.result.scenarios[0];
   t.ok(s.transport.retransmissionsSent > 10, `retransmissions sent: ${s.transport.retransmissionsSent}`);
   balanced(t, r.result);
@@ -85,7 +62,6 @@ t.test('a server that drops 30% of requests: retransmissions recover, counts bal
 
 t.test('a slow server (100-300 ms): latency shows it, nothing times out', async (t) => {
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--fault-delay', '100-300']);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 0, r.out);
   const step = r.result.scenarios[0].roles[0].steps[0];
   t.ok(step.service.p50 >= 100 && step.service.max < 1000, `p50 ${step.service.p50} ms, max ${step.service.max} ms`);
@@ -94,7 +70,6 @@ t.test('a slow server (100-300 ms): latency shows it, nothing times out', async 
 
 t.test('a server answering 5% with 503: the failures are counted by code', async (t) => {
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--fault-error', '0.2', '--fault-code', '503']);
-  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 1);
   const step = r.result.scenarios[0].roles[0].steps[0];
   t.ok(step.codes['503'] > 0, `${step.codes['503']} × 503`);

@@ -21,31 +21,19 @@ export interface SippResult {
 }
 
 /** Runs SIPp to completion (it must be bounded with -m and -timeout in args). */
-export async function runSipp(args: string[], opts: { timeoutMs?: number } = {}): Promise<SippResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
-  const stf = join(dir, 'stats.csv');
-  const child = spawn(SIPP, [...args, '-nostdin', '-trace_stat', '-stf', stf, '-fd', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stdout += d));
-  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  clearTimeout(killer);
+export function runSipp(args: string[], opts: { timeoutMs?: number } = {}): Promise<SippResult> {
+  return startSipp(args, opts).done;
+}
+
+/** The last line of SIPp's -stf statistics CSV, by column name. */
+function readStats(stf: string): Record<string, string> {
   const stats: Record<string, string> = {};
-  if (existsSync(stf)) {
-    const lines = readFileSync(stf, 'utf8').trim().split('\n');
-    const header = lines[0]!.split(';');
-    const last = lines[lines.length - 1]!.split(';');
-    header.forEach((h, i) => (stats[h] = last[i] ?? ''));
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    exitCode,
-    successful: Number(stats['SuccessfulCall(C)'] ?? NaN),
-    failed: Number(stats['FailedCall(C)'] ?? NaN),
-    stdout,
-    stats,
-  };
+  if (!existsSync(stf)) return stats;
+  const lines = readFileSync(stf, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  header.forEach((h, i) => (stats[h] = last[i] ?? ''));
+  return stats;
 }
 
 /** Starts SIPp in the background (e.g. `-sn uas -m N`); `done` resolves with its statistics when it exits. */
@@ -60,13 +48,7 @@ export function startSipp(args: string[], opts: { timeoutMs?: number } = {}): { 
   const done = new Promise<SippResult>((resolve) => {
     child.on('exit', (exitCode) => {
       clearTimeout(killer);
-      const stats: Record<string, string> = {};
-      if (existsSync(stf)) {
-        const lines = readFileSync(stf, 'utf8').trim().split('\n');
-        const header = lines[0]!.split(';');
-        const last = lines[lines.length - 1]!.split(';');
-        header.forEach((h, i) => (stats[h] = last[i] ?? ''));
-      }
+      const stats = readStats(stf);
       rmSync(dir, { recursive: true, force: true });
       resolve({ exitCode, successful: Number(stats['SuccessfulCall(C)'] ?? NaN), failed: Number(stats['FailedCall(C)'] ?? NaN), stdout, stats });
     });
