@@ -15,6 +15,18 @@ export const faultFlagSpecs: FlagSpec[] = [
   { name: 'fault-no-100', type: 'boolean', help: 'embedded server: send no 100 Trying to INVITE' },
 ];
 
+/** Per-connection buffer limits of stream transports, shared by run and serve. */
+export const limitFlagSpecs: FlagSpec[] = [
+  { name: 'max-header-bytes', type: 'string', value: 'N', help: 'TCP/TLS: largest header section accepted (default 65536); a peer over it is disconnected and counted' },
+  { name: 'max-body-bytes', type: 'string', value: 'N', help: 'TCP/TLS: largest Content-Length accepted (default 1048576)' },
+];
+
+export function parseLimitFlags(f: ParsedArgs['flags']): { maxHeaderBytes?: number; maxBodyBytes?: number } {
+  const maxHeaderBytes = numberFlag(f, 'max-header-bytes', { min: 1024, integer: true });
+  const maxBodyBytes = numberFlag(f, 'max-body-bytes', { min: 0, integer: true });
+  return { ...(maxHeaderBytes !== undefined ? { maxHeaderBytes } : {}), ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) };
+}
+
 export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
   const faults: ServerFaults = {};
   const delay = f['fault-delay'];

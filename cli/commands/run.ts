@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
-import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
+import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { loadScenarios, parseDuration, type CompiledScenario } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
@@ -54,6 +54,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'no-reports', type: 'boolean', help: 'write no report files' },
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+  ...limitFlagSpecs,
   ...faultFlagSpecs,
 ];
 
@@ -121,6 +122,7 @@ export const runCommand: Command = {
       shard = { index: Number(m[1]) - 1, count: Number(m[2]) };
     }
     const faults = parseFaultFlags(f);
+    const limits = parseLimitFlags(f);
     const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, 'command line'));
     // Everything is checked before any traffic.
     const scenarios = loadScenarios(args.positionals);
@@ -170,7 +172,7 @@ export const runCommand: Command = {
         await new Promise((r) => setTimeout(r, 500));
       }
     } else {
-      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults });
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
@@ -199,6 +201,7 @@ export const runCommand: Command = {
           scenario, target, localHost, workers, overrides, credentials, signal: abort.signal, shard,
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
+          limits,
           onProgress: (snap, elapsed) => {
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.

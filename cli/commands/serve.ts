@@ -5,7 +5,7 @@ import { numberFlag, UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { startServer, type ServerFaults } from '../../engine/server/index.js';
-import { parseFaultFlags, faultFlagSpecs } from '../fault-flags.js';
+import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -28,6 +28,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of username,password[,domain] instead of patterns' },
     { name: 'realm', type: 'string', value: 'REALM', help: "digest realm (default 'sipstorm')" },
     { name: 'auth-invite', type: 'boolean', help: 'challenge INVITE with 407 (off by default: SIPp uac has no credentials)' },
+    ...limitFlagSpecs,
     ...faultFlagSpecs,
     { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but errors' },
   ],
@@ -55,6 +56,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
       realm: f.realm ? String(f.realm) : undefined,
       authInvite: Boolean(f['auth-invite']),
       faults,
+      limits: parseLimitFlags(f),
     });
     if (!f.quiet) {
       for (const ep of server.endpoints) {

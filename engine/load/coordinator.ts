@@ -22,6 +22,7 @@ export interface LoadRunOptions {
   credentials?: Credentials;
   stopOnFirstFailure?: boolean;
   tls?: { insecure?: boolean; caFile?: string };
+  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
   signal?: AbortSignal;
   onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
 }
@@ -70,6 +71,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       stopOnFirstFailure: opts.stopOnFirstFailure ?? false,
       drainMs,
       tls: opts.tls,
+      limits: opts.limits,
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: cfg });
     workers.push(w);

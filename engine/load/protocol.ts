@@ -20,6 +20,7 @@ export interface WorkerConfig {
   stopOnFirstFailure: boolean;
   drainMs: number;
   tls?: { insecure?: boolean; caFile?: string };
+  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
 }
 
 export type ToWorker = { type: 'start'; at: number } | { type: 'stop'; drainMs: number };

@@ -18,7 +18,7 @@ const post = (m: FromWorker) => port.postMessage(m);
 async function main(): Promise<void> {
   const wheel = new TimerWheel();
   const rt = await WorkerRuntime.create(
-    { scenario: cfg.scenario, target: cfg.target, targetHostText: cfg.targetHostText, targetUri: cfg.targetUri, localHost: cfg.localHost, credentials: cfg.credentials, tls: cfg.tls },
+    { scenario: cfg.scenario, target: cfg.target, targetHostText: cfg.targetHostText, targetUri: cfg.targetUri, localHost: cfg.localHost, credentials: cfg.credentials, tls: cfg.tls, limits: cfg.limits },
     wheel,
   );
   const lag = monitorEventLoopDelay({ resolution: 10 });

@@ -37,6 +37,8 @@ export interface ServerOptions {
   algorithms?: DigestAlgorithm[];
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
+  /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
+  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
   /** Called for every counted fault (parse errors, transport errors), e.g. for logging. */
   onError?(code: string, detail: string): void;
 }
@@ -350,6 +352,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           host,
           port,
           listen: true,
+          limits: opts.limits,
           tls: p === 'tls' ? opts.tls : undefined,
           events: {
             onMessage: receive,

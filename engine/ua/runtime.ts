@@ -34,6 +34,8 @@ export interface RuntimeConfig {
   maxFailureSamples?: number;
   /** TLS client settings: certificate checking is on unless insecure is set (--tls-insecure). */
   tls?: { insecure?: boolean; caFile?: string };
+  /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
+  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
 }
 
 export interface RoleRuntime {
@@ -107,6 +109,7 @@ export class WorkerRuntime {
       host: cfg.localHost,
       port: 0,
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
+      limits: cfg.limits,
       events: {
         onMessage: (data, source) => rt.onData(data, source),
         onError: (code) => {

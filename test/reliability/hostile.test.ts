@@ -94,3 +94,24 @@ t.test('a TLS peer that stalls mid-handshake: a counted timeout, not a hang', as
   t.ok(errors.includes('TLS_HANDSHAKE_TIMEOUT'), `handshake timeout counted (${errors.join(', ')})`);
   t.ok(errors.includes('TRANSPORT_DROPPED_QUEUE'), 'the queued message is counted as not sent');
 });
+
+t.test('--max-header-bytes raises or lowers the stream limit', async (t) => {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.on('data', (d) => {
+      const req = parseMessage(d, { stream: true });
+      const res = createResponse(req, 200, undefined, 'big');
+      res.add('Allow', 'OPTIONS');
+      res.add('X-Padding', 'p'.repeat(100_000)); // a 100 KB header section
+      s.write(serializeMessage(res));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const target = `sip:127.0.0.1:${port};transport=tcp`;
+  const small = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--target', target, '--total', '1']);
+  t.equal(small.result.scenarios[0].transport.transportErrors.SIP_FRAME_HEADER_TOO_LARGE, 1, 'refused at the 64 KiB default');
+  const big = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--target', target, '--total', '1', '--max-header-bytes', '200000']);
+  t.equal(big.result.totals.passed, 1, 'accepted with --max-header-bytes 200000');
+});
