@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { emptyRunSnapshot, mergeSnapshots, type RunSnapshot } from '../metrics/index.js';
+import { emptyRunSnapshot, mergeSnapshots, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
 import type { Credentials } from '../ua/index.js';
@@ -40,8 +40,8 @@ export interface LoadRunResult {
   startedAt: Date;
   endedAt: Date;
   cpuMs: number;
-  /** One point a second: merged counters as of that second. */
-  timeseries: { t: number; snapshot: RunSnapshot }[];
+  /** One point a second, and one at the end. */
+  timeseries: TimePoint[];
 }
 
 export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
@@ -51,7 +51,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const latest: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
   const finals: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
   const workerErrors: WorkerFailure[] = [];
-  const timeseries: { t: number; snapshot: RunSnapshot }[] = [];
+  const timeseries = new TimeSeries();
   const cpuStart = process.cpuUsage();
   const drainMs = Math.min(opts.scenario.timeoutMs, 5000);
   let interrupted = false;
@@ -113,7 +113,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const ticker = setInterval(() => {
     const snap = merged(latest);
     const t = Date.now() - startEpoch;
-    timeseries.push({ t, snapshot: snap });
+    timeseries.add(t, snap);
     opts.onProgress?.(snap, t);
   }, 1000);
   const stopAll = () => {
@@ -136,5 +136,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const cpu = process.cpuUsage(cpuStart);
   const snapshot = merged(finals.map((f, i) => f ?? latest[i]));
   snapshot.health.cpuMs = (cpu.user + cpu.system) / 1000;
-  return { snapshot, interrupted, workerErrors, startedAt, endedAt: new Date(), cpuMs: snapshot.health.cpuMs, timeseries };
+  const endedAt = new Date();
+  timeseries.add(endedAt.getTime() - startEpoch, snapshot);
+  return { snapshot, interrupted, workerErrors, startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
 }

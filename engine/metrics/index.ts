@@ -3,4 +3,5 @@ export * from './histogram.js';
 export * from './step-metrics.js';
 export * from './result.js';
 export * from './thresholds.js';
+export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';

@@ -4,6 +4,7 @@
 
 import { decodeHistogram, percentiles, type Percentiles } from './histogram.js';
 import type { FailureSample, RunSnapshot } from './step-metrics.js';
+import type { TimePoint } from './timeseries.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 export interface StepResult {
@@ -50,16 +51,6 @@ export interface ScenarioResult {
   conformance: Record<string, CheckCounts>;
 }
 
-export interface TimePoint {
-  t: number;
-  started: number;
-  passed: number;
-  failed: number;
-  active: number;
-  rate: number;
-  p50: number;
-  p99: number;
-}
 
 export interface ThresholdResult {
   expr: string;
@@ -104,7 +95,7 @@ export function scenarioResult(
   snap: RunSnapshot,
   startedAt: Date,
   endedAt: Date,
-  series: { t: number; snapshot: RunSnapshot }[],
+  timeseries: TimePoint[],
 ): ScenarioResult {
   const roles: RoleResult[] = snap.roles.map((r) => ({
     role: r.role, started: r.started, passed: r.passed, failed: r.failed, running: r.running, dropped: r.dropped,
@@ -115,28 +106,6 @@ export function scenarioResult(
       service: withHist(s.service), corrected: withHist(s.corrected),
     })),
   }));
-  let prevStarted = 0;
-  // The series runs from the start (all zero) to the final snapshot, so even a short run has a line.
-  const points = [...series];
-  const endT = endedAt.getTime() - startedAt.getTime();
-  if (!points.length || points[points.length - 1]!.t < endT) points.push({ t: endT, snapshot: snap });
-  const timeseries: TimePoint[] = [{ t: 0, started: 0, passed: 0, failed: 0, active: 0, rate: 0, p50: 0, p99: 0 }, ...points.map((p) => {
-    const started = p.snapshot.roles.reduce((a, r) => a + r.started, 0);
-    const main = p.snapshot.roles[0]?.steps[0];
-    const pc = main ? percentiles(decodeHistogram(main.service)) : undefined;
-    const point: TimePoint = {
-      t: Math.round(p.t),
-      started,
-      passed: p.snapshot.roles.reduce((a, r) => a + r.passed, 0),
-      failed: p.snapshot.roles.reduce((a, r) => a + r.failed, 0),
-      active: p.snapshot.roles.reduce((a, r) => a + r.running, 0),
-      rate: started - prevStarted,
-      p50: pc?.p50 ?? 0,
-      p99: pc?.p99 ?? 0,
-    };
-    prevStarted = started;
-    return point;
-  })];
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
     roles, transport: snap.transport,

@@ -24,6 +24,9 @@ export async function createUdpTransport(opts: TransportOptions): Promise<Transp
   const addr = socket.address();
   const local: Endpoint = { protocol: 'udp', host: addr.address, port: addr.port };
   socket.on('message', (data, rinfo) => {
+    // A datagram of nothing but CRLFs is a keep-alive (what sipstorm's own target probe sends, and many
+    // phones), not a message: RFC 3261 §7.5 has CRLFs between messages ignored.
+    if (isKeepAlive(data)) return;
     counters.messagesIn++;
     counters.bytesIn += data.length;
     opts.events.onMessage(data, { protocol: 'udp', host: rinfo.address, port: rinfo.port });
@@ -56,4 +59,10 @@ export async function createUdpTransport(opts: TransportOptions): Promise<Transp
       return new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
+}
+
+function isKeepAlive(data: Buffer): boolean {
+  if (data.length === 0 || data.length > 8) return false;
+  for (let i = 0; i < data.length; i++) if (data[i] !== 13 && data[i] !== 10) return false;
+  return true;
 }

@@ -733,6 +733,12 @@ export class ScenarioInstance {
     const now = this.rt.wheel.now();
     const durationMs = now - this.startedAt;
     if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.ladder);
+    // Transactions in their final states keep this object reachable for up to 64*T1 (to re-ACK a
+    // retransmitted 2xx): let go of the messages now so that a finished call costs little memory.
+    this.ladder.length = 0;
+    this.pending.clear();
+    this.lastSent = undefined;
+    if (this.lastInvite) this.lastInvite = { request: this.lastInvite.request, ackData: this.lastInvite.ackData };
     this.onDone({ passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart });
   }
 

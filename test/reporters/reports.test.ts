@@ -78,6 +78,8 @@ t.test('XML escaping of anything a server sends back', async (t) => {
   const xml = renderJunit({
     totals: { started: 1, passed: 0, failed: 1, running: 0, dropped: 0, verdict: 'failed' }, durationMs: 5, thresholds: [],
     scenarios: [{ name: nasty, file: 'x.yaml', startedAt: new Date().toISOString(), durationMs: 5, roles: [{ role: 'main', started: 1, passed: 0, failed: 1, running: 0, dropped: 0, failureReasons: { [nasty]: 1 }, steps: [{ name: 'INVITE', sent: 1, received: 0, finals: 1, timeouts: 0, errors: 0, failed: 1, codes: { 486: 1 }, failures: { [`expected 200, got 486 ${nasty}`]: 1 }, service: { mean: 1, count: 1 } }] }] }],
+    conformance: [{ id: 'to-tag', rfc: 'RFC 3261', section: '8.2.6.2', severity: 'error', text: nasty, passed: 0, failed: 1, examples: [`SIP/2.0 200 OK\r\nTo: ${nasty}\r\n`] }],
+    workerErrors: [], failures: [],
   } as never);
   const dir = mkdtempSync(join(tmpdir(), 'junit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
