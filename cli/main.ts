@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./commands/merge.js')).mergeCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
+  conform: async () => (await import('./commands/conform.js')).conformCommand,
 };
 
 
@@ -82,7 +83,7 @@ export function reportFatal(err: unknown): number {
   }
   const exit = (err as { exitCode?: unknown } | null)?.exitCode;
   if (typeof exit === 'number') return exit;
-  if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code.startsWith('TLS_FILE') || code === 'USAGE') {
+  if (code.startsWith('SCENARIO_') || code.startsWith('THRESHOLD_') || code === 'BAD_TARGET' || code.startsWith('CSV_') || code.startsWith('SUITE_') || code.startsWith('TLS_FILE') || code === 'USAGE') {
     return EXIT.BAD_INPUT;
   }
   return EXIT.CANNOT_RUN;

@@ -45,7 +45,7 @@ export function runSummary(r: RunResult): string {
     out.push('thresholds:');
     for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : th.value})`);
   }
-  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}`);
+  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
   if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
   const t = r.totals;
   out.push(`${t.verdict === 'passed' ? 'PASSED' : 'FAILED'}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}`);

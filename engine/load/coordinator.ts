@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { emptyRunSnapshot, mergeSnapshots, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
+import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
 import type { Credentials } from '../ua/index.js';
@@ -23,6 +23,8 @@ export interface LoadRunOptions {
   stopOnFirstFailure?: boolean;
   tls?: { insecure?: boolean; caFile?: string };
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
+  /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
+  restartWorkers?: boolean;
   signal?: AbortSignal;
   onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
 }
@@ -31,12 +33,16 @@ export interface WorkerFailure {
   worker: number;
   code: string;
   message: string;
+  /** A replacement took over its share of the load (--restart-workers). */
+  restarted?: boolean;
 }
 
 export interface LoadRunResult {
   snapshot: RunSnapshot;
   interrupted: boolean;
   workerErrors: WorkerFailure[];
+  /** Crashed workers that were replaced. */
+  restarts: number;
   startedAt: Date;
   endedAt: Date;
   cpuMs: number;
@@ -44,99 +50,134 @@ export interface LoadRunResult {
   timeseries: TimePoint[];
 }
 
+/** A crashed worker is replaced at most this many times per slot (--restart-workers). */
+export const MAX_RESTARTS_PER_WORKER = 3;
+
 export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const n = Math.max(1, opts.workers ?? availableParallelism());
   const shard = opts.shard ?? { index: 0, count: 1 };
-  const workers: Worker[] = [];
+  const workers: (Worker | undefined)[] = new Array(n).fill(undefined);
   const latest: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
   const finals: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
+  /** Last snapshots of crashed workers, their running instances counted as failed. */
+  const dead: RunSnapshot[] = [];
+  /** Per slot and role: arrivals its crashed incarnations started or dropped. */
+  const accounted: number[][] = Array.from({ length: n }, () => []);
+  const restarts: number[] = new Array(n).fill(0);
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
   const cpuStart = process.cpuUsage();
   const drainMs = Math.min(opts.scenario.timeoutMs, 5000);
   let interrupted = false;
+  let started = false;
+  let stopping = false;
+  let startEpoch = 0;
+  let live = 0;
+  let allExited!: () => void;
+  const exited = new Promise<void>((resolve) => (allExited = resolve));
 
-  const ready: Promise<void>[] = [];
-  const done: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const cfg: WorkerConfig = {
-      scenario: opts.scenario,
-      target: opts.target.endpoint,
-      targetHostText: opts.target.hostText,
-      targetUri: opts.target.uri,
-      localHost: opts.localHost,
-      credentials: opts.credentials,
-      part: partOf(shard, i, n),
-      overrides: opts.overrides ?? {},
-      stopOnFirstFailure: opts.stopOnFirstFailure ?? false,
-      drainMs,
-      tls: opts.tls,
-      limits: opts.limits,
-    };
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: cfg });
-    workers.push(w);
-    let onReady!: () => void;
-    let onFail!: (e: Error) => void;
-    ready.push(new Promise<void>((res, rej) => ((onReady = res), (onFail = rej))));
-    done.push(
-      new Promise<void>((resolve) => {
-        w.on('message', (m: FromWorker) => {
-          if (m.type === 'ready') onReady();
-          else if (m.type === 'snapshot') latest[i] = m.snapshot;
-          else if (m.type === 'done') {
-            finals[i] = m.snapshot;
-          } else if (m.type === 'error') {
-            workerErrors.push({ worker: i, code: m.code, message: m.message });
-            onFail(Object.assign(new Error(`worker ${i} could not start: ${m.message}`), { code: m.code, exitCode: 3 }));
-          }
-        });
-        w.on('error', (err: Error & { code?: string }) => {
-          workerErrors.push({ worker: i, code: err.code ?? 'WORKER_CRASHED', message: err.message });
-          onFail(err);
-          resolve();
-        });
-        w.on('exit', () => resolve());
-      }),
+  const configOf = (i: number): WorkerConfig => ({
+    scenario: opts.scenario,
+    target: opts.target.endpoint,
+    targetHostText: opts.target.hostText,
+    targetUri: opts.target.uri,
+    localHost: opts.localHost,
+    credentials: opts.credentials,
+    part: partOf(shard, i, n),
+    overrides: opts.overrides ?? {},
+    stopOnFirstFailure: opts.stopOnFirstFailure ?? false,
+    drainMs,
+    tls: opts.tls,
+    limits: opts.limits,
+  });
+
+  const stopAll = () => {
+    stopping = true;
+    for (const w of workers) w?.postMessage({ type: 'stop', drainMs: interrupted ? 200 : drainMs } satisfies ToWorker);
+  };
+
+  const onCrash = (i: number, failure: WorkerFailure) => {
+    const code = failure.code;
+    const last = latest[i];
+    latest[i] = undefined;
+    if (last) {
+      dead.push(crashedSnapshot(last, code));
+      last.roles.forEach((r, j) => (accounted[i]![j] = (accounted[i]![j] ?? 0) + r.started + r.dropped));
+    }
+    if (!opts.restartWorkers || stopping || restarts[i]! >= MAX_RESTARTS_PER_WORKER) return stopAll();
+    restarts[i]!++;
+    failure.restarted = true;
+    spawn(i).then(
+      () => {
+        if (stopping) return workers[i]?.postMessage({ type: 'stop', drainMs: 0 } satisfies ToWorker);
+        workers[i]!.postMessage({ type: 'start', at: startEpoch, resume: { at: Date.now(), accounted: accounted[i]! } } satisfies ToWorker);
+      },
+      () => stopAll(),
     );
-  }
+  };
+
+  /** Starts the worker of slot i; resolves when it is ready, rejects if it fails first. */
+  const spawn = (i: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
+      workers[i] = w;
+      live++;
+      let failed = false;
+      let finished = false;
+      const fail = (code: string, message: string) => {
+        if (failed || finished) return;
+        failed = true;
+        const failure: WorkerFailure = { worker: i, code, message };
+        workerErrors.push(failure);
+        reject(Object.assign(new Error(`worker ${i} could not start: ${message}`), { code, exitCode: 3 }));
+        if (started) onCrash(i, failure);
+      };
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'snapshot') latest[i] = m.snapshot;
+        else if (m.type === 'done') {
+          finished = true;
+          finals[i] = m.snapshot;
+        } else if (m.type === 'error') fail(m.code, m.message);
+      });
+      w.on('error', (err: Error & { code?: string }) => fail(err.code ?? 'WORKER_CRASHED', err.message));
+      w.on('exit', (exitCode) => {
+        if (!finished) fail('WORKER_EXITED', `the worker exited (code ${exitCode}) before reporting its results`);
+        if (--live === 0) allExited();
+      });
+    });
+
   try {
-    await Promise.all(ready);
+    await Promise.all(workers.map((_, i) => spawn(i)));
   } catch (err) {
-    for (const w of workers) void w.terminate();
+    for (const w of workers) void w?.terminate();
     throw err;
   }
-  const startEpoch = Date.now() + 100;
+  startEpoch = Date.now() + 100;
   const startedAt = new Date(startEpoch);
-  for (const w of workers) w.postMessage({ type: 'start', at: startEpoch } satisfies ToWorker);
+  started = true;
+  for (const w of workers) w!.postMessage({ type: 'start', at: startEpoch } satisfies ToWorker);
 
   const merged = (list: (RunSnapshot | undefined)[]) => list.reduce<RunSnapshot>((acc, s) => (s ? mergeSnapshots(acc, s) : acc), emptyRunSnapshot());
   const ticker = setInterval(() => {
-    const snap = merged(latest);
+    const snap = merged([...dead, ...latest]);
     const t = Date.now() - startEpoch;
     timeseries.add(t, snap);
     opts.onProgress?.(snap, t);
   }, 1000);
-  const stopAll = () => {
-    for (const w of workers) w.postMessage({ type: 'stop', drainMs: interrupted ? 200 : drainMs } satisfies ToWorker);
-  };
   const onAbort = () => {
     interrupted = true;
     stopAll();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
-  // A worker that failed mid-run: stop the others and report what they had.
-  const failWatch = setInterval(() => {
-    if (workerErrors.length > 0) stopAll();
-  }, 200);
-  await Promise.all(done);
+  await exited;
   clearInterval(ticker);
-  clearInterval(failWatch);
   opts.signal?.removeEventListener('abort', onAbort);
   const cpu = process.cpuUsage(cpuStart);
-  const snapshot = merged(finals.map((f, i) => f ?? latest[i]));
+  const snapshot = merged([...dead, ...finals.map((f, i) => f ?? latest[i])]);
   snapshot.health.cpuMs = (cpu.user + cpu.system) / 1000;
   const endedAt = new Date();
   timeseries.add(endedAt.getTime() - startEpoch, snapshot);
-  return { snapshot, interrupted, workerErrors, startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
+  return { snapshot, interrupted, workerErrors, restarts: restarts.reduce((a, b) => a + b, 0), startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
 }

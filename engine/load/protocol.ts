@@ -23,7 +23,10 @@ export interface WorkerConfig {
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
 }
 
-export type ToWorker = { type: 'start'; at: number } | { type: 'stop'; drainMs: number };
+export type ToWorker =
+  /** `resume`: this worker replaces one that crashed (times are epoch ms; see RunnerOptions.resume). */
+  | { type: 'start'; at: number; resume?: { at: number; accounted: number[] } }
+  | { type: 'stop'; drainMs: number };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -9,6 +9,7 @@ import type { LoadSettings } from '../scenario/index.js';
 import type { TimerHandle, TimerWheel } from '../timer/index.js';
 import type { RoleRuntime, WorkerRuntime } from '../ua/index.js';
 import { ArrivalSchedule } from './arrivals.js';
+import { Lateness } from './health.js';
 import { shareOf, type Part } from './segment.js';
 
 export interface LoadOverrides {
@@ -25,6 +26,12 @@ export interface RunnerOptions {
   stopOnFirstFailure?: boolean;
   /** Longest a running instance may take after the load ends before it is stopped (default: scenario timeout). */
   drainMs?: number;
+  /**
+   * A replacement for a worker that crashed (--restart-workers): the schedule keeps the run's start,
+   * arrivals due before `at` are not started, and of those, the ones beyond what the dead worker
+   * accounted for (started or dropped, per role) are counted as dropped.
+   */
+  resume?: { at: number; accounted: number[] };
 }
 
 export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSettings {
@@ -49,12 +56,13 @@ export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSetting
 
 export class LoadRunner {
   private stopped = false;
-  private timers: TimerHandle[] = [];
+  /** Pending arrival and think-time timers, so that stop() can cancel them; each leaves the set when it fires. */
+  private readonly timers = new Set<TimerHandle>();
   private activeRoles = 0;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
-  /** How late arrivals started, in ms (for the generator's health). */
-  readonly lateness: number[] = [];
+  /** How late arrivals started (for the generator's health). */
+  readonly lateness = new Lateness();
   private readonly t0: number;
 
   constructor(
@@ -81,7 +89,15 @@ export class LoadRunner {
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
-    this.timers = [];
+    this.timers.clear();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const handle = this.wheel.schedule(ms, () => {
+      this.timers.delete(handle);
+      fn();
+    });
+    this.timers.add(handle);
   }
 
   private roleFinished(): void {
@@ -103,10 +119,13 @@ export class LoadRunner {
     let arrivalsOver = false;
     const first = role.role.users.first;
     const endAt = load.durationMs;
+    const resume = this.opts.resume;
+    const accounted = resume?.accounted[roleIndex] ?? 0;
+    let skipped = 0;
 
     const launch = (arrival: number, intended: number) => {
       running++;
-      this.lateness.push(this.wheel.now() - intended);
+      this.lateness.record(this.wheel.now() - intended);
       const userIndex = first + (arrival % userCount);
       this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
         running--;
@@ -128,33 +147,36 @@ export class LoadRunner {
       }
     };
     let finished = false;
-    const scheduleNext = () => {
-      if (this.stopped) {
-        arrivalsOver = true;
-        return finishIfDone();
+    const arrive = (arrival: number, intended: number) => {
+      if (running < maxConcurrent) launch(arrival, intended);
+      else if (backlog.length < backlogLimit) backlog.push({ k: arrival, intended });
+      else role.metrics.dropped++;
+    };
+    // A loop, not recursion: after a stall thousands of arrivals can be due at once.
+    const scheduleNext = (): void => {
+      for (;;) {
+        const t = this.stopped || (load.total !== undefined && k >= load.total) ? undefined : schedule.timeOf(k);
+        if (t === undefined || (endAt !== undefined && t >= endAt)) {
+          arrivalsOver = true;
+          return finishIfDone();
+        }
+        const intended = this.t0 + t;
+        const arrival = k;
+        k += part.count;
+        if (resume && intended < resume.at) {
+          // Due while this worker's predecessor was dying or this one starting.
+          if (++skipped > accounted) role.metrics.dropped++;
+          continue;
+        }
+        const delay = intended - this.wheel.now();
+        if (delay > 0) {
+          return this.after(delay, () => {
+            if (!this.stopped) arrive(arrival, intended);
+            scheduleNext();
+          });
+        }
+        arrive(arrival, intended);
       }
-      if (load.total !== undefined && k >= load.total) {
-        arrivalsOver = true;
-        return finishIfDone();
-      }
-      const t = schedule.timeOf(k);
-      if (t === undefined || (endAt !== undefined && t >= endAt)) {
-        arrivalsOver = true;
-        return finishIfDone();
-      }
-      const intended = this.t0 + t;
-      const arrival = k;
-      k += part.count;
-      const fire = () => {
-        if (this.stopped) return scheduleNext();
-        if (running < maxConcurrent) launch(arrival, intended);
-        else if (backlog.length < backlogLimit) backlog.push({ k: arrival, intended });
-        else role.metrics.dropped++;
-        scheduleNext();
-      };
-      const delay = intended - this.wheel.now();
-      if (delay <= 0) fire();
-      else this.timers.push(this.wheel.schedule(delay, fire));
     };
     scheduleNext();
   }
@@ -166,7 +188,8 @@ export class LoadRunner {
     const first = role.role.users.first;
     const endAt = load.durationMs !== undefined ? this.t0 + load.durationMs : Infinity;
     const iterations = load.iterations ?? (load.durationMs === undefined ? 1 : Infinity);
-    let total = 0;
+    const resume = this.opts.resume;
+    let total = resume ? Math.ceil((resume.accounted[roleIndex] ?? 0)) : 0;
     let loops = mine;
     const loopDone = () => {
       if (--loops === 0) this.roleFinished();
@@ -177,17 +200,17 @@ export class LoadRunner {
       const iterate = (intended: number) => {
         if (this.stopped || this.wheel.now() >= endAt || done >= iterations || (load.total !== undefined && total >= Math.ceil(load.total / part.count))) return loopDone();
         total++;
-        this.lateness.push(this.wheel.now() - intended);
+        this.lateness.record(this.wheel.now() - intended);
         this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
           done++;
           this.onInstanceDone(o.passed);
           const think = load.thinkTimeMs ?? 0;
           const next = this.wheel.now() + think;
-          if (think > 0) this.timers.push(this.wheel.schedule(think, () => iterate(next)));
+          if (think > 0) this.after(think, () => iterate(next));
           else iterate(next);
         });
       };
-      iterate(this.t0);
+      iterate(resume ? Math.max(this.t0, resume.at) : this.t0);
     }
   }
 }

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   let runner: LoadRunner | undefined;
   const snapshot = (): RunSnapshot => {
     const s = rt.snapshot();
-    s.health = healthOf(lag, runner?.lateness ?? []);
+    s.health = healthOf(lag, runner?.lateness);
     return s;
   };
   const keepAlive = setInterval(() => post({ type: 'snapshot', snapshot: snapshot(), running: rt.runningCount }), 1000);
@@ -43,8 +43,9 @@ async function main(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'start') {
       const startAt = performance.now() + (m.at - Date.now());
+      const resume = m.resume && { at: performance.now() + (m.resume.at - Date.now()), accounted: m.resume.accounted };
       const begin = () => {
-        runner = new LoadRunner(rt, wheel, { part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure }, startAt);
+        runner = new LoadRunner(rt, wheel, { part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure, resume }, startAt);
         runner.start();
         runner.done.then(() => {
           if (!stopping) {
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
       else begin();
       // Fault knob for testing the harness itself: worker 0 throws this long after the start.
       const throwAfter = Number(process.env.SIPSTORM_FAULT_WORKER_THROW_MS ?? NaN);
-      if (cfg.part.index === 0 && Number.isFinite(throwAfter)) {
+      if (cfg.part.index === 0 && !m.resume && Number.isFinite(throwAfter)) {
         setTimeout(() => {
           throw Object.assign(new Error('injected worker fault (SIPSTORM_FAULT_WORKER_THROW_MS)'), { code: 'FAULT_INJECTED' });
         }, Math.max(0, delay) + throwAfter);

@@ -69,6 +69,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
       cpuMs: a.health.cpuMs + b.health.cpuMs, sendLateP99Ms: Math.max(a.health.sendLateP99Ms, b.health.sendLateP99Ms),
       sendLateMaxMs: Math.max(a.health.sendLateMaxMs, b.health.sendLateMaxMs), sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
       generatorBound: a.health.generatorBound || b.health.generatorBound,
+      heapUsedMb: (a.health.heapUsedMb ?? 0) + (b.health.heapUsedMb ?? 0),
     },
     timeseries,
     failures: [...a.failures, ...b.failures].slice(0, 20),

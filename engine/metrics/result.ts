@@ -81,7 +81,7 @@ export interface RunResult {
   scenarios: ScenarioResult[];
   thresholds: ThresholdResult[];
   conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; text: string; passed: number; failed: number; examples: string[] }[];
-  workerErrors: { worker: number; code: string; message: string }[];
+  workerErrors: { worker: number; code: string; message: string; restarted?: boolean }[];
   failures: FailureSample[];
 }
 

@@ -97,7 +97,11 @@ export interface LadderEntry {
 export interface RunSnapshot {
   roles: RoleSnapshot[];
   transport: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
-  health: { lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number };
+  health: {
+    lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number;
+    /** V8 heap in use by the workers, MB (the live heap when node runs with --expose-gc: workers collect first). */
+    heapUsedMb?: number;
+  };
   failures: FailureSample[];
   /** Conformance check id -> passed/failed counts and a few examples. */
   conformance: Record<string, CheckCounts>;
@@ -199,6 +203,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
       sendLateP99Ms: Math.max(a.health.sendLateP99Ms, b.health.sendLateP99Ms),
       sendLateMaxMs: Math.max(a.health.sendLateMaxMs, b.health.sendLateMaxMs),
       sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
+      heapUsedMb: (a.health.heapUsedMb ?? 0) + (b.health.heapUsedMb ?? 0),
     },
     failures: [...a.failures, ...b.failures].slice(0, maxFailures),
     conformance: mergeCheckCounts(a.conformance, b.conformance),
@@ -212,5 +217,24 @@ export function emptyRunSnapshot(): RunSnapshot {
     health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
     failures: [],
     conformance: {},
+  };
+}
+
+/**
+ * The last snapshot of a worker that crashed: its running instances will never finish, so they
+ * count as failed (reason `worker crashed: CODE`), and their requests still in flight as errors,
+ * so that the run's counts balance.
+ */
+export function crashedSnapshot(s: RunSnapshot, code: string): RunSnapshot {
+  const reason = `worker crashed: ${code}`;
+  return {
+    ...s,
+    roles: s.roles.map((r) => ({
+      ...r,
+      failed: r.failed + r.running,
+      running: 0,
+      failureReasons: r.running ? addCounts(r.failureReasons, { [reason]: r.running }) : r.failureReasons,
+      steps: r.steps.map((st) => ({ ...st, errors: st.errors + Math.max(0, st.sent - st.finals - st.timeouts - st.errors) })),
+    })),
   };
 }

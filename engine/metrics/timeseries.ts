@@ -16,6 +16,8 @@ export interface TimePoint {
   rate: number;
   p50: number;
   p99: number;
+  /** The generator's V8 heap in use, MB (see RunSnapshot health.heapUsedMb). */
+  heapMb?: number;
 }
 
 export class TimeSeries {
@@ -46,6 +48,7 @@ export class TimeSeries {
       rate: started - prev.started,
       p50,
       p99,
+      heapMb: snap.health.heapUsedMb,
     });
   }
 }

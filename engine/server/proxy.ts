@@ -4,6 +4,7 @@
 // forwarded request, responses sent back through the server transaction),
 // with CANCEL forwarded hop by hop (§16.10).
 
+import { isIP } from 'node:net';
 import { newBranch, SipMessage, parseUri, serializeMessage, type Via } from '../codec/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
@@ -28,6 +29,11 @@ export class Proxy {
     const mf = req.maxForwards() ?? 70;
     if (mf <= 0) {
       core.answer(tx, 483); // §16.3 step 2
+      return;
+    }
+    if (!isIP(dest.host) && dest.host.toLowerCase() !== 'localhost') {
+      // No DNS here (loopback use). §16.9: a next hop the transport cannot reach is as if it answered 503.
+      core.answer(tx, 503, { reason: 'Service Unavailable (the embedded server forwards to IP addresses only)' });
       return;
     }
     const out = new SipMessage({ isRequest: true, method: req.method, uri: targetUri, headers: req.headers.map((h) => ({ ...h })), body: req.body });

@@ -63,6 +63,8 @@ export interface SipServer {
 
 const SUPPORTED_EXTENSIONS = new Set<string>([]);
 const INVITE_TYPES = /^(application\/sdp|multipart\/(mixed|alternative))\b/i;
+const ACCEPT = 'application/sdp, application/pidf+xml, text/plain';
+const ACCEPTED_TYPES = /^\s*(application\/sdp|application\/pidf\+xml|text\/plain)\b/i;
 
 export async function startServer(opts: ServerOptions = {}): Promise<SipServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -147,15 +149,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     } catch (err) {
       const e = err as SipParseError;
       countParseError(e.code ?? 'SIP_PARSE', e.message);
-      // A request whose headers parse but whose body is framed wrong is answered 400 (RFC 4475 §3.1.2.2).
-      if (e.code === 'SIP_PARSE_CONTENT_LENGTH') {
-        try {
-          const head = parseMessage(data, { headersOnly: true });
-          if (head.isRequest) answerStateless(head, source, 400, `Bad Request (${e.message})`);
-        } catch {
-          /* not even the headers: dropped, already counted */
-        }
-      }
+      // A request whose headers parse, but whose body is framed wrong (RFC 4475 §3.1.2.2) or whose
+      // request line is broken (§3.1.2.8, whitespace in the Request-URI), is answered 400.
+      const head = requestHeaders(data);
+      if (head) answerStateless(head, source, 400, `Bad Request (${e.message})`);
       return;
     }
     try {
@@ -252,7 +249,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       case 'MESSAGE':
         return onMessage(tx, user);
       case 'OPTIONS':
-        core.answer(tx, 200, { headers: [['Allow', ALLOW], ['Accept', 'application/sdp, application/pidf+xml, text/plain'], ['Supported', ''], ['Allow-Events', 'presence']] });
+        // §8.2.3: a body of a type we do not understand is refused with 415 and what we accept.
+        if (req.body.length > 0 && !ACCEPTED_TYPES.test(req.get('Content-Type') ?? '')) {
+          core.answer(tx, 415, { headers: [['Accept', ACCEPT]] });
+          return;
+        }
+        core.answer(tx, 200, { headers: [['Allow', ALLOW], ['Accept', ACCEPT], ['Supported', ''], ['Allow-Events', 'presence']] });
         return;
       case 'SUBSCRIBE':
         return presence.handleSubscribe(tx, source);
@@ -408,4 +410,28 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       for (const t of transports.values()) await t.close();
     },
   };
+}
+
+/**
+ * The headers of a datagram that did not parse, when it is a request whose headers do: its request
+ * line is replaced by a neutral one if that is what failed, so that the 400 can reach the sender.
+ */
+function requestHeaders(data: Buffer): SipMessage | undefined {
+  const text = data.toString('latin1', 0, Math.min(data.length, 8));
+  if (text.startsWith('SIP/') || !/^[A-Za-z]/.test(text)) return undefined;
+  for (const attempt of [data, neutralRequestLine(data)]) {
+    if (!attempt) continue;
+    try {
+      const head = parseMessage(attempt, { headersOnly: true });
+      if (head.isRequest) return head;
+    } catch {
+      /* try the next way, or give up: dropped, already counted */
+    }
+  }
+  return undefined;
+}
+
+function neutralRequestLine(data: Buffer): Buffer | undefined {
+  const eol = data.indexOf('\r\n');
+  return eol < 0 ? undefined : Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
 }

@@ -13,12 +13,15 @@ export interface ClientTransactionUser {
   onTimeout(): void;
 }
 
+const NO_DATA = Buffer.alloc(0);
+
 type State = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
 export class ClientTransaction {
   readonly isInvite: boolean;
   state: State;
-  readonly data: Buffer;
+  /** The request as sent; let go of (empty) once a final response arrives, since no retransmission follows. */
+  data: Buffer;
   /** Monotonic time the request was first sent. */
   readonly sentAt: number;
   private retransmit: TimerHandle | undefined;
@@ -136,6 +139,8 @@ export class ClientTransaction {
   private cancelRetransmit(): void {
     this.retransmit?.cancel();
     this.retransmit = undefined;
+    // Only retransmissions need the bytes; a transaction that waits out Timer M or K should cost little.
+    this.data = NO_DATA;
   }
 
   /** Ends the transaction now (e.g. the run is stopping). */

@@ -47,6 +47,8 @@ interface LadderItem {
 export class ScenarioInstance {
   readonly callId: string;
   readonly localTag = newTag();
+  /** The Call-IDs the runtime routes to this instance (so that ending it removes exactly those). */
+  readonly callIds: string[] = [];
   private pc = 0;
   private done = false;
   private readonly startedAt: number;
@@ -54,6 +56,8 @@ export class ScenarioInstance {
   private readonly loopCounters: number[];
   private dialog: DialogState | undefined;
   private lastInvite: { request: SipMessage; response?: SipMessage; ackData?: Buffer } | undefined;
+  /** After the end: the ACK of the 2xx, all that is kept of the call while its INVITE transaction waits out Timer M. */
+  private reAck: Buffer | undefined;
   private readonly pending = new Map<string, PendingInvite>();
   private readonly inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] = [];
   private waitingRecv: RecvStep | undefined;
@@ -309,7 +313,11 @@ export class ScenarioInstance {
         onResponse: (res) => {
           this.record('received', res);
           this.rt.conformance.response(r, res);
-          if (this.done) return;
+          if (this.done) {
+            // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again.
+            if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck);
+            return;
+          }
           if (step.method === 'INVITE') this.onInviteResponse(r, res, step, tx);
           if (gen !== this.gen && !step.async) return;
           if (res.status < 200) {
@@ -737,8 +745,11 @@ export class ScenarioInstance {
     // retransmitted 2xx): let go of the messages now so that a finished call costs little memory.
     this.ladder.length = 0;
     this.pending.clear();
+    this.vars.clear();
     this.lastSent = undefined;
-    if (this.lastInvite) this.lastInvite = { request: this.lastInvite.request, ackData: this.lastInvite.ackData };
+    this.reAck = this.lastInvite?.ackData;
+    this.lastInvite = undefined;
+    this.dialog = undefined;
     this.onDone({ passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart });
   }
 

@@ -149,11 +149,14 @@ export class WorkerRuntime {
   registerCallId(callId: string, inst: ScenarioInstance): void {
     this.byCallId.set(`${callId}|${inst.localTag}`, inst);
     this.byCallId.set(callId, inst);
+    if (!inst.callIds.includes(callId)) inst.callIds.push(callId);
   }
 
   instanceEnded(inst: ScenarioInstance): void {
     this.running.delete(inst);
-    for (const [k, v] of this.byCallId) if (v === inst) this.byCallId.delete(k);
+    for (const callId of inst.callIds) {
+      for (const key of [`${callId}|${inst.localTag}`, callId]) if (this.byCallId.get(key) === inst) this.byCallId.delete(key);
+    }
     if (this.byUser.get(inst.user) === inst) this.byUser.delete(inst.user);
   }
 

@@ -1,0 +1,120 @@
+// `sipstorm conform`: plays the conformance suites (scenarios/conformance/)
+// against a server, one case at a time, and gives a verdict case by case and
+// per RFC section, with the same reports as a load run. No --target: the
+// embedded server (with its --fault-* knobs, to see the checks fail).
+
+import { isIPv6 } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { UsageError, type ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
+import { startServer, type SipServer } from '../../engine/server/index.js';
+import { resolveTarget, type Target } from '../../engine/transport/index.js';
+import { parseDuration } from '../../engine/scenario/index.js';
+import { checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
+import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
+import { runSummary } from '../../reporters/console.js';
+import { buildRunResult, writeReports } from './run.js';
+
+const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
+
+export const conformCommand: Command = {
+  name: 'conform',
+  summary: 'run the conformance suites against a server and give a verdict per case and RFC section',
+  usage: 'sipstorm conform [--target sip:HOST:PORT] [--suite torture,rfc3261] [options]',
+  details: `Suites live in scenarios/conformance/: torture (the RFC 4475 messages, byte for
+byte but for the sent-by of the top Via, which names this tester so that the
+answer can reach it) and rfc3261 (requests a UAS must refuse or answer in a set
+way). Every case is followed by an OPTIONS: a server that stops answering fails
+that case, and the cases after it are reported as not run. Over UDP.`,
+  flags: [
+    { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT or HOST:PORT, UDP (default: the embedded server)' },
+    { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
+    { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
+    { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
+    { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
+    { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json, junit.xml and report.html (default reports/)' },
+    { name: 'json', type: 'string', value: 'FILE', help: 'also write the JSON result here' },
+    { name: 'junit', type: 'string', value: 'FILE', help: 'also write JUnit XML here' },
+    { name: 'html', type: 'string', value: 'FILE', help: 'also write the HTML report here' },
+    { name: 'no-reports', type: 'boolean', help: 'write no report files' },
+    { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+    ...faultFlagSpecs,
+  ],
+  async run(args: ParsedArgs): Promise<number> {
+    const f = args.flags;
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    const dir = (f['suite-dir'] as string | undefined) ?? BUNDLED;
+    const names = f.suite !== undefined ? String(f.suite).split(',').map((s) => s.trim()).filter(Boolean) : suiteNames(dir);
+    if (!names.length) throw new UsageError(`no suites in ${dir}`);
+    const suites: Suite[] = names.map((n) => loadSuite(dir, n));
+    const answerMs = f['answer-wait'] !== undefined ? parseDuration(String(f['answer-wait'])) : 4000;
+    if (answerMs === undefined || answerMs <= 0) throw new UsageError(`--answer-wait must be a time like 4s, got '${f['answer-wait']}'`);
+    const faults = parseFaultFlags(f);
+    const quiet = Boolean(f.quiet);
+    const log = (s: string) => {
+      if (!quiet) process.stdout.write(s + '\n');
+    };
+
+    let server: SipServer | undefined;
+    let target: Target;
+    if (f.target !== undefined) {
+      if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
+      target = await resolveTarget(String(f.target));
+      if (target.endpoint.protocol !== 'udp') throw new UsageError(`conform runs over UDP; ${target.uri} asks for ${target.endpoint.protocol}`);
+    } else {
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults });
+      const ep = server.endpoints[0]!;
+      target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
+    }
+    const localHost = (f['local-host'] as string | undefined) ?? (isIPv6(target.endpoint.host) ? '::1' : '127.0.0.1');
+    const runner = await SuiteRunner.open({ target: target.endpoint, targetHostText: target.hostText, localHost, answerMs });
+    const startedAt = new Date();
+    const results: ScenarioResult[] = [];
+    const all: CaseResult[] = [];
+    try {
+      log(`sipstorm conform: ${suites.map((s) => `${s.name} (${s.cases.length})`).join(', ')} -> ${server ? 'embedded server at ' : ''}${target.uri}`);
+      const up = await runner.alive();
+      runner.takeCounts(); // the first OPTIONS only proves the target is there
+      if (!up) {
+        throw Object.assign(new Error(`target ${target.uri} does not answer OPTIONS; nothing else was sent`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
+      }
+      for (const suite of suites) {
+        const began = new Date();
+        const cases: CaseResult[] = [];
+        for (const c of suite.cases) {
+          const r = await runner.run(suite.name, c);
+          cases.push(r);
+          log(`  ${r.problem ? (r.notRun ? '-' : '✗') : '✓'} ${suite.name} ${caseLabel(r)}: ${r.status ?? 'no answer'}${r.problem ? ` — ${r.problem}` : ''}`);
+        }
+        all.push(...cases);
+        results.push(suiteResult(suite, cases, began, new Date(), runner.takeCounts(), localHost, target.uri));
+      }
+    } finally {
+      await runner.close();
+      await server?.close();
+    }
+    const result: RunResult = buildRunResult({
+      scenarios: suites, results, startedAt, endedAt: new Date(), target, server: Boolean(server), workers: 1, overrides: {}, interrupted: false, workerErrors: [],
+    });
+    const balance = checkBalance(result);
+    for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
+    const failed = result.totals.failed > 0 || result.conformance.some((c) => c.severity === 'error' && c.failed > 0) || balance.length > 0;
+    result.totals.verdict = failed ? 'failed' : 'passed';
+    result.exitCode = failed ? EXIT.FAILED : EXIT.OK;
+    writeReports(result, f);
+    if (!quiet) {
+      const rows = bySection(all);
+      const w = Math.max(...rows.map((r) => r.section.length), 7);
+      log(`${'section'.padEnd(w)}  passed  failed  not run`);
+      for (const r of rows) log(`${r.section.padEnd(w)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.notRun).padStart(7)}`);
+      if (runner.unexpected || runner.unparsable) log(`${runner.unexpected} unexpected and ${runner.unparsable} unparsable messages from the server`);
+    }
+    const summary = runSummary(result).split('\n');
+    // The per-case lines above say what the step tables would: keep the conformance lines and the verdict.
+    log(summary.filter((l) => /^conformance:|^  [✗!] /.test(l)).join('\n'));
+    process.stdout.write(summary[summary.length - 1]! + '\n');
+    return result.exitCode;
+  },
+};
