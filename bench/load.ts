@@ -4,18 +4,22 @@
 // generator's CPU seconds per 1,000 calls (from the kernel's accounting of
 // the child process, via bash's `times`), failed calls, and the highest rate
 // that completed every call; then the ratios sipstorm / SIPp. Results go to
-// bench/results.json. Not a test: run it on a quiet machine.
+// bench/results.json. Then what the conformance checks cost: sipstorm at one
+// rate with the catalog on and off (--no-checks), alternately, three times
+// each, medians compared. Not a test: run it on a quiet machine.
 //
-//   BENCH_CALLS=30000 BENCH_RATES=500,1000,2000,3000 npm run bench
+//   BENCH_CALLS=30000 BENCH_RATES=500,1000,2000,3000 BENCH_CHECKS_RATE=1000 npm run bench
+//   BENCH_RATES= npm run bench      (only the checks part; BENCH_CHECKS_RATE=0 skips it)
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 30000);
-const RATES = (process.env.BENCH_RATES ?? '500,1000,2000,3000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '500,1000,2000,3000').split(',').filter(Boolean).map(Number);
+const CHECKS_RATE = Number(process.env.BENCH_CHECKS_RATE ?? 1000);
 const root = new URL('../../', import.meta.url).pathname;
 
 async function freePort(): Promise<number> {
@@ -53,12 +57,12 @@ function sippRun(port: number, rate: number, dir: string): Row {
   return { tool: 'SIPp', rate, calls: CALLS, ok, failed: failed + (CALLS - ok - failed), cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
 }
 
-function sipstormRun(port: number, rate: number, dir: string): Row {
+function sipstormRun(port: number, rate: number, dir: string, extra: string[] = []): Row {
   const json = join(dir, 'result.json');
   const start = Date.now();
-  const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing'], dir);
+  const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing', ...extra], dir);
   const result = JSON.parse(readFileSync(json, 'utf8'));
-  return { tool: 'sipstorm', rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
+  return { tool: extra.length ? `sipstorm ${extra.join(' ')}` : 'sipstorm', rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
 }
 
 async function main(): Promise<void> {
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
   const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-bg'], { cwd: dir, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   const rows: Row[] = [];
+  const checks: Row[] = [];
   try {
     for (const rate of RATES) {
       for (const run of [sippRun, sipstormRun]) {
@@ -75,21 +80,45 @@ async function main(): Promise<void> {
         console.log(`${row.tool.padEnd(9)} rate ${String(rate).padStart(5)}/s: ${row.ok}/${row.calls} ok, ${row.failed} failed, ${row.cpuSeconds.toFixed(2)} CPU s (${row.cpuPer1000.toFixed(3)} per 1,000 calls), ${row.wallSeconds.toFixed(1)} s wall`);
       }
     }
+    if (CHECKS_RATE > 0) {
+      // Alternate on/off so that drift in the machine's load hits both alike.
+      for (let i = 0; i < 3; i++) {
+        for (const extra of [[], ['--no-checks']]) {
+          const row = sipstormRun(port, CHECKS_RATE, dir, extra);
+          checks.push(row);
+          console.log(`${row.tool.padEnd(22)} rate ${CHECKS_RATE}/s: ${row.ok}/${row.calls} ok, ${row.cpuPer1000.toFixed(3)} CPU s per 1,000 calls`);
+        }
+      }
+    }
   } finally {
     spawnSync('pkill', ['-f', `sipp -sn uas -i 127.0.0.1 -p ${port}`]);
     uas.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-  const best = (tool: string) => Math.max(0, ...rows.filter((r) => r.tool === tool && r.failed === 0).map((r) => r.rate));
-  console.log(`\n| rate/s | SIPp CPU s per 1,000 calls | sipstorm CPU s per 1,000 calls | ratio sipstorm/SIPp | SIPp failed | sipstorm failed |`);
-  console.log(`|---:|---:|---:|---:|---:|---:|`);
-  for (const rate of RATES) {
-    const a = rows.find((r) => r.tool === 'SIPp' && r.rate === rate)!;
-    const b = rows.find((r) => r.tool === 'sipstorm' && r.rate === rate)!;
-    console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} | ${b.failed} |`);
+  let checksCost: { rate: number; onPer1000: number; offPer1000: number; overhead: number } | undefined;
+  if (checks.length) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const on = median(checks.filter((r) => r.tool === 'sipstorm').map((r) => r.cpuPer1000));
+    const off = median(checks.filter((r) => r.tool !== 'sipstorm').map((r) => r.cpuPer1000));
+    checksCost = { rate: CHECKS_RATE, onPer1000: on, offPer1000: off, overhead: on / off - 1 };
+    console.log(`\nconformance checks at ${CHECKS_RATE}/s: ${on.toFixed(3)} CPU s per 1,000 calls on, ${off.toFixed(3)} off (medians of 3): ${(checksCost.overhead * 100).toFixed(1)}%`);
   }
-  console.log(`\nhighest rate with 0 failed of ${CALLS} calls: SIPp ${best('SIPp')}/s, sipstorm ${best('sipstorm')}/s (of the rates tried)`);
-  writeFileSync(join(root, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, calls: CALLS, rows }, null, 2) + '\n');
+  const best = (tool: string) => Math.max(0, ...rows.filter((r) => r.tool === tool && r.failed === 0).map((r) => r.rate));
+  if (RATES.length) {
+    console.log(`\n| rate/s | SIPp CPU s per 1,000 calls | sipstorm CPU s per 1,000 calls | ratio sipstorm/SIPp | SIPp failed | sipstorm failed |`);
+    console.log(`|---:|---:|---:|---:|---:|---:|`);
+    for (const rate of RATES) {
+      const a = rows.find((r) => r.tool === 'SIPp' && r.rate === rate)!;
+      const b = rows.find((r) => r.tool === 'sipstorm' && r.rate === rate)!;
+      console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} | ${b.failed} |`);
+    }
+    console.log(`\nhighest rate with 0 failed of ${CALLS} calls: SIPp ${best('SIPp')}/s, sipstorm ${best('sipstorm')}/s (of the rates tried)`);
+  }
+  // A partial run (only the table, or only the checks) keeps the other part of the last results.
+  const file = join(root, 'bench/results.json');
+  const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, calls: CALLS, rows: RATES.length ? rows : previous.rows, checks: checksCost ?? previous.checks }, null, 2) + '\n');
 }
 
 main().catch((err) => {

@@ -22,12 +22,15 @@ const COMPACT: Record<string, string> = {
   y: 'Identity', n: 'Identity-Info',
 };
 
+const CANONICAL_SET = new Set(CANONICAL);
 const TABLE = new Map<string, string>();
 for (const name of CANONICAL) TABLE.set(name.toLowerCase(), name);
 for (const [short, long] of Object.entries(COMPACT)) TABLE.set(short, long);
 
 /** 'v' -> 'Via', 'call-id' -> 'Call-ID'; unknown names are kept as written. */
 export function canonicalHeaderName(name: string): string {
+  // Most lookups already use the canonical spelling (msg.get('Call-ID')): no lower-casing, no new string.
+  if (CANONICAL_SET.has(name)) return name;
   return TABLE.get(name.toLowerCase()) ?? name;
 }
 

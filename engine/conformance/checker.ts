@@ -15,7 +15,11 @@ const MAX_EXAMPLES = 3;
 export class ConformanceChecker {
   readonly counts: Record<string, CheckCounts> = {};
 
-  constructor(private readonly redact: (text: string) => string = (t) => t) {}
+  constructor(
+    private readonly redact: (text: string) => string = (t) => t,
+    /** Off only to measure what the checks cost (`sipstorm run --no-checks`). */
+    readonly enabled = true,
+  ) {}
 
   private count(id: string, problem: string | undefined, msg: SipMessage): void {
     const c = (this.counts[id] ??= { passed: 0, failed: 0, examples: [] });
@@ -31,6 +35,7 @@ export class ConformanceChecker {
   }
 
   response(req: SipMessage, res: SipMessage): void {
+    if (!this.enabled) return;
     for (const check of RESPONSE_CHECKS) {
       const r = check.run(req, res);
       if (r !== null) this.count(check.id, r, res);
@@ -38,6 +43,7 @@ export class ConformanceChecker {
   }
 
   request(req: SipMessage): void {
+    if (!this.enabled) return;
     for (const check of REQUEST_CHECKS) {
       const r = check.run(req);
       if (r !== null) this.count(check.id, r, req);

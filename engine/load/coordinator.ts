@@ -23,6 +23,8 @@ export interface LoadRunOptions {
   stopOnFirstFailure?: boolean;
   tls?: { insecure?: boolean; caFile?: string };
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
+  /** Check received messages against the conformance catalog (default true). */
+  checks?: boolean;
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
@@ -89,6 +91,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     drainMs,
     tls: opts.tls,
     limits: opts.limits,
+    checks: opts.checks,
   });
 
   const stopAll = () => {

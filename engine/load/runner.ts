@@ -189,7 +189,7 @@ export class LoadRunner {
     const endAt = load.durationMs !== undefined ? this.t0 + load.durationMs : Infinity;
     const iterations = load.iterations ?? (load.durationMs === undefined ? 1 : Infinity);
     const resume = this.opts.resume;
-    let total = resume ? Math.ceil((resume.accounted[roleIndex] ?? 0)) : 0;
+    let total = resume?.accounted[roleIndex] ?? 0;
     let loops = mine;
     const loopDone = () => {
       if (--loops === 0) this.roleFinished();

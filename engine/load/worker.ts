@@ -17,10 +17,7 @@ const post = (m: FromWorker) => port.postMessage(m);
 
 async function main(): Promise<void> {
   const wheel = new TimerWheel();
-  const rt = await WorkerRuntime.create(
-    { scenario: cfg.scenario, target: cfg.target, targetHostText: cfg.targetHostText, targetUri: cfg.targetUri, localHost: cfg.localHost, credentials: cfg.credentials, tls: cfg.tls, limits: cfg.limits },
-    wheel,
-  );
+  const rt = await WorkerRuntime.create(cfg, wheel);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   let runner: LoadRunner | undefined;

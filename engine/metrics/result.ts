@@ -3,22 +3,12 @@
 // from merged snapshots; percentiles are derived from the encoded histograms.
 
 import { decodeHistogram, percentiles, type Percentiles } from './histogram.js';
-import type { FailureSample, RunSnapshot } from './step-metrics.js';
+import type { FailureSample, RunSnapshot, StepSnapshot } from './step-metrics.js';
 import type { TimePoint } from './timeseries.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
-export interface StepResult {
-  name: string;
-  sent: number;
-  finals: number;
-  timeouts: number;
-  errors: number;
-  challenges: number;
-  passed: number;
-  failed: number;
-  received: number;
-  codes: Record<string, number>;
-  failures: Record<string, number>;
+/** A step's counts as in its snapshot, with percentiles beside each encoded histogram. */
+export interface StepResult extends Omit<StepSnapshot, 'service' | 'corrected'> {
   service: Percentiles & { histogram: string };
   corrected: Percentiles & { histogram: string };
 }

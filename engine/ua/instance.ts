@@ -311,13 +311,13 @@ export class ScenarioInstance {
       this.lastSent = r;
       const tx = this.rt.send(r, {
         onResponse: (res) => {
-          this.record('received', res);
           this.rt.conformance.response(r, res);
           if (this.done) {
             // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again.
             if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck);
             return;
           }
+          this.record('received', res);
           if (step.method === 'INVITE') this.onInviteResponse(r, res, step, tx);
           if (gen !== this.gen && !step.async) return;
           if (res.status < 200) {

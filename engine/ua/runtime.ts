@@ -36,6 +36,8 @@ export interface RuntimeConfig {
   tls?: { insecure?: boolean; caFile?: string };
   /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
+  /** Check received messages against the conformance catalog (default true). */
+  checks?: boolean;
 }
 
 export interface RoleRuntime {
@@ -98,7 +100,7 @@ export class WorkerRuntime {
       return { role, metrics: new RoleMetrics(cfg.scenario.name, role.name, role.metricNames), identities };
     });
     for (const r of this.roles) if (r.role.peer) r.peer = this.roles.find((x) => x.role.name === r.role.peer);
-    this.conformance = new ConformanceChecker((text) => redact(text, this.secrets));
+    this.conformance = new ConformanceChecker((text) => redact(text, this.secrets), cfg.checks !== false);
     this.secrets = [...new Set([...(creds.password && !creds.password.includes('{n') ? [creds.password] : []), ...this.roles.flatMap((r) => r.identities.secrets())])];
   }
 

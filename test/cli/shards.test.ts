@@ -1,5 +1,6 @@
 // Sharded runs: N shards as local processes, merged, give the counts of the
-// whole run; the merged histograms are exactly the sum of the shards'.
+// whole run; the merged histograms are exactly the sum of the shards', and their
+// percentiles fall in the HDR buckets of the whole run's.
 
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,4 +51,32 @@ t.test('3 shards merged = the whole run', async (t) => {
   const bad = spawnSync(process.execPath, ['dist/cli/main.js', 'merge', join(root, 'package.json')], { cwd: root, encoding: 'utf8' });
   t.equal(bad.status, 2, 'a file that is not a result is bad input');
   t.match(bad.stderr, /package\.json: not a sipstorm result/);
+});
+
+t.test('2 shards merged: the percentiles of the whole run, within one HDR bucket', async (t) => {
+  // Two runs never see the same latencies, so the server holds every message 40 ms (its delay knob):
+  // the latencies then sit in one HDR bucket, [32.768, 65.536) ms at 3 significant digits, in both.
+  const server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults: { delayMs: 40 } });
+  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-shards-'));
+  t.teardown(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const target = `127.0.0.1:${server.endpoints[0]!.port}`;
+  const common = ['dist/cli/main.js', 'run', 'scenarios/options.yaml', '--target', target, '--total', '400', '--rate', '200', '--workers', '1', '--quiet', '--no-reports'];
+  const runAsync = (args: string[]) =>
+    new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: root, stdio: 'ignore' }).on('exit', (code) => resolve(code)));
+  t.equal(await runAsync([...common, '--json', join(dir, 'whole.json')]), 0);
+  t.same(await Promise.all([1, 2].map((i) => runAsync([...common, '--shard', `${i}/2`, '--json', join(dir, `s${i}.json`)]))), [0, 0]);
+  const merged = spawnSync(process.execPath, ['dist/cli/main.js', 'merge', join(dir, 's1.json'), join(dir, 's2.json'), '--json', join(dir, 'merged.json')], { cwd: root, encoding: 'utf8' });
+  t.equal(merged.status, 0, merged.stdout + merged.stderr);
+  const step = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).scenarios[0].roles[0].steps[0].service;
+  const m = step('merged.json');
+  const w = step('whole.json');
+  t.equal(m.count, w.count, 'as many samples');
+  // HDR bucket k (3 significant digits, microseconds) holds [1024 * 2^k, 2048 * 2^k).
+  const bucket = (ms: number) => Math.max(0, Math.floor(Math.log2((ms * 1000) / 1024)));
+  for (const p of ['p50', 'p90', 'p99'] as const) {
+    t.equal(bucket(m[p]), bucket(w[p]), `${p}: merged ${m[p]} ms, whole run ${w[p]} ms, in the same HDR bucket`);
+  }
 });
