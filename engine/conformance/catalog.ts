@@ -151,4 +151,19 @@ export const REQUEST_CHECKS: RequestCheck[] = [
   },
 ];
 
-export const ALL_CHECKS: Check[] = [...RESPONSE_CHECKS, ...REQUEST_CHECKS].map(({ id, rfc, section, severity, text }) => ({ id, rfc, section, severity, text }));
+/**
+ * Timing seen on the wire. §17.2.1: the INVITE server transaction "MUST generate a 100 (Trying)
+ * response unless it knows that the TU will generate a provisional or final response within 200 ms".
+ * Judged only when the INVITE was not retransmitted before its first answer (a lost datagram is not
+ * the server's delay). The time includes the generator's own event-loop lag (see the run's health),
+ * so a late answer is a warning, not an error, though the RFC says MUST.
+ */
+export const INVITE_ANSWER_MS = 200;
+export const TIMING_CHECKS: Check[] = [
+  {
+    id: 'timing.invite-100-trying', rfc: 'RFC 3261', section: '17.2.1', severity: 'warning',
+    text: `an INVITE gets a first response (100 Trying or any other) within ${INVITE_ANSWER_MS} ms`,
+  },
+];
+
+export const ALL_CHECKS: Check[] = [...RESPONSE_CHECKS, ...REQUEST_CHECKS, ...TIMING_CHECKS].map(({ id, rfc, section, severity, text }) => ({ id, rfc, section, severity, text }));

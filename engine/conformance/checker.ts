@@ -2,7 +2,7 @@
 // few example messages of each failure for the reports.
 
 import type { SipMessage } from '../codec/index.js';
-import { REQUEST_CHECKS, RESPONSE_CHECKS } from './catalog.js';
+import { INVITE_ANSWER_MS, REQUEST_CHECKS, RESPONSE_CHECKS } from './catalog.js';
 
 export interface CheckCounts {
   passed: number;
@@ -40,6 +40,13 @@ export class ConformanceChecker {
       const r = check.run(req, res);
       if (r !== null) this.count(check.id, r, res);
     }
+  }
+
+  /** The first response to an INVITE sent once (not retransmitted), `elapsedMs` after sending it. */
+  firstInviteResponse(res: SipMessage, elapsedMs: number): void {
+    if (!this.enabled) return;
+    const late = elapsedMs > INVITE_ANSWER_MS ? `first response ${res.status} after ${Math.round(elapsedMs)} ms` : undefined;
+    this.count('timing.invite-100-trying', late, res);
   }
 
   request(req: SipMessage): void {

@@ -24,6 +24,8 @@ export class ClientTransaction {
   data: Buffer;
   /** Monotonic time the request was first sent. */
   readonly sentAt: number;
+  /** Times the request was sent again (Timer A / E). */
+  retransmissions = 0;
   private retransmit: TimerHandle | undefined;
   private timeout: TimerHandle | undefined;
   private interval: number;
@@ -55,6 +57,7 @@ export class ClientTransaction {
     if (this.isInvite && this.state === 'proceeding') return;
     this.ctx.send(this.data, this.dest);
     this.ctx.counters.retransmissionsSent++;
+    this.retransmissions++;
     // Timer A doubles without bound; Timer E doubles up to T2, and is T2 in Proceeding (§17.1.2.2).
     this.interval = this.isInvite ? this.interval * 2 : this.state === 'proceeding' ? this.ctx.timers.T2 : Math.min(this.interval * 2, this.ctx.timers.T2);
     this.retransmit = this.ctx.wheel.schedule(this.interval, () => this.onRetransmitTimer());

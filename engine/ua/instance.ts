@@ -309,9 +309,12 @@ export class ScenarioInstance {
     });
     const sendIt = (r: SipMessage) => {
       this.lastSent = r;
+      let answered = false;
       const tx = this.rt.send(r, {
         onResponse: (res) => {
           this.rt.conformance.response(r, res);
+          if (!answered && r.method === 'INVITE' && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
+          answered = true;
           if (this.done) {
             // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again.
             if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck);
