@@ -21,9 +21,12 @@ async function main(): Promise<void> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   let runner: LoadRunner | undefined;
+  const eluAtStart = performance.eventLoopUtilization();
   const snapshot = (): RunSnapshot => {
     const s = rt.snapshot();
     s.health = healthOf(lag, runner?.lateness);
+    const busy = performance.eventLoopUtilization(eluAtStart).utilization;
+    s.health.workers = [{ worker: cfg.part.index, busy: Math.round(busy * 1000) / 1000 }];
     return s;
   };
   const keepAlive = setInterval(() => post({ type: 'snapshot', snapshot: snapshot(), running: rt.runningCount }), 1000);

@@ -7,7 +7,7 @@ import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
 import { conformanceOf, totalsOf } from './result.js';
-import { addCounts } from './step-metrics.js';
+import { addCounts, mergeWorkers } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
 
@@ -70,6 +70,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
       sendLateMaxMs: Math.max(a.health.sendLateMaxMs, b.health.sendLateMaxMs), sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
       generatorBound: a.health.generatorBound || b.health.generatorBound,
       heapUsedMb: (a.health.heapUsedMb ?? 0) + (b.health.heapUsedMb ?? 0),
+      workers: mergeWorkers(a.health.workers, b.health.workers),
     },
     timeseries,
     failures: [...a.failures, ...b.failures].slice(0, 20),

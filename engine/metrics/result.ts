@@ -99,7 +99,7 @@ export function scenarioResult(
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
     roles, transport: snap.transport,
-    health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 },
+    health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 || (snap.health.workers ?? []).some((w) => w.busy > 0.9) },
     timeseries,
     failures: snap.failures,
     conformance: snap.conformance,

@@ -101,6 +101,11 @@ export interface RunSnapshot {
     lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number;
     /** V8 heap in use by the workers, MB (the live heap when node runs with --expose-gc: workers collect first). */
     heapUsedMb?: number;
+    /**
+     * Per worker: the share of the run its event loop was busy (0..1). Node 20 has no CPU clock per
+     * thread; a worker busy near 1 is a generator at its limit.
+     */
+    workers?: { worker: number; busy: number }[];
   };
   failures: FailureSample[];
   /** Conformance check id -> passed/failed counts and a few examples. */
@@ -204,6 +209,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
       sendLateMaxMs: Math.max(a.health.sendLateMaxMs, b.health.sendLateMaxMs),
       sendsOnTimeShare: Math.min(a.health.sendsOnTimeShare, b.health.sendsOnTimeShare),
       heapUsedMb: (a.health.heapUsedMb ?? 0) + (b.health.heapUsedMb ?? 0),
+      workers: mergeWorkers(a.health.workers, b.health.workers),
     },
     failures: [...a.failures, ...b.failures].slice(0, maxFailures),
     conformance: mergeCheckCounts(a.conformance, b.conformance),
@@ -237,4 +243,9 @@ export function crashedSnapshot(s: RunSnapshot, code: string): RunSnapshot {
       steps: r.steps.map((st) => ({ ...st, errors: st.errors + Math.max(0, st.sent - st.finals - st.timeouts - st.errors) })),
     })),
   };
+}
+
+/** Per-worker health of two snapshots or shards, by worker number. */
+export function mergeWorkers(a: { worker: number; busy: number }[] = [], b: { worker: number; busy: number }[] = []): { worker: number; busy: number }[] {
+  return [...a, ...b].sort((x, y) => x.worker - y.worker);
 }

@@ -23,6 +23,9 @@ t.test('register-auth: 1,000 users at 500/s for 4 s on 2 workers -> 1,000 distin
   const step = result.scenarios[0].roles[0].steps[0];
   for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) t.ok(step.service[k] > 0, `REGISTER ${k} reported`);
   t.equal(result.settings.workers, 2);
+  const workers = result.scenarios[0].health.workers as { worker: number; busy: number }[];
+  t.same(workers.map((w) => w.worker), [0, 1], 'each worker reports how busy it was');
+  t.ok(workers.every((w) => w.busy > 0 && w.busy < 1), `busy ${workers.map((w) => w.busy).join(', ')}`);
 });
 
 t.test('1 worker and 2 workers agree on the counts', async (t) => {

@@ -72,6 +72,7 @@ t.test('fault knob: mangled Via -> response.via-echoed fails, nothing else', asy
 t.test('fault knob: every message held 300 ms -> timing.invite-100-trying warns, nothing else', async (t) => {
   const r = await run(['run', 'scenarios/uac-call.yaml', '--total', '3', '--fault-delay', '300']);
   t.equal(r.status, 0, 'a warning does not fail the run');
+  t.match(r.stdout, /workers busy #0 \d+%/, 'the console says how busy each worker was');
   t.same(failing(r.result), ['timing.invite-100-trying']);
   const c = r.result.conformance.find((x: { id: string }) => x.id === 'timing.invite-100-trying');
   t.equal(c.severity, 'warning');
