@@ -6,10 +6,16 @@
 // that completed every call; then the ratios sipstorm / SIPp. Results go to
 // bench/results.json. Then what the conformance checks cost: sipstorm at one
 // rate with the catalog on and off (--no-checks), alternately, three times
-// each, medians compared. Not a test: run it on a quiet machine.
+// each, medians compared. Then a registrar: Kamailio (2 children, the tests'
+// config, started here) registering users with digest authentication, driven
+// by SIPp (test/fixtures/sipp/register-auth.xml) and by sipstorm
+// (bench/register-once.yaml), the same 401-then-200 exchange, at the same
+// rates: CPU per 1,000 registrations, failed, retransmissions.
+// Not a test: run it on a quiet machine.
 //
 //   BENCH_CALLS=30000 BENCH_RATES=500,1000,2000,3000 BENCH_CHECKS_RATE=1000 npm run bench
 //   BENCH_RATES= npm run bench      (only the checks part; BENCH_CHECKS_RATE=0 skips it)
+//   BENCH_REGISTER_RATES=1000,2000,4000 BENCH_REGISTER_COUNT=20000 (BENCH_REGISTER_RATES= skips it)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +26,9 @@ import dgram from 'node:dgram';
 const CALLS = Number(process.env.BENCH_CALLS ?? 30000);
 const RATES = (process.env.BENCH_RATES ?? '500,1000,2000,3000').split(',').filter(Boolean).map(Number);
 const CHECKS_RATE = Number(process.env.BENCH_CHECKS_RATE ?? 1000);
+const REGISTER_RATES = (process.env.BENCH_REGISTER_RATES ?? '1000,2000,4000').split(',').filter(Boolean).map(Number);
+const REGISTER_COUNT = Number(process.env.BENCH_REGISTER_COUNT ?? 20000);
+const REGISTER_USERS = 10000;
 const root = new URL('../../', import.meta.url).pathname;
 
 async function freePort(): Promise<number> {
@@ -63,6 +72,48 @@ function sipstormRun(port: number, rate: number, dir: string, extra: string[] = 
   const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing', ...extra], dir);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   return { tool: extra.length ? `sipstorm ${extra.join(' ')}` : 'sipstorm', rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
+}
+
+interface RegRow { tool: string; rate: number; count: number; ok: number; failed: number; retransmissions: number; cpuPer1000: number }
+
+function sippRegister(port: number, rate: number, dir: string): RegRow {
+  const users = join(dir, 'users.csv');
+  writeFileSync(users, ['SEQUENTIAL', ...Array.from({ length: REGISTER_USERS }, (_, i) => `user${i + 1};secret${i + 1}`)].join('\n') + '\n');
+  const stf = join(dir, 'reg.csv');
+  const t = timed(['sipp', `127.0.0.1:${port}`, '-sf', join(root, 'test/fixtures/sipp/register-auth.xml'), '-inf', users, '-i', '127.0.0.1', '-p', '0', '-r', String(rate), '-m', String(REGISTER_COUNT), '-nostdin', '-timeout', `${Math.ceil(REGISTER_COUNT / rate) + 60}s`, '-trace_stat', '-stf', stf], dir);
+  const lines = readFileSync(stf, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  const col = (name: string) => Number(last[header.indexOf(name)] ?? 0);
+  const ok = col('SuccessfulCall(C)');
+  return { tool: 'SIPp', rate, count: REGISTER_COUNT, ok, failed: REGISTER_COUNT - ok, retransmissions: col('Retransmissions(C)'), cpuPer1000: (t.cpuSeconds / REGISTER_COUNT) * 1000 };
+}
+
+function sipstormRegister(port: number, rate: number, dir: string): RegRow {
+  const json = join(dir, 'reg.json');
+  const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'bench/register-once.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(REGISTER_COUNT), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing'], dir);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  return { tool: 'sipstorm', rate, count: REGISTER_COUNT, ok: result.totals.passed, failed: REGISTER_COUNT - result.totals.passed, retransmissions: result.scenarios[0].transport.retransmissionsSent, cpuPer1000: (t.cpuSeconds / REGISTER_COUNT) * 1000 };
+}
+
+async function registrarBench(): Promise<RegRow[]> {
+  const { startKamailio } = await import('../test/support/kamailio.js');
+  const k = await startKamailio();
+  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-bench-reg-'));
+  const out: RegRow[] = [];
+  try {
+    for (const rate of REGISTER_RATES) {
+      for (const run of [sippRegister, sipstormRegister]) {
+        const row = run(k.port, rate, dir);
+        out.push(row);
+        console.log(`${row.tool.padEnd(9)} REGISTER ${String(rate).padStart(5)}/s against Kamailio: ${row.ok}/${row.count} ok, ${row.failed} failed, ${row.retransmissions} retransmissions, ${row.cpuPer1000.toFixed(3)} CPU s per 1,000 registrations`);
+      }
+    }
+  } finally {
+    await k.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -114,11 +165,22 @@ async function main(): Promise<void> {
     }
     console.log(`\nhighest rate with 0 failed of ${CALLS} calls: SIPp ${best('SIPp')}/s, sipstorm ${best('sipstorm')}/s (of the rates tried)`);
   }
+  let registrar: RegRow[] = [];
+  if (REGISTER_RATES.length) {
+    registrar = await registrarBench();
+    console.log(`\n| REGISTER/s against Kamailio | SIPp CPU s per 1,000 | sipstorm CPU s per 1,000 | ratio | SIPp failed / retrans | sipstorm failed / retrans |`);
+    console.log(`|---:|---:|---:|---:|---:|---:|`);
+    for (const rate of REGISTER_RATES) {
+      const a = registrar.find((r) => r.tool === 'SIPp' && r.rate === rate)!;
+      const b = registrar.find((r) => r.tool === 'sipstorm' && r.rate === rate)!;
+      console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} / ${a.retransmissions} | ${b.failed} / ${b.retransmissions} |`);
+    }
+  }
   // A partial run (only the table, or only the checks) keeps the other part of the last results.
   const file = join(root, 'bench/results.json');
   const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, calls: CALLS, rows: RATES.length ? rows : previous.rows, checks: checksCost ?? previous.checks }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, calls: CALLS, rows: RATES.length ? rows : previous.rows, checks: checksCost ?? previous.checks, registrar: registrar.length ? registrar : previous.registrar }, null, 2) + '\n');
 }
 
 main().catch((err) => {
