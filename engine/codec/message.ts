@@ -22,6 +22,8 @@ export class SipMessage {
   body: Buffer;
   /** SIP-Version of a request line; anything but SIP/2.0 fails validation (505). */
   version = 'SIP/2.0';
+  /** The bytes it was parsed from (a message built here has none): what a ladder keeps instead of the object. */
+  raw: Buffer | undefined;
 
   private cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
 

@@ -63,6 +63,7 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
   }
   // Bytes after Content-Length in a datagram are discarded (RFC 3261 §18.3, RFC 4475 §3.1.1.8).
   msg.body = length === 0 ? EMPTY : buf.subarray(bodyStart, bodyStart + length);
+  msg.raw = buf.subarray(0, bodyStart + length);
   return msg;
 }
 

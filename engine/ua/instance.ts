@@ -321,6 +321,8 @@ export class ScenarioInstance {
             return;
           }
           this.record('received', res);
+          // Its answer came through the transaction: no stray answer needs the request any more.
+          if (res.status >= 200 && this.lastSent === r) this.lastSent = undefined;
           if (step.method === 'INVITE') this.onInviteResponse(r, res, step, tx);
           if (gen !== this.gen && !step.async) return;
           if (res.status < 200) {
@@ -715,7 +717,8 @@ export class ScenarioInstance {
   // ---- end ----
 
   private record(dir: 'sent' | 'received', data: Buffer | SipMessage): void {
-    if (this.ladder.length < 64) this.ladder.push({ t: this.rt.wheel.now() - this.startedAt, dir, data });
+    // The bytes, not the parsed object: a UA waiting out a long pause keeps its ladder, and bytes weigh less.
+    if (this.ladder.length < 64) this.ladder.push({ t: this.rt.wheel.now() - this.startedAt, dir, data: Buffer.isBuffer(data) ? data : (data.raw ?? data) });
   }
 
   private fail(reason: string): void {
