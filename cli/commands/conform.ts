@@ -113,7 +113,8 @@ that case, and the cases after it are reported as not run. Over UDP.`,
     }
     const summary = runSummary(result).split('\n');
     // The per-case lines above say what the step tables would: keep the conformance lines and the verdict.
-    log(summary.filter((l) => /^conformance:|^  [✗!] /.test(l)).join('\n'));
+    const checks = summary.filter((l) => /^conformance:|^  [✗!] /.test(l));
+    if (checks.length) log(checks.join('\n'));
     process.stdout.write(summary[summary.length - 1]! + '\n');
     return result.exitCode;
   },

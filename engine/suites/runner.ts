@@ -46,7 +46,12 @@ export interface SuiteRunnerOptions {
   silenceMs?: number;
 }
 
-type Waiter = (res: SipMessage, raw: Buffer) => void;
+/** `res` is undefined for a datagram that did not parse. */
+type Waiter = (res: SipMessage | undefined, raw: Buffer) => void;
+
+const OPTIONS_TEMPLATE =
+  'OPTIONS sip:${target.host}:${target.port} SIP/2.0\nVia: SIP/2.0/UDP ${local};branch=${branch};rport\nMax-Forwards: 70\n' +
+  'From: <sip:sipstorm@${local}>;tag=${tag}\nTo: <sip:${target.host}:${target.port}>\nCall-ID: ${call.id}\nCSeq: 1 OPTIONS\nContent-Length: 0\n';
 
 export class SuiteRunner {
   private checker = new ConformanceChecker();
@@ -97,7 +102,7 @@ export class SuiteRunner {
       msg = parseMessage(data);
     } catch {
       this.unparsable++;
-      if (this.anyWaiter) this.anyWaiter(undefined as never, data);
+      this.anyWaiter?.(undefined, data);
       return;
     }
     const callId = msg.get('Call-ID');
@@ -124,9 +129,13 @@ export class SuiteRunner {
 
   /** The message a case sends, with this tester's address in it. */
   messageOf(c: SuiteCase): Buffer {
-    if (c.bytes) return rewriteTopVia(c.bytes, this.local);
+    return c.bytes ? rewriteTopVia(c.bytes, this.local) : this.fill(c.template!);
+  }
+
+  /** A template with its line ends made CRLF and its ${...} filled in (`length`: the body's size). */
+  private fill(template: string): Buffer {
     const v = this.vars();
-    let text = c.template!.replace(/\r?\n/g, '\r\n');
+    let text = template.replace(/\r?\n/g, '\r\n');
     if (!text.includes('\r\n\r\n')) text += '\r\n';
     const cut = text.indexOf('\r\n\r\n');
     const body = text.slice(cut + 4);
@@ -161,11 +170,7 @@ export class SuiteRunner {
 
   /** An OPTIONS the server must answer: is it still there? */
   async alive(): Promise<boolean> {
-    const probe: SuiteCase = {
-      id: 'options', rfc: 'RFC 3261', section: '11', title: '', headers: [], expect: { text: 'any', drop: false, any: false, ranges: [], except: [] },
-      template: 'OPTIONS sip:${target.host}:${target.port} SIP/2.0\nVia: SIP/2.0/UDP ${local};branch=${branch};rport\nMax-Forwards: 70\nFrom: <sip:sipstorm@${local}>;tag=${tag}\nTo: <sip:${target.host}:${target.port}>\nCall-ID: ${call.id}\nCSeq: 1 OPTIONS\nContent-Length: 0\n',
-    };
-    const data = this.messageOf(probe);
+    const data = this.fill(OPTIONS_TEMPLATE);
     for (let attempt = 0; attempt < 3; attempt++) {
       const { final } = await this.exchange(data, 700);
       if (final) {
