@@ -15,8 +15,9 @@ import { parseDuration } from '../../engine/scenario/index.js';
 import { checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { runSummary } from '../../reporters/console.js';
-import { buildRunResult, writeReports } from './run.js';
+import { buildRunResult, runFlags, writeReports } from './run.js';
 
+const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
 
 export const conformCommand: Command = {
@@ -33,13 +34,8 @@ that case, and the cases after it are reported as not run. Over UDP.`,
     { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
     { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
-    { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
-    { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json, junit.xml and report.html (default reports/)' },
-    { name: 'json', type: 'string', value: 'FILE', help: 'also write the JSON result here' },
-    { name: 'junit', type: 'string', value: 'FILE', help: 'also write JUnit XML here' },
-    { name: 'html', type: 'string', value: 'FILE', help: 'also write the HTML report here' },
-    { name: 'no-reports', type: 'boolean', help: 'write no report files' },
-    { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+    // The same flags as `run`, from its list, for where to send from and where the reports go.
+    ...runFlags.filter((s) => SHARED_WITH_RUN.includes(s.name)),
     ...faultFlagSpecs,
   ],
   async run(args: ParsedArgs): Promise<number> {

@@ -43,8 +43,6 @@ export interface LoadRunResult {
   snapshot: RunSnapshot;
   interrupted: boolean;
   workerErrors: WorkerFailure[];
-  /** Crashed workers that were replaced. */
-  restarts: number;
   startedAt: Date;
   endedAt: Date;
   cpuMs: number;
@@ -182,5 +180,5 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   snapshot.health.cpuMs = (cpu.user + cpu.system) / 1000;
   const endedAt = new Date();
   timeseries.add(endedAt.getTime() - startEpoch, snapshot);
-  return { snapshot, interrupted, workerErrors, restarts: restarts.reduce((a, b) => a + b, 0), startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
+  return { snapshot, interrupted, workerErrors, startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
 }

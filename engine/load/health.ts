@@ -23,22 +23,22 @@ export class Lateness {
     return this.count ? this.onTime / this.count : 1;
   }
 
-  get p99Ms(): number {
-    return this.count ? percentiles(this.hist).p99 : 0;
-  }
-
-  get maxMs(): number {
-    return this.count ? percentiles(this.hist).max : 0;
+  /** p99 and max in ms, from one pass over the histogram. */
+  late(): { p99: number; max: number } {
+    if (!this.count) return { p99: 0, max: 0 };
+    const { p99, max } = percentiles(this.hist);
+    return { p99, max };
   }
 }
 
 export function healthOf(lag: IntervalHistogram, lateness: Lateness | undefined): RunSnapshot['health'] {
+  const late = lateness?.late() ?? { p99: 0, max: 0 };
   return {
     lagP99Ms: lag.count ? lag.percentile(99) / 1e6 : 0,
     lagMaxMs: lag.count ? lag.max / 1e6 : 0,
     cpuMs: 0,
-    sendLateP99Ms: lateness?.p99Ms ?? 0,
-    sendLateMaxMs: lateness?.maxMs ?? 0,
+    sendLateP99Ms: late.p99,
+    sendLateMaxMs: late.max,
     sendsOnTimeShare: lateness?.onTimeShare ?? 1,
     heapUsedMb: liveHeapMb(),
   };

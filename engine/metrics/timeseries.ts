@@ -31,13 +31,12 @@ export class TimeSeries {
     let p50 = 0;
     let p99 = 0;
     if (main) {
-      const cumulative = decodeHistogram(main.service);
-      const interval = decodeHistogram(main.service);
-      if (this.prevMain) interval.subtract(this.prevMain);
-      const pc = percentiles(interval);
-      p50 = pc.p50;
-      p99 = pc.p99;
-      this.prevMain = cumulative;
+      // One decode: subtract the previous second's cumulative histogram, read, add it back.
+      const h = decodeHistogram(main.service);
+      if (this.prevMain) h.subtract(this.prevMain);
+      ({ p50, p99 } = percentiles(h));
+      if (this.prevMain) h.add(this.prevMain);
+      this.prevMain = h;
     }
     this.points.push({
       t: Math.round(t),
