@@ -26,14 +26,20 @@ export const conformCommand: Command = {
   usage: 'sipstorm conform [--target sip:HOST:PORT] [--suite torture,rfc3261] [options]',
   details: `Suites live in scenarios/conformance/: torture (the RFC 4475 messages, byte for
 byte but for the sent-by of the top Via, which names this tester so that the
-answer can reach it) and rfc3261 (requests a UAS must refuse or answer in a set
-way). Every case is followed by an OPTIONS: a server that stops answering fails
-that case, and the cases after it are reported as not run. Over UDP.`,
+answer can reach it), rfc3261 (requests a UAS must refuse or answer in a set
+way), register (RFC 3261 §10.3), presence (RFC 6665, 3856, 3903), message
+(RFC 3428) and auth (digest, RFC 7616/8760). Cases that register or
+authenticate use user{n}/secret{n} with a fresh n per case, or --user and
+--password. Every case is followed by an OPTIONS: a server that stops
+answering fails that case, and the cases after it are reported as not run.
+Over UDP.`,
   flags: [
     { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT or HOST:PORT, UDP (default: the embedded server)' },
     { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
     { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
+    { name: 'user', type: 'string', value: 'NAME', help: 'account to register and authenticate as (default: user{n} with a fresh n per case)' },
+    { name: 'password', type: 'string', value: 'SECRET', help: 'its password (default: secret{n})' },
     // The same flags as `run`, from its list, for where to send from and where the reports go.
     ...runFlags.filter((s) => SHARED_WITH_RUN.includes(s.name)),
     ...faultFlagSpecs,
@@ -65,7 +71,11 @@ that case, and the cases after it are reported as not run. Over UDP.`,
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
     const localHost = (f['local-host'] as string | undefined) ?? (isIPv6(target.endpoint.host) ? '::1' : '127.0.0.1');
-    const runner = await SuiteRunner.open({ target: target.endpoint, targetHostText: target.hostText, localHost, answerMs });
+    if ((f.user === undefined) !== (f.password === undefined)) throw new UsageError('--user and --password go together');
+    const runner = await SuiteRunner.open({
+      target: target.endpoint, targetHostText: target.hostText, localHost, answerMs,
+      user: f.user as string | undefined, password: f.password as string | undefined,
+    });
     const startedAt = new Date();
     const results: ScenarioResult[] = [];
     const all: CaseResult[] = [];
@@ -82,7 +92,8 @@ that case, and the cases after it are reported as not run. Over UDP.`,
         for (const c of suite.cases) {
           const r = await runner.run(suite.name, c);
           cases.push(r);
-          log(`  ${r.problem ? (r.notRun ? '-' : '✗') : '✓'} ${suite.name} ${caseLabel(r)}: ${r.status ?? 'no answer'}${r.problem ? ` — ${r.problem}` : ''}`);
+          const mark = r.problem ? (r.notRun ? '-' : '✗') : r.notApplicable ? 'n/a' : '✓';
+          log(`  ${mark} ${suite.name} ${caseLabel(r)}: ${r.status ?? 'no answer'}${r.problem ? ` — ${r.problem}` : r.notApplicable ? ` — not applicable: ${r.notApplicable}` : ''}`);
         }
         all.push(...cases);
         results.push(suiteResult(suite, cases, began, new Date(), runner.takeCounts(), localHost, target.uri));
@@ -103,8 +114,8 @@ that case, and the cases after it are reported as not run. Over UDP.`,
     if (!quiet) {
       const rows = bySection(all);
       const w = Math.max(...rows.map((r) => r.section.length), 7);
-      log(`${'section'.padEnd(w)}  passed  failed  not run`);
-      for (const r of rows) log(`${r.section.padEnd(w)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.notRun).padStart(7)}`);
+      log(`${'section'.padEnd(w)}  passed  failed  n/a  not run`);
+      for (const r of rows) log(`${r.section.padEnd(w)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.notApplicable).padStart(3)}  ${String(r.notRun).padStart(7)}`);
       if (runner.unexpected || runner.unparsable) log(`${runner.unexpected} unexpected and ${runner.unparsable} unparsable messages from the server`);
     }
     const summary = runSummary(result).split('\n');

@@ -120,7 +120,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   /** Starts the worker of slot i; resolves when it is ready, rejects if it fails first. */
   const spawn = (i: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i), ...(process.env.SIPSTORM_YOUNG_MB ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.SIPSTORM_YOUNG_MB) } } : {}) });
       workers[i] = w;
       live++;
       let failed = false;

@@ -4,7 +4,7 @@
 //   service, echo: 100 Trying, 180 Ringing, 200 OK with an SDP answer.
 //   ringing:       100 Trying, 180 Ringing, then nothing until CANCEL (487).
 
-import { newTag } from '../codec/index.js';
+import { newTag, type SipMessage } from '../codec/index.js';
 import { retransmit2xx, type Retransmission, type ServerTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
 import type { ServerCore } from './core.js';
@@ -16,6 +16,8 @@ interface Call {
   invite: ServerTransaction;
   retrans?: Retransmission;
   answered: boolean;
+  /** The caller's last CSeq number in the dialog (RFC 3261 §12.2.2). */
+  remoteCseq: number;
   expiry: { cancel(): void };
 }
 
@@ -24,6 +26,12 @@ const CALL_LIFETIME_MS = 3_600_000; // a call never hung up is forgotten after a
 function sdpAnswer(host: string): string {
   const ip = host.includes(':') ? `IP6 ${host}` : `IP4 ${host}`;
   return `v=0\r\no=sipstorm 1 1 IN ${ip}\r\ns=sipstorm\r\nc=IN ${ip}\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
+}
+
+function isMerged(a: SipMessage, b: SipMessage): boolean {
+  const ca = a.cseq();
+  const cb = b.cseq();
+  return a.from().tag === b.from().tag && ca.seq === cb.seq && ca.method === cb.method;
 }
 
 export class BuiltinUas {
@@ -47,7 +55,14 @@ export class BuiltinUas {
         core.answer(tx, 481);
         return;
       }
+      if (!this.inOrder(tx, existing)) return;
       this.answer200(tx, existing, source);
+      return;
+    }
+    // RFC 3261 §8.2.2.2: the same From tag, Call-ID and CSeq as an ongoing INVITE, but another transaction (a copy that
+    // forked and came back by another path): "the UAS core SHOULD generate a 482 (Loop Detected) response".
+    if (existing && !existing.answered && existing.invite !== tx && isMerged(existing.invite.request, req)) {
+      core.answer(tx, 482);
       return;
     }
     // RFC 4475 §3.3.15: an Accept without application/sdp cannot be answered with our SDP.
@@ -56,7 +71,7 @@ export class BuiltinUas {
       core.answer(tx, 406, { headers: [['Accept', 'application/sdp']] });
       return;
     }
-    const call: Call = { toTag: newTag(), invite: tx, answered: false, expiry: core.wheel.schedule(CALL_LIFETIME_MS, () => this.forget(callId)) };
+    const call: Call = { toTag: newTag(), invite: tx, answered: false, remoteCseq: req.cseq().seq, expiry: core.wheel.schedule(CALL_LIFETIME_MS, () => this.forget(callId)) };
     existing?.expiry.cancel();
     this.calls.set(callId, call);
     if (!core.faults.no100) core.answer(tx, 100);
@@ -114,8 +129,23 @@ export class BuiltinUas {
     const req = tx.request;
     const call = this.calls.get(req.callId());
     if (!call || req.to().tag !== call.toTag) return false;
+    if (!this.inOrder(tx, call)) return true;
     this.core.answer(tx, 200, { toTag: call.toTag });
     if (req.method === 'BYE') this.forget(req.callId());
+    return true;
+  }
+
+  /**
+   * RFC 3261 §12.2.2: "If the remote sequence number was not empty, but the sequence number of the request is lower
+   * than the remote sequence number, the request is out of order and MUST be rejected with a 500".
+   */
+  private inOrder(tx: ServerTransaction, call: Call): boolean {
+    const seq = tx.request.cseq().seq;
+    if (seq < call.remoteCseq) {
+      this.core.answer(tx, 500, { toTag: call.toTag });
+      return false;
+    }
+    call.remoteCseq = seq;
     return true;
   }
 

@@ -1,8 +1,11 @@
 // Loads the conformance suites shipped in scenarios/conformance/: `torture`
 // (the RFC 4475 messages byte for byte, with expect.tsv saying what a
 // compliant registrar/UAS answers) and YAML suites of templated requests
-// (rfc3261.yaml). A suite file is part of the tool, but a user may point
-// --suite-dir elsewhere, so problems are one clear line, never a stack trace.
+// (rfc3261, register, presence, message, auth). A YAML case is one message
+// (`message`, `expect`, `headers`) or a list of `steps`, each sending a
+// request or awaiting one from the server (docs/conformance.md). A suite file
+// is part of the tool, but a user may point --suite-dir elsewhere, so
+// problems are one clear line, never a stack trace.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,17 +13,59 @@ import { parse as parseYaml } from 'yaml';
 import { SipstormError } from '../errors.js';
 import { parseExpectation, type Expectation } from './expectation.js';
 
+/**
+ * How a step deals with a digest challenge (401/407) to what it sends:
+ * `answer` with the suite's credentials and the strongest algorithm offered,
+ * `MD5`/`SHA-256` with that one (the case is not applicable when it is not
+ * offered), `wrong-password`, `unknown-nonce` (a nonce the server never
+ * issued, the response computed over it), or `replay` (no challenge round:
+ * the case's previous Authorization, nonce count and all, sent again).
+ */
+export type AuthMode = 'answer' | 'MD5' | 'SHA-256' | 'wrong-password' | 'unknown-nonce' | 'replay';
+const AUTH_MODES: AuthMode[] = ['answer', 'MD5', 'SHA-256', 'wrong-password', 'unknown-nonce', 'replay'];
+
+/**
+ * A header check: `header` must (or, with `absent`, must not) have a value matching `pattern`, a regular
+ * expression (case-insensitive) whose ${...} are filled in when the step runs, escaped to match literally.
+ */
+export interface HeaderMatch {
+  header: string;
+  pattern: string;
+  absent: boolean;
+}
+
+export interface SuiteStep {
+  /** A request to send: exact bytes (torture) or a template whose ${...} are filled in. */
+  bytes?: Buffer;
+  template?: string;
+  /** A request the server must send us (its method); answered 200 and checked. */
+  receive?: string;
+  /** Send the case's previous request again, byte for byte (a retransmission, §17.2.3 matches it to its transaction). */
+  resend?: boolean;
+  /** The final answer must come this many more times before the tester acknowledges it (§17.2.1, §13.3.1.4). */
+  retransmitted?: number;
+  /** The final answer to this case's last request of that method (sent by an earlier step that took a provisional). */
+  final?: string;
+  /** The answer a sent request must get: a final one, or a provisional when the expectation names only 1xx codes. */
+  expect: Expectation;
+  /** Answers that make the case not applicable to this server (e.g. `4xx` to an INVITE for a user that must ring). */
+  inapplicable?: Expectation;
+  /** Headers the answer (or the received request) must carry, each list applying when the status meets its expectation. */
+  headers: { when?: Expectation; names: string[] }[];
+  match: HeaderMatch[];
+  /** Variables taken from the answer or request for later steps: name -> `Header`, `Header;param` or `Header<uri>`. */
+  capture: [string, string][];
+  auth?: AuthMode;
+  /** Wait this long before the step. */
+  pauseMs: number;
+}
+
 export interface SuiteCase {
   id: string;
   rfc: string;
   section: string;
   title: string;
-  expect: Expectation;
-  /** Headers the answer must carry when it is a final one (420 Unsupported, 415 Accept...). */
-  headers: string[];
-  /** The message: exact bytes (torture), or a template whose ${...} are filled in before sending. */
-  bytes?: Buffer;
-  template?: string;
+  steps: SuiteStep[];
 }
 
 export interface Suite {
@@ -71,7 +116,8 @@ function loadMessageDir(dir: string, name: string): Suite {
       if (!msgFile || !expect) throw new SuiteError(`${file}:${no}: expected 'file<TAB>expect<TAB>why'`);
       const path = join(dir, msgFile);
       if (!existsSync(path)) throw new SuiteError(`${file}:${no}: no message file ${msgFile}`);
-      return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', expect: at(file, no, expect), headers: [], bytes: readFileSync(path) };
+      const step: SuiteStep = { bytes: readFileSync(path), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
+      return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', steps: [step] };
     });
   return { name, file: dir, cases };
 }
@@ -86,16 +132,89 @@ function loadYamlSuite(file: string, name: string): Suite {
   const list = (doc as { cases?: unknown } | null)?.cases;
   if (!Array.isArray(list)) throw new SuiteError(`${file}: expected a list under 'cases'`);
   const cases = list.map((c: Record<string, unknown>, i): SuiteCase => {
-    const where = `${file}: case ${i + 1}`;
-    if (typeof c?.expect === 'number') c.expect = String(c.expect);
-    for (const key of ['id', 'rfc', 'section', 'title', 'expect', 'message']) {
+    const where = `${file}: case ${i + 1}${typeof c?.id === 'string' ? ` (${c.id})` : ''}`;
+    for (const key of ['id', 'rfc', 'section', 'title']) {
       if (typeof c?.[key] !== 'string') throw new SuiteError(`${where}: '${key}' must be a string`);
     }
-    const headers = c.headers ?? [];
-    if (!Array.isArray(headers) || headers.some((h) => typeof h !== 'string')) throw new SuiteError(`${where}: 'headers' must be a list of header names`);
-    return { id: c.id as string, rfc: c.rfc as string, section: c.section as string, title: c.title as string, expect: at(where, 0, c.expect as string), headers: headers as string[], template: c.message as string };
+    if (c.steps !== undefined && c.message !== undefined) throw new SuiteError(`${where}: a case has 'message' or 'steps', not both`);
+    const steps = c.steps ?? [{ send: c.message, expect: c.expect, headers: c.headers }];
+    if (!Array.isArray(steps) || !steps.length) throw new SuiteError(`${where}: 'steps' must be a non-empty list`);
+    return { id: c.id as string, rfc: c.rfc as string, section: c.section as string, title: c.title as string, steps: steps.map((s, k) => yamlStep(s, `${where} step ${k + 1}`)) };
   });
   return { name: (doc as { name?: string }).name ?? name, file, cases };
+}
+
+function yamlStep(s: Record<string, unknown>, where: string): SuiteStep {
+  if (s === null || typeof s !== 'object') throw new SuiteError(`${where}: expected a mapping`);
+  const known = ['send', 'receive', 'final', 'resend', 'retransmitted', 'expect', 'inapplicable', 'headers', 'match', 'absent', 'capture', 'auth', 'pause'];
+  const stray = Object.keys(s).find((k) => !known.includes(k));
+  if (stray) throw new SuiteError(`${where}: unknown key '${stray}' (keys: ${known.join(', ')})`);
+  if (s.resend !== undefined && s.resend !== true) throw new SuiteError(`${where}: 'resend' is true or absent`);
+  if (['send', 'receive', 'final'].filter((k) => typeof s[k] === 'string').length + (s.resend ? 1 : 0) !== 1) {
+    throw new SuiteError(`${where}: a step has one of 'send' (a message), 'receive' (a method), 'final' (a method) or 'resend: true'`);
+  }
+  if (s.retransmitted !== undefined && !(Number.isInteger(s.retransmitted) && (s.retransmitted as number) > 0)) {
+    throw new SuiteError(`${where}: 'retransmitted' must be a whole number of retransmissions, like 2`);
+  }
+  if (typeof s.expect === 'number') s.expect = String(s.expect);
+  if (s.receive === undefined && typeof s.expect !== 'string') throw new SuiteError(`${where}: 'expect' must be a string like 200, 4xx or 405|501`);
+  if (s.inapplicable !== undefined && typeof s.inapplicable !== 'string') throw new SuiteError(`${where}: 'inapplicable' must be a string like 4xx`);
+  if (s.receive !== undefined && s.expect !== undefined) throw new SuiteError(`${where}: a 'receive' step has no 'expect' (the request is answered 200)`);
+  if (s.auth !== undefined && !AUTH_MODES.includes(s.auth as AuthMode)) throw new SuiteError(`${where}: 'auth' must be one of ${AUTH_MODES.join(', ')}`);
+  const pauseMs = s.pause === undefined ? 0 : typeof s.pause === 'number' ? s.pause : NaN;
+  if (!(pauseMs >= 0)) throw new SuiteError(`${where}: 'pause' must be milliseconds`);
+  return {
+    template: s.send as string | undefined,
+    receive: s.receive as string | undefined,
+    final: (s.final as string | undefined)?.toUpperCase(),
+    resend: s.resend === true,
+    retransmitted: s.retransmitted as number | undefined,
+    inapplicable: s.inapplicable !== undefined ? at(where, 0, s.inapplicable as string) : undefined,
+    expect: s.receive !== undefined ? parseExpectation('any') : at(where, 0, s.expect as string),
+    headers: headerLists(s.headers, where),
+    match: [...matches(s.match, false, where), ...matches(s.absent, true, where)],
+    capture: stringMap(s.capture, where, 'capture'),
+    auth: s.auth as AuthMode | undefined,
+    pauseMs,
+  };
+}
+
+/** `headers: [A, B]` for every final answer, or `headers: { "423": [Min-Expires], "2xx": [Contact] }` per status. */
+function headerLists(v: unknown, where: string): SuiteStep['headers'] {
+  if (v === undefined) return [];
+  const names = (x: unknown) => {
+    if (!Array.isArray(x) || x.some((h) => typeof h !== 'string')) throw new SuiteError(`${where}: 'headers' must be a list of header names, or such lists by status`);
+    return x as string[];
+  };
+  if (Array.isArray(v)) return [{ names: names(v) }];
+  if (v === null || typeof v !== 'object') names(v);
+  return Object.entries(v as Record<string, unknown>).map(([when, x]) => ({ when: at(where, 0, when), names: names(x) }));
+}
+
+/** `match: { Contact: [regex, ...] }`: each regex must match one of the header's values (`absent`: none may). */
+function matches(v: unknown, absent: boolean, where: string): HeaderMatch[] {
+  if (v === undefined) return [];
+  const key = absent ? 'absent' : 'match';
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SuiteError(`${where}: '${key}' maps header names to regular expressions`);
+  return Object.entries(v as Record<string, unknown>).flatMap(([header, list]) =>
+    (Array.isArray(list) ? list : [list]).map((p) => {
+      if (typeof p !== 'string') throw new SuiteError(`${where}: '${key}.${header}' must be regular expressions`);
+      try {
+        new RegExp(p.replace(/\$\{[\w.]+\}/g, 'x'), 'i');
+        return { header, pattern: p, absent };
+      } catch (err) {
+        throw new SuiteError(`${where}: '${key}.${header}': ${(err as Error).message}`);
+      }
+    }),
+  );
+}
+
+function stringMap(v: unknown, where: string, key: string): [string, string][] {
+  if (v === undefined) return [];
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    throw new SuiteError(`${where}: '${key}' maps names to strings`);
+  }
+  return Object.entries(v as Record<string, string>);
 }
 
 function at(file: string, line: number, text: string): Expectation {

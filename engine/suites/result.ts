@@ -43,10 +43,10 @@ export function suiteResult(
     else step.passed++;
     role.instanceDone(!r.problem, r.ms, r.ms, r.problem ? caseFailure(r) : undefined);
     if (r.problem && !r.notRun && failures.length < 20) {
-      const ladder = [...(r.sent ? [{ dir: 'sent' as const, data: r.sent }] : []), ...r.received.map((data) => ({ dir: 'received' as const, data }))].map((m, k) => {
+      const ladder = r.ladder.map((m) => {
         const raw = m.data.toString('utf8');
         const eol = raw.indexOf('\r\n');
-        return { t: k === 0 ? 0 : Math.round(r.ms * 1000) / 1000, dir: m.dir, local, remote, firstLine: eol < 0 ? raw : raw.slice(0, eol), raw };
+        return { t: Math.round(m.t * 1000) / 1000, dir: m.dir, local, remote, firstLine: eol < 0 ? raw : raw.slice(0, eol), raw };
       });
       failures.push({ scenario: suite.name, role: 'cases', user: r.case.id, reason: caseFailure(r), ladder });
     }
@@ -55,14 +55,23 @@ export function suiteResult(
   return scenarioResult(suite.name, suite.file, snap, startedAt, endedAt, []);
 }
 
-/** Cases per RFC section: passed, failed, not run. */
-export function bySection(results: CaseResult[]): { section: string; passed: number; failed: number; notRun: number }[] {
-  const rows = new Map<string, { section: string; passed: number; failed: number; notRun: number }>();
+export interface SectionRow {
+  section: string;
+  passed: number;
+  failed: number;
+  notApplicable: number;
+  notRun: number;
+}
+
+/** Cases per RFC section: passed, failed, not applicable, not run. */
+export function bySection(results: CaseResult[]): SectionRow[] {
+  const rows = new Map<string, SectionRow>();
   for (const r of results) {
     const key = `${r.case.rfc} §${r.case.section}`;
-    const row = rows.get(key) ?? { section: key, passed: 0, failed: 0, notRun: 0 };
+    const row = rows.get(key) ?? { section: key, passed: 0, failed: 0, notApplicable: 0, notRun: 0 };
     if (r.notRun) row.notRun++;
     else if (r.problem) row.failed++;
+    else if (r.notApplicable) row.notApplicable++;
     else row.passed++;
     rows.set(key, row);
   }

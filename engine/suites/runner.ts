@@ -12,28 +12,38 @@
 // several fixtures share a branch, and one sent-by would make the later ones
 // look like retransmissions of the first (§17.2.3).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { parseMessage, serializeMessage, type SipMessage } from '../codec/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createResponse, parseMessage, serializeMessage, type SipMessage } from '../codec/index.js';
+import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth/index.js';
 import { ConformanceChecker } from '../conformance/index.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
 import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
 import { judge } from './expectation.js';
-import type { SuiteCase } from './load.js';
+import type { SuiteCase, SuiteStep } from './load.js';
+
+export interface LadderEntry {
+  /** Milliseconds since the case began. */
+  t: number;
+  dir: 'sent' | 'received';
+  data: Buffer;
+}
 
 export interface CaseResult {
   suite: string;
   case: SuiteCase;
-  /** The final status received; undefined when none came. */
+  /** The last final status received; undefined when none came. */
   status?: number;
   reasonPhrase?: string;
   /** Why the case failed; undefined when it passed. */
   problem?: string;
   /** The server had stopped answering before this case. */
   notRun?: boolean;
+  /** Why the case does not apply to this server (e.g. it offers no SHA-256 challenge); it neither passed nor failed. */
+  notApplicable?: string;
   ms: number;
-  sent?: Buffer;
-  received: Buffer[];
+  ladder: LadderEntry[];
 }
 
 export interface SuiteRunnerOptions {
@@ -44,10 +54,47 @@ export interface SuiteRunnerOptions {
   answerMs?: number;
   /** How long silence must last to count as "no answer" where no answer is acceptable (default 1 s). */
   silenceMs?: number;
+  /** The account cases register and authenticate as; default a fresh user{n}/secret{n} per case. */
+  user?: string;
+  password?: string;
 }
 
 /** `res` is undefined for a datagram that did not parse. */
 type Waiter = (res: SipMessage | undefined, raw: Buffer) => void;
+
+interface StepOutcome {
+  final?: SipMessage;
+  problem?: string;
+  notApplicable?: string;
+}
+
+/** One case being played: its identity, its ladder and the requests the server sent it. */
+interface Flow {
+  callId: string;
+  started: number;
+  vars: Record<string, string>;
+  cseq: number;
+  ladder: LadderEntry[];
+  inbox: SipMessage[];
+  wake?: () => void;
+  lastAuth?: { name: string; value: string };
+  /** The last request sent of each method, and the final answer it got (for `final` steps and their ACK). */
+  sent: Map<string, SipMessage>;
+  finals: Map<string, SipMessage>;
+  /** How many times each final answer came (by `CSeq` text): more than once is a retransmission. */
+  finalCount: Map<string, number>;
+  /** The last request sent, for a `resend` step. */
+  lastSent?: Outgoing;
+  /** INVITEs sent, by branch: every non-2xx final answer to one is acknowledged (§17.1.1.3), unless a step holds it. */
+  invites: Map<string, SipMessage>;
+  holdAck: boolean;
+}
+
+interface Outgoing {
+  data: Buffer;
+  msg?: SipMessage;
+  cseq?: string;
+}
 
 const OPTIONS_TEMPLATE =
   'OPTIONS sip:${target.host}:${target.port} SIP/2.0\nVia: SIP/2.0/UDP ${local};branch=${branch};rport\nMax-Forwards: 70\n' +
@@ -62,6 +109,7 @@ export class SuiteRunner {
   private readonly waiters = new Map<string, Waiter>();
   private readonly finished = new Set<string>();
   private anyWaiter: Waiter | undefined;
+  private flow: Flow | undefined;
   private deadAfter: string | undefined;
   private transport!: Transport;
   private local = '';
@@ -79,7 +127,7 @@ export class SuiteRunner {
       protocol: 'udp',
       host: this.opts.localHost,
       port: 0,
-      events: { onMessage: (data) => this.onMessage(data), onError: () => undefined },
+      events: { onMessage: (data, source) => this.onMessage(data, source), onError: () => undefined },
     });
     const l = this.transport.local;
     this.local = `${isIPv6(l.host) ? `[${l.host}]` : l.host}:${l.port}`;
@@ -96,7 +144,7 @@ export class SuiteRunner {
     return this.transport.close();
   }
 
-  private onMessage(data: Buffer): void {
+  private onMessage(data: Buffer, source: Endpoint): void {
     let msg: SipMessage;
     try {
       msg = parseMessage(data);
@@ -106,17 +154,46 @@ export class SuiteRunner {
       return;
     }
     const callId = msg.get('Call-ID');
-    if (!msg.isRequest) {
-      const w = callId !== undefined ? this.waiters.get(callId) : undefined;
-      if (w) return w(msg, data);
-      if (callId !== undefined && this.finished.has(callId)) return; // a retransmitted answer to an earlier case
-      if (this.anyWaiter) return this.anyWaiter(msg, data);
+    if (msg.isRequest) {
+      // A request of the case being played (a NOTIFY, a MESSAGE the server relayed to a binding of ours) is answered
+      // 200 and kept for its `receive` step; one of a finished case (a retransmission) is answered and let go.
+      const flow = this.flow && callId === this.flow.callId ? this.flow : undefined;
+      if (!flow && (callId === undefined || !this.finished.has(callId))) {
+        this.unexpected++;
+        return;
+      }
+      if (msg.method !== 'ACK') this.transport.send(serializeMessage(createResponse(msg, 200, 'OK', `t${randomBytes(4).toString('hex')}`)), source);
+      if (flow) {
+        flow.ladder.push({ t: performance.now() - flow.started, dir: 'received', data });
+        this.checker.request(msg);
+        flow.inbox.push(msg);
+        flow.wake?.();
+      }
+      return;
     }
+    const flow = this.flow && callId === this.flow.callId ? this.flow : undefined;
+    if (flow && msg.status >= 200) {
+      const method = cseqOf(msg)?.method;
+      const key = cseqText(msg);
+      if (key) flow.finalCount.set(key, (flow.finalCount.get(key) ?? 0) + 1);
+      if (method && !flow.finals.has(method)) flow.finals.set(method, msg);
+      if (method === 'INVITE' && msg.status >= 300 && !flow.holdAck) this.ackNon2xx(flow, msg);
+      flow.wake?.();
+    }
+    const w = callId !== undefined ? this.waiters.get(callId) : undefined;
+    if (w) return w(msg, data);
+    if (flow && !this.waiters.size) {
+      flow.ladder.push({ t: performance.now() - flow.started, dir: 'received', data });
+      return;
+    }
+    if (callId !== undefined && this.finished.has(callId)) return; // a retransmitted answer to an earlier case
+    if (this.anyWaiter) return this.anyWaiter(msg, data);
     this.unexpected++;
   }
 
   private vars(): Record<string, string> {
     const id = randomBytes(6).toString('hex');
+    const n = randomInt(100_000, 1_000_000);
     return {
       local: this.local,
       'target.host': this.opts.targetHostText,
@@ -124,30 +201,29 @@ export class SuiteRunner {
       'call.id': `conform-${id}@sipstorm`,
       branch: `z9hG4bK-conform-${id}`,
       tag: `t${id}`,
+      user: this.opts.user ?? `user${n}`,
+      password: this.opts.password ?? `secret${n}`,
     };
   }
 
-  /** The message a case sends, with this tester's address in it. */
-  messageOf(c: SuiteCase): Buffer {
-    return c.bytes ? rewriteTopVia(c.bytes, this.local) : this.fill(c.template!);
-  }
-
-  /** A template with its line ends made CRLF and its ${...} filled in (`length`: the body's size). */
-  private fill(template: string): Buffer {
-    const v = this.vars();
+  /** A template with its line ends made CRLF and its ${...} filled in; `length` is the body's size once filled. */
+  private fill(template: string, v: Record<string, string>): Buffer {
     let text = template.replace(/\r?\n/g, '\r\n');
     if (!text.includes('\r\n\r\n')) text += '\r\n';
-    const cut = text.indexOf('\r\n\r\n');
-    const body = text.slice(cut + 4);
-    v.length = String(Buffer.byteLength(body));
-    return Buffer.from(text.replace(/\$\{([\w.]+)\}/g, (all, name: string) => v[name] ?? all));
+    text = text.replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (name === 'length' ? whole : (v[name] ?? whole)));
+    const length = String(Buffer.byteLength(text.slice(text.indexOf('\r\n\r\n') + 4)));
+    return Buffer.from(text.replace(/\$\{length\}/g, length));
   }
 
-  /** Sends `data` and waits for its final answer, matched by Call-ID (any answer when it has none). */
-  private exchange(data: Buffer, waitMs: number): Promise<{ final?: SipMessage; received: Buffer[]; ms: number }> {
+  /**
+   * Sends `data` and waits for its final answer, matched by Call-ID (any answer when it has none) and, when `cseq`
+   * is given, by CSeq number, so that a late answer to an earlier step of the case is not taken for this one's.
+   */
+  private exchange(data: Buffer, waitMs: number, flow?: Flow, cseq?: string, provisional = false): Promise<{ final?: SipMessage; received: Buffer[]; ms: number }> {
     const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(data.toString('latin1'))?.[1];
     const started = performance.now();
     const received: Buffer[] = [];
+    flow?.ladder.push({ t: started - flow.started, dir: 'sent', data });
     return new Promise((resolve) => {
       const done = (final?: SipMessage) => {
         clearTimeout(timer);
@@ -159,8 +235,10 @@ export class SuiteRunner {
       };
       const timer = setTimeout(() => done(), waitMs);
       const waiter: Waiter = (res, raw) => {
+        flow?.ladder.push({ t: performance.now() - flow.started, dir: 'received', data: raw });
+        if (cseq !== undefined && res && cseqText(res) !== cseq) return;
         received.push(raw);
-        if (res && res.status >= 200) done(res);
+        if (res && (res.status >= 200 || (provisional && res.status > 100))) done(res);
       };
       if (callId !== undefined) this.waiters.set(callId, waiter);
       else this.anyWaiter = waiter;
@@ -170,7 +248,8 @@ export class SuiteRunner {
 
   /** An OPTIONS the server must answer: is it still there? */
   async alive(): Promise<boolean> {
-    const data = this.fill(OPTIONS_TEMPLATE);
+    const v = this.vars();
+    const data = this.fill(OPTIONS_TEMPLATE, v);
     for (let attempt = 0; attempt < 3; attempt++) {
       const { final } = await this.exchange(data, 700);
       if (final) {
@@ -182,35 +261,258 @@ export class SuiteRunner {
   }
 
   async run(suite: string, c: SuiteCase): Promise<CaseResult> {
-    if (this.deadAfter) return { suite, case: c, notRun: true, problem: `not run: the server stopped answering after ${this.deadAfter}`, ms: 0, received: [] };
+    if (this.deadAfter) return { suite, case: c, notRun: true, problem: `not run: the server stopped answering after ${this.deadAfter}`, ms: 0, ladder: [] };
     await this.transport.close();
     await this.openSocket();
-    const data = this.messageOf(c);
-    const needsAnswer = !c.expect.drop && !c.expect.any;
-    const { final, received, ms } = await this.exchange(data, needsAnswer ? (this.opts.answerMs ?? 4000) : (this.opts.silenceMs ?? 1000));
-    let sentMsg: SipMessage | undefined;
+    const vars = this.vars();
+    const flow: Flow = { callId: vars['call.id']!, started: performance.now(), vars, cseq: 0, ladder: [], inbox: [], sent: new Map(), finals: new Map(), finalCount: new Map(), invites: new Map(), holdAck: false };
+    // A torture message carries its own Call-ID: answers to it belong to this case.
+    const own = c.steps[0]?.bytes && /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(c.steps[0].bytes.toString('latin1'))?.[1];
+    if (own) flow.callId = own;
+    this.flow = flow;
+    let last: SipMessage | undefined;
+    let problem: string | undefined;
+    let notApplicable: string | undefined;
     try {
-      sentMsg = parseMessage(data);
-    } catch {
-      sentMsg = undefined;
-    }
-    if (final && sentMsg?.isRequest && sentMsg.method === 'INVITE' && final.status >= 300) {
-      // §17.1.1.3: the non-2xx final answer to an INVITE is acknowledged, or the server retransmits it for 32 s.
-      this.transport.send(serializeMessage(buildAckForNon2xx(sentMsg, final)), this.opts.target);
-    }
-    // Cases built here are well-formed: their answers go through the catalog like any other.
-    if (final && sentMsg?.isRequest && c.template) this.checker.response(sentMsg, final);
-    let problem = judge(c.expect, final?.status);
-    if (!problem && final && final.status >= 200) {
-      const missing = c.headers.filter((h) => final.get(h) === undefined);
-      if (missing.length) problem = `the ${final.status} answer has no ${missing.join(', ')} header`;
+      for (let i = 0; i < c.steps.length && !problem && !notApplicable; i++) {
+        const step = c.steps[i]!;
+        const where = c.steps.length > 1 ? `step ${i + 1}: ` : '';
+        if (step.pauseMs) await sleep(step.pauseMs);
+        const r: StepOutcome = step.receive !== undefined ? await this.receiveStep(flow, step) : step.final !== undefined ? await this.finalStep(flow, step) : await this.sendStep(flow, step);
+        if (r.final) last = r.final;
+        if (r.problem) problem = where + r.problem;
+        notApplicable = r.notApplicable;
+      }
+    } finally {
+      this.flow = undefined;
+      this.finished.add(flow.callId);
     }
     if (!(await this.alive())) {
       this.deadAfter = `${suite}/${c.id}`;
-      problem = `${problem ? `${problem}; ` : ''}the server stopped answering OPTIONS after this message`;
+      problem = `${problem ? `${problem}; ` : ''}the server stopped answering OPTIONS after this case`;
     }
-    return { suite, case: c, status: final?.status, reasonPhrase: final?.reason, problem, ms, sent: data, received };
+    return { suite, case: c, status: last?.status, reasonPhrase: last?.reason, problem, notApplicable, ms: performance.now() - flow.started, ladder: flow.ladder };
   }
+
+  /** Sends the step's request (answering a challenge when the step says how) and judges the final answer. */
+  private async sendStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
+    const needsAnswer = !step.expect.drop && !step.expect.any;
+    const waitMs = needsAnswer ? (this.opts.answerMs ?? 4000) : (this.opts.silenceMs ?? 1000);
+    const next = (): Outgoing => {
+      if (step.bytes) return { data: rewriteTopVia(step.bytes, this.local) };
+      if (step.resend) return flow.lastSent ?? { data: Buffer.alloc(0) };
+      flow.cseq++;
+      const data = this.fill(step.template!, { ...flow.vars, cseq: String(flow.cseq), branch: `z9hG4bK-conform-${randomBytes(6).toString('hex')}` });
+      let msg: SipMessage | undefined;
+      try {
+        msg = parseMessage(data);
+      } catch {
+        msg = undefined;
+      }
+      const cseq = msg ? cseqText(msg) : undefined;
+      if (msg && cseq) {
+        // What later steps of the case refer to: this request's branch and CSeq number (a CANCEL needs both of its INVITE).
+        const m = msg.method.toLowerCase();
+        flow.vars[`${m}.cseq`] = cseq.split(' ')[0]!;
+        flow.vars[`${m}.branch`] = topBranch(msg);
+        flow.sent.set(msg.method, msg);
+        flow.finals.delete(msg.method);
+      }
+      return { data, msg, cseq };
+    };
+    let out = next();
+    if (step.resend && !flow.lastSent) return { problem: 'nothing to resend: no earlier step of this case sent a request' };
+    if (step.auth === 'replay') {
+      if (!flow.lastAuth) return { problem: 'nothing to replay: no earlier step of this case answered a challenge' };
+      out = withHeader(out.data, flow.lastAuth.name, flow.lastAuth.value);
+    }
+    const provisional = step.expect.ranges.length > 0 && step.expect.ranges.every(([, hi]) => hi < 200) && !step.expect.drop && !step.expect.any;
+    const holdAck = step.retransmitted !== undefined;
+    flow.holdAck = holdAck;
+    let { final } = await this.send(flow, out, waitMs, provisional);
+    if (final && out.msg && (final.status === 401 || final.status === 407) && step.auth && step.auth !== 'replay') {
+      this.checker.response(out.msg, final);
+      const header = final.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+      const offered = final.getAll(header);
+      const challenge = step.auth === 'MD5' || step.auth === 'SHA-256' ? pickAlgorithm(offered, step.auth) : pickChallenge(offered);
+      if (!challenge) {
+        if (step.auth === 'MD5' || step.auth === 'SHA-256') return { final, notApplicable: `the server offers no ${step.auth} challenge` };
+        return { final, problem: `the ${final.status} carries no digest challenge we can answer in ${header}` };
+      }
+      if (step.auth === 'unknown-nonce') challenge.nonce = `sipstorm-never-issued-${randomBytes(8).toString('hex')}`;
+      const password = step.auth === 'wrong-password' ? `${flow.vars.password}-wrong` : flow.vars.password!;
+      out = next();
+      if (!out.msg) return { final, problem: 'the step message does not parse' };
+      const name = final.status === 401 ? 'Authorization' : 'Proxy-Authorization';
+      const value = buildAuthorization(challenge, { method: out.msg.method, uri: out.msg.uri, body: out.msg.body }, { username: flow.vars.user!, password }, { nc: 0 });
+      flow.lastAuth = { name, value };
+      out = withHeader(out.data, name, value);
+      ({ final } = await this.send(flow, out, waitMs, provisional));
+    }
+    if (final && step.inapplicable && judge(step.inapplicable, final.status) === undefined) {
+      return { final, notApplicable: `${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason}` };
+    }
+    // Messages built here are well-formed: their answers go through the catalog like any other.
+    if (final && out.msg) this.checker.response(out.msg, final);
+    let problem = judge(step.expect, final?.status) ?? (final ? this.inspect(step, final) : undefined);
+    if (!problem && final && holdAck) problem = await this.awaitRetransmissions(flow, out, final, step.retransmitted!);
+    return { final, problem };
+  }
+
+  /**
+   * §17.2.1 (a non-2xx final answer to an INVITE, over UDP) and §13.3.1.4 (a 2xx): the server sends the final answer
+   * again until the ACK comes. Waits, without acknowledging, until it has come `times` more times; then
+   * acknowledges a non-2xx (a 2xx is acknowledged by a later step, as a new transaction).
+   */
+  private async awaitRetransmissions(flow: Flow, out: Outgoing, final: SipMessage, times: number): Promise<string | undefined> {
+    const key = cseqText(final)!;
+    const started = performance.now();
+    const seen = await this.until(flow, () => ((flow.finalCount.get(key) ?? 0) > times ? true : undefined), Math.max(this.opts.answerMs ?? 4000, 4000));
+    flow.holdAck = false;
+    this.ackNon2xx(flow, final);
+    const again = (flow.finalCount.get(key) ?? 1) - 1;
+    if (seen) return undefined;
+    return `the ${final.status} came ${again} more time${again === 1 ? '' : 's'} in ${((performance.now() - started) / 1000).toFixed(1)} s without an ACK; ${times} retransmissions were due`;
+  }
+
+  private async send(flow: Flow, out: Outgoing, waitMs: number, provisional: boolean): Promise<{ final?: SipMessage }> {
+    flow.lastSent = out;
+    let sent = out.msg;
+    if (!sent && out.data) {
+      try {
+        sent = parseMessage(out.data);
+      } catch {
+        sent = undefined;
+      }
+    }
+    if (sent?.isRequest && sent.method === 'INVITE') flow.invites.set(topBranch(sent), sent);
+    const { final } = await this.exchange(out.data, waitMs, flow, out.cseq, provisional);
+    return { final };
+  }
+
+  /** §17.1.1.3: a non-2xx final answer to an INVITE is acknowledged (each time it comes), or the server sends it for 32 s. */
+  private ackNon2xx(flow: Flow, final: SipMessage): void {
+    const invite = flow.invites.get(topBranch(final));
+    if (invite && final.status >= 300) this.transport.send(serializeMessage(buildAckForNon2xx(invite, final)), this.opts.target);
+  }
+
+  /** Waits for the final answer to the case's last request of the step's method, which an earlier step left at a provisional. */
+  private async finalStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
+    const method = step.final!;
+    const sent = flow.sent.get(method);
+    if (!sent) return { problem: `no ${method} was sent before this step` };
+    const final = await this.until(flow, () => flow.finals.get(method));
+    if (!final) return { problem: `no final answer to the ${method} within ${Math.round((this.opts.answerMs ?? 4000) / 1000)} s` };
+    this.checker.response(sent, final);
+    return { final, problem: judge(step.expect, final.status) ?? this.inspect(step, final) };
+  }
+
+  /** Polls `get` each time the server sends the case something, until it returns a value or the answer wait ends. */
+  private async until<T>(flow: Flow, get: () => T | undefined, waitMs = this.opts.answerMs ?? 4000): Promise<T | undefined> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const v = get();
+      if (v !== undefined) return v;
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        flow.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      flow.wake = undefined;
+    }
+  }
+
+  /** Waits for a request the server must send in this case (answered 200 on arrival) and checks it. */
+  private async receiveStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
+    const method = step.receive!.toUpperCase();
+    const req = await this.until(flow, () => {
+      const i = flow.inbox.findIndex((m) => m.method === method);
+      return i >= 0 ? flow.inbox.splice(i, 1)[0] : undefined;
+    });
+    if (!req) return { problem: `no ${method} from the server within ${Math.round((this.opts.answerMs ?? 4000) / 1000)} s` };
+    return { problem: this.inspect(step, req) };
+  }
+
+  /** The step's header requirements on an answer or a received request, then its captures. */
+  private inspect(step: SuiteStep, msg: SipMessage): string | undefined {
+    const what = msg.isRequest ? `the ${msg.method}` : `the ${msg.status} answer`;
+    for (const rule of step.headers) {
+      if (rule.when && judge(rule.when, msg.isRequest ? undefined : msg.status) !== undefined) continue;
+      if (!rule.when && !msg.isRequest && msg.status < 200) continue;
+      const missing = rule.names.filter((h) => msg.get(h) === undefined);
+      if (missing.length) return `${what} has no ${missing.join(', ')} header`;
+    }
+    const vars = this.flow?.vars ?? {};
+    for (const m of step.match) {
+      const source = m.pattern.replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (vars[name] ?? whole).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      const pattern = new RegExp(source, 'i');
+      const values = msg.getAll(m.header);
+      const hit = values.some((v) => pattern.test(v));
+      if (hit && m.absent) return `${what} has ${m.header} matching /${source}/: ${values.join(', ')}`;
+      if (!hit && !m.absent) return `${what} has no ${m.header} matching /${source}/${values.length ? ` (it has: ${values.join(', ')})` : ''}`;
+    }
+    for (const [name, spec] of step.capture) {
+      const value = captureValue(msg, spec);
+      if (value === undefined) return `${what} has nothing to take for \${${name}} (${spec})`;
+      if (this.flow) this.flow.vars[name] = value;
+    }
+    return undefined;
+  }
+}
+
+function cseqOf(msg: SipMessage): { seq: number; method: string } | undefined {
+  try {
+    return msg.cseq();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The top Via's branch; empty for a case that sends a broken Via on purpose. */
+function topBranch(msg: SipMessage): string {
+  try {
+    return msg.vias()[0]?.branch ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** `1 INVITE`: what tells the answers to the requests of one case apart. */
+function cseqText(msg: SipMessage): string | undefined {
+  const c = cseqOf(msg);
+  return c ? `${c.seq} ${c.method}` : undefined;
+}
+
+/** `Header` (its first value), `Header;param` (a parameter of it) or `Header<uri>` (the URI between its angle brackets). */
+function captureValue(msg: SipMessage, spec: string): string | undefined {
+  const m = /^([\w-]+)(?:;([\w-]+)|<(uri)>)?$/.exec(spec.trim());
+  if (!m) return undefined;
+  const first = msg.get(m[1]!)?.trim();
+  if (first === undefined) return undefined;
+  if (m[2]) return new RegExp(`;\\s*${m[2]}\\s*=\\s*"?([^";,\\s>]+)`, 'i').exec(first)?.[1];
+  if (m[3]) return /<([^>]*)>/.exec(first)?.[1] ?? first.split(';')[0];
+  return first;
+}
+
+function pickAlgorithm(values: string[], algorithm: 'MD5' | 'SHA-256'): DigestChallenge | undefined {
+  for (const v of values) {
+    const ch = pickChallenge([v]);
+    if (ch?.algorithm === algorithm) return ch;
+  }
+  return undefined;
+}
+
+/** The message with one more header line at the end of its headers. */
+function withHeader(data: Buffer, name: string, value: string): { data: Buffer; msg?: SipMessage; cseq?: string } {
+  const text = data.toString('latin1');
+  const cut = text.indexOf('\r\n\r\n');
+  const out = Buffer.from(`${text.slice(0, cut)}\r\n${name}: ${value}${text.slice(cut)}`, 'latin1');
+  const msg = parseMessage(out);
+  return { data: out, msg, cseq: cseqText(msg) };
 }
 
 /** Puts UDP and `local` (with rport) as the transport and sent-by of the first Via, folded lines and compact form included. */
