@@ -47,6 +47,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'shard', type: 'string', value: 'I/N', help: 'run the I-th of N shares of the load (1 <= I <= N); merge the results with sipstorm merge' },
   { name: 'wait-for-target', type: 'string', value: 'TIME', help: 'if the target is down at start, keep trying for TIME (e.g. 30s) instead of exiting 3' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
+  { name: 'socket-per-ua', type: 'boolean', help: "one socket (source port) per simulated UA, kept for the run, instead of one per worker (SIPp's -t un)" },
   { name: 'no-checks', type: 'boolean', help: 'do not check received messages against the conformance catalog (to measure what the checks cost)' },
   { name: 'restart-workers', type: 'boolean', help: 'replace a worker that crashes mid-run (up to 3 times each) instead of ending the run' },
   { name: 'out', short: 'o', type: 'string', value: 'DIR', help: 'directory for result.json, junit.xml and report.html (default reports/)' },
@@ -204,6 +205,7 @@ export const runCommand: Command = {
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
           restartWorkers: Boolean(f['restart-workers']),
           checks: !f['no-checks'],
+          socketPerUa: Boolean(f['socket-per-ua']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           limits,
           onProgress: (snap, elapsed) => {

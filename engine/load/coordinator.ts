@@ -25,6 +25,8 @@ export interface LoadRunOptions {
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
   /** Check received messages against the conformance catalog (default true). */
   checks?: boolean;
+  /** One socket per simulated UA instead of one per worker (SIPp's -t un). */
+  socketPerUa?: boolean;
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
@@ -90,6 +92,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     tls: opts.tls,
     limits: opts.limits,
     checks: opts.checks,
+    socketPerUa: opts.socketPerUa,
   });
 
   const stopAll = () => {
@@ -120,7 +123,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   /** Starts the worker of slot i; resolves when it is ready, rejects if it fails first. */
   const spawn = (i: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i), ...(process.env.SIPSTORM_YOUNG_MB ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.SIPSTORM_YOUNG_MB) } } : {}) });
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
       workers[i] = w;
       live++;
       let failed = false;

@@ -10,6 +10,11 @@ export interface Endpoint {
   /** IP literal; IPv6 without brackets. */
   host: string;
   port: number;
+  /**
+   * On a destination: the local port of the socket to send from, when the sender has several (one socket per UA);
+   * on a source: the local port of the socket it came in on. Absent: the one default socket.
+   */
+  localPort?: number;
 }
 
 export interface TransportEvents {

@@ -1,11 +1,23 @@
 // UDP transport: one dgram socket, IPv4 or IPv6 by the bound address.
 
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { countError, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
 
+/**
+ * dgram resolves the address of every send, an IP literal included, through dns.lookup, which answers on the next
+ * tick: a closure, a tick and an async-hooks scope per datagram. Destinations here are resolved once, when the
+ * target is read, so a literal is handed back at once; a name (there should be none) still goes to dns.lookup.
+ */
+function literalLookup(host: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const f = isIP(host);
+  if (f) callback(null, host, f);
+  else dnsLookup(host, family as number, callback as never);
+}
+
 export async function createUdpTransport(opts: TransportOptions): Promise<Transport> {
-  const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup as never });
   const counters = newCounters();
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -46,12 +58,9 @@ export async function createUdpTransport(opts: TransportOptions): Promise<Transp
       if (closed) return;
       counters.messagesOut++;
       counters.bytesOut += data.length;
-      socket.send(data, dest.port, dest.host, (err) => {
-        if (!err) return;
-        const code = `UDP_${(err as NodeJS.ErrnoException).code ?? 'SEND'}`;
-        countError(counters, code);
-        opts.events.onError(code, err.message, dest);
-      });
+      // No callback: with one, every datagram sent at once would queue a tick to report success. A failed send
+      // comes to the 'error' listener above, counted by its code.
+      socket.send(data, dest.port, dest.host);
     },
     close() {
       if (closed) return Promise.resolve();

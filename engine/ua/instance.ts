@@ -16,7 +16,7 @@ import { retransmit2xx, type ClientTransaction, type Retransmission, type Server
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { inDialogRequest, uacDialog, uasDialog, type DialogState } from './dialog.js';
 import type { Identity } from './identity.js';
-import type { RoleRuntime, WorkerRuntime } from './runtime.js';
+import type { RoleRuntime, UaSocket, WorkerRuntime } from './runtime.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
@@ -82,6 +82,8 @@ export class ScenarioInstance {
     readonly me: Identity,
     readonly peer: Identity | undefined,
     private readonly intendedStart: number,
+    /** Where this UA sends from (the worker's socket, or its own with --socket-per-ua) and to. */
+    readonly socket: UaSocket,
     private readonly onDone: (o: InstanceOutcome) => void,
   ) {
     this.startedAt = rt.wheel.now();
@@ -127,11 +129,11 @@ export class ScenarioInstance {
       case 'local.host':
         return rt.localHostText;
       case 'local.port':
-        return String(rt.local.port);
+        return String(this.socket.local.port);
       case 'local.transport':
         return rt.local.protocol;
       case 'local.uri':
-        return `sip:${this.me.user}@${rt.localHostText}:${rt.local.port}`;
+        return `sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}`;
       case 'call.id':
         return this.callId;
       case 'branch':
@@ -255,8 +257,8 @@ export class ScenarioInstance {
   private buildRequest(step: SendStep): SipMessage {
     const rt = this.rt;
     const state = rt.uaState(this.me.user);
-    const via = rt.via();
-    const contact = NO_CONTACT.has(step.method) ? undefined : `<sip:${this.me.user}@${rt.localHostText}:${rt.local.port}${rt.local.protocol === 'udp' ? '' : `;transport=${rt.local.protocol}`}>`;
+    const via = rt.via(this.socket.local);
+    const contact = NO_CONTACT.has(step.method) ? undefined : `<sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}${rt.local.protocol === 'udp' ? '' : `;transport=${rt.local.protocol}`}>`;
     let req: SipMessage;
     if (this.inDialog(step)) {
       req = inDialogRequest(this.dialog!, step.method, via, contact);
@@ -310,14 +312,14 @@ export class ScenarioInstance {
     const sendIt = (r: SipMessage) => {
       this.lastSent = r;
       let answered = false;
-      const tx = this.rt.send(r, {
+      const tx = this.rt.send(r, this.socket.dest, {
         onResponse: (res) => {
           this.rt.conformance.response(r, res);
           if (!answered && r.method === 'INVITE' && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
           answered = true;
           if (this.done) {
             // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again.
-            if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck);
+            if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck, this.socket.dest);
             return;
           }
           this.record('received', res);
@@ -441,7 +443,7 @@ export class ScenarioInstance {
     }
     const li = this.lastInvite!;
     if (li.ackData) {
-      this.rt.sendStateless(li.ackData);
+      this.rt.sendStateless(li.ackData, this.socket.dest);
       return;
     }
     const steps = this.role.role.steps;
@@ -454,13 +456,13 @@ export class ScenarioInstance {
   private sendAck(): void {
     const li = this.lastInvite;
     if (!li || !this.dialog) return;
-    const ack = inDialogRequest(this.dialog, 'ACK', this.rt.via(), undefined, li.request.cseq().seq);
+    const ack = inDialogRequest(this.dialog, 'ACK', this.rt.via(this.socket.local), undefined, li.request.cseq().seq);
     for (const name of ['Authorization', 'Proxy-Authorization']) {
       const v = li.request.get(name);
       if (v) ack.add(name, v);
     }
     li.ackData = serializeMessage(ack);
-    this.rt.sendStateless(li.ackData);
+    this.rt.sendStateless(li.ackData, this.socket.dest);
     this.record('sent', li.ackData);
   }
 
@@ -506,7 +508,7 @@ export class ScenarioInstance {
       this.outstanding = undefined;
       this.fail(`step ${this.stepLabel(step)}: no response to CANCEL within ${step.timeoutMs / 1000}s`);
     });
-    const tx = this.rt.send(cancel, {
+    const tx = this.rt.send(cancel, this.socket.dest, {
       onResponse: (res) => {
         this.record('received', res);
         this.rt.conformance.response(cancel, res);
@@ -639,7 +641,7 @@ export class ScenarioInstance {
       for (const rr of req.getAll('Record-Route')) res.add('Record-Route', rr);
     }
     if (req.method === 'INVITE' && code > 100 && code < 300) {
-      res.add('Contact', `<sip:${this.me.user}@${rt.localHostText}:${rt.local.port}>`);
+      res.add('Contact', `<sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}>`);
       if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: rt.uaState(this.me.user).cseq };
     }
     for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this.lookup));
@@ -675,7 +677,7 @@ export class ScenarioInstance {
     m.sent++;
     this.outstanding = m;
     this.rawWait = { step, sentAt: this.rt.wheel.now() };
-    this.rt.sendStateless(data);
+    this.rt.sendStateless(data, this.socket.dest);
     this.record('sent', data);
     this.armStepTimeout(step, () => {
       this.rawWait = undefined;
@@ -693,7 +695,7 @@ export class ScenarioInstance {
     if (sent && res.cseq().seq === sent.cseq().seq && res.cseq().method === sent.method) this.rt.conformance.response(sent, res);
     if (this.done) return;
     if (res.cseq().method === 'INVITE' && res.status >= 200 && res.status < 300 && this.lastInvite?.ackData) {
-      this.rt.sendStateless(this.lastInvite.ackData);
+      this.rt.sendStateless(this.lastInvite.ackData, this.socket.dest);
       return;
     }
     const w = this.rawWait;

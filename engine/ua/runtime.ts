@@ -38,6 +38,15 @@ export interface RuntimeConfig {
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
   /** Check received messages against the conformance catalog (default true). */
   checks?: boolean;
+  /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
+  socketPerUa?: boolean;
+}
+
+/** Where a UA sends from and to: the worker's socket, or its own. */
+export interface UaSocket {
+  local: Endpoint;
+  /** The target, with the local port to send from when the UA has its own socket. */
+  dest: Endpoint;
 }
 
 export interface RoleRuntime {
@@ -63,6 +72,11 @@ export class WorkerRuntime {
   local!: Endpoint;
   localHostText = '';
   private transport!: Transport;
+  private shared!: UaSocket;
+  /** --socket-per-ua: each UA's socket, by user and by local port (what the transaction layer sends from). */
+  private readonly uaSockets = new Map<string, UaSocket>();
+  private readonly socketsByPort = new Map<number, Transport>();
+  private readonly opening = new Map<string, Promise<UaSocket>>();
   private readonly byCallId = new Map<string, ScenarioInstance>();
   private readonly byUser = new Map<string, ScenarioInstance>();
   private readonly uaStates = new Map<string, UaState>();
@@ -87,7 +101,7 @@ export class WorkerRuntime {
     this.layer = new TransactionLayer({
       wheel,
       timers: cfg.timers,
-      send: (data, dest) => this.transport.send(data, dest),
+      send: (data, dest) => (dest.localPort === undefined ? this.transport : (this.socketsByPort.get(dest.localPort) ?? this.transport)).send(data, dest),
       onRequest: (req, tx) => this.onRequest(req, tx),
       onStray: (msg) => this.onStray(msg),
     });
@@ -106,22 +120,52 @@ export class WorkerRuntime {
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(cfg, wheel);
-    rt.transport = await createTransport({
+    rt.transport = await rt.openTransport(false);
+    rt.local = rt.transport.local;
+    rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
+    rt.shared = { local: rt.local, dest: rt.target };
+    return rt;
+  }
+
+  /** A socket bound to the local host; `tagged`: messages that come in on it say so (their source has its localPort). */
+  private async openTransport(tagged: boolean): Promise<Transport> {
+    const cfg = this.cfg;
+    let localPort: number | undefined;
+    const t = await createTransport({
       protocol: cfg.target.protocol,
       host: cfg.localHost,
       port: 0,
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
       events: {
-        onMessage: (data, source) => rt.onData(data, source),
+        onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
-          rt.transportErrors[code] = (rt.transportErrors[code] ?? 0) + 1;
+          this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
         },
       },
     });
-    rt.local = rt.transport.local;
-    rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
-    return rt;
+    localPort = t.local.port;
+    return t;
+  }
+
+  /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
+  socketOf(user: string): UaSocket | Promise<UaSocket> {
+    if (!this.cfg.socketPerUa) return this.shared;
+    const have = this.uaSockets.get(user);
+    if (have) return have;
+    let opening = this.opening.get(user);
+    if (!opening) {
+      opening = this.openTransport(true).then((t) => {
+        const s: UaSocket = { local: t.local, dest: { ...this.target, localPort: t.local.port } };
+        this.socketsByPort.set(t.local.port, t);
+        this.uaSockets.set(user, s);
+        this.opening.delete(user);
+        return s;
+      });
+      opening.catch(() => this.opening.delete(user));
+      this.opening.set(user, opening);
+    }
+    return opening;
   }
 
   // ---- what instances use ----
@@ -132,16 +176,16 @@ export class WorkerRuntime {
     return s;
   }
 
-  via(): string {
-    return `SIP/2.0/${this.local.protocol.toUpperCase()} ${this.localHostText}:${this.local.port};branch=${newBranch()};rport`;
+  via(local: Endpoint = this.local): string {
+    return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport`;
   }
 
-  send(req: SipMessage, user: ClientTransactionUser): ClientTransaction {
-    return this.layer.sendRequest(req, this.target, user);
+  send(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
+    return this.layer.sendRequest(req, dest, user);
   }
 
-  sendStateless(data: Buffer): void {
-    this.layer.sendStateless(data, this.target);
+  sendStateless(data: Buffer, dest: Endpoint): void {
+    this.layer.sendStateless(data, dest);
   }
 
   /**
@@ -165,9 +209,9 @@ export class WorkerRuntime {
   sampleFailure(role: RoleRuntime, inst: ScenarioInstance, reason: string, ladder: { t: number; dir: 'sent' | 'received'; data: Buffer | SipMessage }[]): void {
     if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
+    const local = `${this.localHostText}:${inst.socket.local.port}`;
     const entries: LadderEntry[] = ladder.map((l) => {
       const raw = redact(Buffer.isBuffer(l.data) ? l.data.toString('utf8') : serializeMessage(l.data).toString('utf8'), secrets);
-      const local = `${this.localHostText}:${this.local.port}`;
       const remote = `${this.targetHostText}:${this.target.port}`;
       return { t: Math.round(l.t * 1000) / 1000, dir: l.dir, local, remote, firstLine: raw.slice(0, raw.indexOf('\r\n') >>> 0), raw };
     });
@@ -191,13 +235,26 @@ export class WorkerRuntime {
     }
     role.metrics.started++;
     role.metrics.running++;
-    const inst = new ScenarioInstance(this, role, me, peer, intendedStart, (o) => {
-      role.metrics.instanceDone(o.passed, o.durationMs, o.correctedMs, o.reason?.replace(/^step /, '').slice(0, 200));
-      done(o);
-    });
-    this.running.add(inst);
-    this.byUser.set(me.user, inst);
-    inst.start();
+    const socket = this.socketOf(me.user);
+    const begin = (s: UaSocket) => {
+      const inst = new ScenarioInstance(this, role, me, peer, intendedStart, s, (o) => {
+        role.metrics.instanceDone(o.passed, o.durationMs, o.correctedMs, o.reason?.replace(/^step /, '').slice(0, 200));
+        done(o);
+      });
+      this.running.add(inst);
+      this.byUser.set(me.user, inst);
+      return inst;
+    };
+    if (!(socket instanceof Promise)) return begin(socket).start();
+    // A UA's first call waits for its socket to be bound; the wait is part of how late it started (corrected latency).
+    socket.then(
+      (s) => begin(s).start(),
+      (err: NodeJS.ErrnoException) => {
+        const code = `SOCKET_${err.code ?? 'OPEN'}`;
+        this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
+        begin(this.shared).abort(`could not open the UA's own socket: ${code}`);
+      },
+    );
   }
 
   get runningCount(): number {
@@ -273,6 +330,6 @@ export class WorkerRuntime {
 
   async close(): Promise<void> {
     this.layer.clear();
-    await this.transport.close();
+    await Promise.all([this.transport, ...this.socketsByPort.values()].map((t) => t.close()));
   }
 }

@@ -73,3 +73,37 @@ t.test('TCP: register-auth over TCP', async (t) => {
   t.equal(result.totals.passed, 20);
   t.equal(server.stats().distinctRegistered, 20);
 });
+
+t.test('--socket-per-ua: each UA sends from a port of its own, the same one at every call', async (t) => {
+  // A bare UDP peer that answers every OPTIONS 200 and notes who sent it from where.
+  const { createSocket } = await import('node:dgram');
+  const { parseMessage, serializeMessage, createResponse } = await import('../../engine/codec/index.js');
+  const peer = createSocket('udp4');
+  await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+  t.teardown(() => peer.close());
+  const portsOf = new Map<string, Set<number>>();
+  peer.on('message', (data, rinfo) => {
+    if (data.toString().trim() === '') return; // sipstorm's liveness probe: a CRLF keep-alive
+    const req = parseMessage(data);
+    const user = /^<?sip:([^@]+)@/.exec(req.get('From')!)![1]!;
+    if (!portsOf.has(user)) portsOf.set(user, new Set());
+    portsOf.get(user)!.add(rinfo.port);
+    const res = createResponse(req, 200, 'OK', 'peer');
+    res.add('Allow', 'INVITE, ACK, BYE, OPTIONS');
+    peer.send(serializeMessage(res), rinfo.port, rinfo.address);
+  });
+  const target = `127.0.0.1:${peer.address().port}`;
+  const run = (extra: string[]) => runJson(t, ['run', 'scenarios/options.yaml', '--target', target, '--users', '20', '--rate', '100', '--total', '60', '--workers', '2', ...extra]);
+
+  const own = await run(['--socket-per-ua']);
+  t.equal(own.status, 0, own.stdout);
+  t.equal(own.result.totals.passed, 60);
+  t.equal(portsOf.size, 20, '20 UAs called');
+  t.ok([...portsOf.values()].every((p) => p.size === 1), 'each UA kept its port across its 3 calls');
+  t.equal(new Set([...portsOf.values()].map((p) => [...p][0])).size, 20, 'and no two UAs shared one');
+
+  portsOf.clear();
+  const shared = await run([]);
+  t.equal(shared.status, 0);
+  t.ok(new Set([...portsOf.values()].flatMap((p) => [...p])).size <= 2, 'without it: one socket per worker');
+});
