@@ -34,7 +34,7 @@ export class TimerWheel {
   private readonly tickMs: number;
   private readonly manual: boolean;
   private readonly slots: Entry[][] = Array.from({ length: SLOTS }, () => []);
-  /** Coarse buckets keyed by floor(due / horizon). */
+  /** Coarse buckets keyed by the wheel revolution of the tick a timer fires on: floor(tick / SLOTS). */
   private readonly buckets = new Map<number, Entry[]>();
   private readonly horizon: number;
   /** The tick index processed last. */
@@ -102,7 +102,9 @@ export class TimerWheel {
     } else if (tick - this.cursor < SLOTS) {
       this.slots[tick % SLOTS]!.push(entry);
     } else {
-      const key = Math.floor(entry.due / this.horizon);
+      // Keyed by the firing tick, not the due time: a due time just below a revolution's end fires on the
+      // first tick of the next one, and must wait in that revolution's bucket (else it is never taken out).
+      const key = Math.floor(tick / SLOTS);
       let bucket = this.buckets.get(key);
       if (!bucket) this.buckets.set(key, (bucket = []));
       bucket.push(entry);
@@ -114,13 +116,14 @@ export class TimerWheel {
     const nowTick = Math.floor(this.clock.now() / this.tickMs);
     while (this.cursor < nowTick) {
       this.cursor++;
-      // Entering horizon window w: its coarse bucket (due within [w*H, (w+1)*H)) now fits the wheel.
-      if ((this.cursor * this.tickMs) % this.horizon < this.tickMs) {
-        const key = Math.floor((this.cursor * this.tickMs) / this.horizon);
+      // Entering revolution w: its coarse bucket (ticks within [w*SLOTS, (w+1)*SLOTS)) now fits the wheel.
+      if (this.cursor % SLOTS === 0) {
+        const key = this.cursor / SLOTS;
         const bucket = this.buckets.get(key);
         if (bucket) {
           this.buckets.delete(key);
-          for (const e of bucket) if (e.fn) this.place(e);
+          // Their ticks are this one or later in this revolution: straight into their slots (this slot is read next).
+          for (const e of bucket) if (e.fn) this.slots[Math.ceil(e.due / this.tickMs) % SLOTS]!.push(e);
         }
       }
       const slot = this.slots[this.cursor % SLOTS]!;

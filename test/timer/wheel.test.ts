@@ -42,6 +42,17 @@ t.test('long timers (Timer B at 64*T1 = 32 s) cross the coarse buckets exactly',
   at.forEach((v, i) => t.ok(v >= expected[i]! && v <= expected[i]! + 1, `fired at ${v.toFixed(1)} ms, due ${expected[i]}`));
 });
 
+t.test('a long timer due just below the end of a revolution fires (it waits for the next revolution)', async (t) => {
+  // Due at 4095.49 ms fires on tick 4096, the first of revolution 4: keyed by its due time it sat in revolution 3's
+  // bucket, went back there when that bucket was emptied, and was never seen again (a pause that never ended).
+  const wheel = new TimerWheel({ clock: new ManualClock(1095.2) });
+  const fired: number[] = [];
+  for (const delay of [3000.29, 3000.8, 1928.8, 2952.8]) wheel.schedule(delay, () => fired.push(wheel.now()));
+  wheel.advance(4000);
+  t.same(fired, [3024, 4048, 4096, 4096], 'each on the first tick at or after its due time');
+  t.equal(wheel.size, 0);
+});
+
 t.test('timers scheduled from a callback (retransmission doubling)', async (t) => {
   const wheel = new TimerWheel({ clock: new ManualClock(0) });
   const sends: number[] = [];
