@@ -124,11 +124,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const checks: Row[] = [];
   try {
+    // sipstorm twice: its default (a worker per core) and one worker, the like-for-like match for SIPp's one thread.
+    const one = (p: number, rate: number, d: string) => sipstormRun(p, rate, d, ['--workers', '1']);
     for (const rate of RATES) {
-      for (const run of [sippRun, sipstormRun]) {
+      for (const run of [sippRun, sipstormRun, one]) {
         const row = run(port, rate, dir);
         rows.push(row);
-        console.log(`${row.tool.padEnd(9)} rate ${String(rate).padStart(5)}/s: ${row.ok}/${row.calls} ok, ${row.failed} failed, ${row.cpuSeconds.toFixed(2)} CPU s (${row.cpuPer1000.toFixed(3)} per 1,000 calls), ${row.wallSeconds.toFixed(1)} s wall`);
+        console.log(`${row.tool.padEnd(22)} rate ${String(rate).padStart(5)}/s: ${row.ok}/${row.calls} ok, ${row.failed} failed, ${row.cpuSeconds.toFixed(2)} CPU s (${row.cpuPer1000.toFixed(3)} per 1,000 calls), ${row.wallSeconds.toFixed(1)} s wall`);
       }
     }
     if (CHECKS_RATE > 0) {
@@ -156,12 +158,13 @@ async function main(): Promise<void> {
   }
   const best = (tool: string) => Math.max(0, ...rows.filter((r) => r.tool === tool && r.failed === 0).map((r) => r.rate));
   if (RATES.length) {
-    console.log(`\n| rate/s | SIPp CPU s per 1,000 calls | sipstorm CPU s per 1,000 calls | ratio sipstorm/SIPp | SIPp failed | sipstorm failed |`);
-    console.log(`|---:|---:|---:|---:|---:|---:|`);
+    console.log(`\n| rate/s | SIPp CPU s per 1,000 calls | sipstorm (2 workers) | ratio | sipstorm --workers 1 | ratio | failed SIPp / sipstorm / sipstorm -w1 |`);
+    console.log(`|---:|---:|---:|---:|---:|---:|---:|`);
     for (const rate of RATES) {
       const a = rows.find((r) => r.tool === 'SIPp' && r.rate === rate)!;
       const b = rows.find((r) => r.tool === 'sipstorm' && r.rate === rate)!;
-      console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} | ${b.failed} |`);
+      const c = rows.find((r) => r.tool === 'sipstorm --workers 1' && r.rate === rate)!;
+      console.log(`| ${rate} | ${a.cpuPer1000.toFixed(3)} | ${b.cpuPer1000.toFixed(3)} | ${(b.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${c.cpuPer1000.toFixed(3)} | ${(c.cpuPer1000 / a.cpuPer1000).toFixed(2)} | ${a.failed} / ${b.failed} / ${c.failed} |`);
     }
     console.log(`\nhighest rate with 0 failed of ${CALLS} calls: SIPp ${best('SIPp')}/s, sipstorm ${best('sipstorm')}/s (of the rates tried)`);
   }

@@ -42,7 +42,8 @@ export class ServerTransaction {
     }
   }
 
-  respond(res: SipMessage): void {
+  /** Sends a response in this transaction; returns its bytes (what a ladder keeps). */
+  respond(res: SipMessage): Buffer {
     const status = res.status;
     const data = serializeMessage(res);
     switch (this.state) {
@@ -53,7 +54,7 @@ export class ServerTransaction {
         this.ctx.send(data, this.responseDest);
         if (status < 200) {
           this.state = 'proceeding';
-          return;
+          return data;
         }
         this.timer?.cancel();
         this.timer = undefined;
@@ -61,7 +62,7 @@ export class ServerTransaction {
           // RFC 6026 §7.1: Accepted; the TU retransmits the 2xx, Timer L (64*T1) ends the transaction.
           this.state = 'accepted';
           this.timer = this.ctx.wheel.schedule(64 * this.ctx.timers.T1, () => this.terminate());
-          return;
+          return data;
         }
         this.state = 'completed';
         if (this.isInvite) {
@@ -77,15 +78,16 @@ export class ServerTransaction {
           if (this.ctx.reliable(this.responseDest)) this.terminate();
           else this.timer = this.ctx.wheel.schedule(64 * this.ctx.timers.T1, () => this.terminate());
         }
-        return;
+        return data;
       case 'accepted':
         // RFC 6026 §7.1: retransmissions of the 2xx are sent by the TU through the transaction.
         if (status >= 200 && status < 300) this.ctx.send(data, this.responseDest);
-        return;
+        return data;
       default:
-        return; // a response after the final one is dropped (§17.2.1)
+        return data; // a response after the final one is dropped (§17.2.1)
     }
   }
+
 
   private onTimerG(): void {
     this.retransmit = undefined;

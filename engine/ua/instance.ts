@@ -38,12 +38,6 @@ interface PendingInvite {
   waiter?: () => void;
 }
 
-interface LadderItem {
-  t: number;
-  dir: 'sent' | 'received';
-  data: Buffer | SipMessage;
-}
-
 export class ScenarioInstance {
   readonly callId: string;
   readonly localTag = newTag();
@@ -52,13 +46,15 @@ export class ScenarioInstance {
   private pc = 0;
   private done = false;
   private readonly startedAt: number;
-  private readonly vars = new Map<string, string>();
+  /** Captured variables; made at the first capture (most UAs never capture, and 100,000 empty Maps weigh). */
+  private vars: Map<string, string> | undefined;
   private readonly loopCounters: number[];
   private dialog: DialogState | undefined;
   private lastInvite: { request: SipMessage; response?: SipMessage; ackData?: Buffer } | undefined;
   /** After the end: the ACK of the 2xx, all that is kept of the call while its INVITE transaction waits out Timer M. */
   private reAck: Buffer | undefined;
-  private readonly pending = new Map<string, PendingInvite>();
+  /** INVITEs sent with `async`, by their id; made at the first one. */
+  private pending: Map<string, PendingInvite> | undefined;
   private readonly inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] = [];
   private waitingRecv: RecvStep | undefined;
   private stepTimer: TimerHandle | undefined;
@@ -66,7 +62,10 @@ export class ScenarioInstance {
   private pauseTimer: TimerHandle | undefined;
   private readonly auth: ClientAuthState = { nc: 0 };
   private retrans2xx: Retransmission | undefined;
-  private readonly ladder: LadderItem[] = [];
+  /** Messages recorded in the worker's ladder store (it may have let the oldest go). */
+  private recorded = 0;
+  /** This instance's key in the worker's ladder store. */
+  readonly serial: number;
   private rawWait: { step: RawStep; sentAt: number } | undefined;
   /** The step whose request awaits its final response: counted as an error if the instance ends first. */
   private outstanding: import('../metrics/index.js').StepMetrics | undefined;
@@ -87,6 +86,7 @@ export class ScenarioInstance {
     private readonly onDone: (o: InstanceOutcome) => void,
   ) {
     this.startedAt = rt.wheel.now();
+    this.serial = rt.nextSerial();
     this.callId = newCallId(rt.local.host);
     this.loopCounters = new Array(role.role.loopSlots).fill(0);
   }
@@ -157,7 +157,7 @@ export class ScenarioInstance {
       case 'peer.n':
         return this.peer ? String(this.peer.index) : undefined;
       default:
-        return this.vars.get(name) ?? this.me.fields[name.toLowerCase()];
+        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()];
     }
   };
 
@@ -358,11 +358,11 @@ export class ScenarioInstance {
       });
       this.record('sent', tx.data);
       if (step.async && step.asyncId) {
-        const p = this.pending.get(step.asyncId);
+        const p = this.pending?.get(step.asyncId);
         if (p) {
           p.request = r;
           p.tx = tx;
-        } else this.pending.set(step.asyncId, { request: r, tx, provisional: false, firstSentAt });
+        } else (this.pending ??= new Map()).set(step.asyncId, { request: r, tx, provisional: false, firstSentAt });
       }
       return tx;
     };
@@ -400,7 +400,7 @@ export class ScenarioInstance {
       m.fail(`expected ${step.expect.text}, got ${res.status}`);
       return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
     }
-    const content = checkContent(step.expect, res, this.rt.regexCache) ?? applyCaptures(step.capture, res, this.vars, this.rt.regexCache);
+    const content = checkContent(step.expect, res, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (content) {
       if (step.optional) return this.next();
       m.fail(content);
@@ -417,7 +417,7 @@ export class ScenarioInstance {
 
   /** Every response to an INVITE of ours: dialogs, ACK of 2xx, async bookkeeping. */
   private onInviteResponse(req: SipMessage, res: SipMessage, step: SendStep, tx: ClientTransaction): void {
-    const p = step.asyncId ? this.pending.get(step.asyncId) : undefined;
+    const p = step.asyncId ? this.pending?.get(step.asyncId) : undefined;
     if (p && p.tx === tx) {
       if (res.status < 200) p.provisional = true;
       else if (!p.final) {
@@ -479,7 +479,7 @@ export class ScenarioInstance {
 
   private sendCancelStep(step: SendStep): void {
     const m = this.metrics(step);
-    const p = [...this.pending.values()].pop();
+    const p = this.pending ? [...this.pending.values()].pop() : undefined;
     if (!p) return this.fail(`step ${this.stepLabel(step)}: no pending INVITE to cancel`);
     // §9.1: a CANCEL SHOULD NOT be sent before a provisional response arrived.
     if (!p.provisional && !p.final) {
@@ -532,11 +532,11 @@ export class ScenarioInstance {
 
   private doAwait(step: AwaitStep): void {
     const m = this.metrics(step);
-    const p = this.pending.get(step.asyncId);
+    const p = this.pending?.get(step.asyncId);
     if (!p) return this.fail(`step ${this.stepLabel(step)}: the INVITE '${step.asyncId}' was never sent`);
     const judge = () => {
       const res = p.final!;
-      this.pending.delete(step.asyncId);
+      this.pending?.delete(step.asyncId);
       m.sent++;
       m.finals++;
       m.code(res.status);
@@ -622,7 +622,7 @@ export class ScenarioInstance {
       // A NOTIFY may arrive before the 200 to SUBSCRIBE (RFC 6665 §4.1.2.4): it makes the dialog.
       this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.rt.uaState(this.me.user).cseq };
     }
-    const problem = checkContent(step.expect, req, this.rt.regexCache) ?? applyCaptures(step.capture, req, this.vars, this.rt.regexCache);
+    const problem = checkContent(step.expect, req, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (tx) for (const code of step.reply) this.answer(tx, req, code, step);
     if (problem) {
       m.fail(problem);
@@ -652,8 +652,7 @@ export class ScenarioInstance {
         res.set('Content-Type', step.replyContentType ?? guessContentType(body));
       }
     }
-    tx.respond(res);
-    this.record('sent', res);
+    this.record('sent', tx.respond(res));
     if (req.method === 'INVITE' && code >= 200 && code < 300 && rt.local.protocol === 'udp') {
       // §13.3.1.4: retransmit the 2xx until the ACK.
       this.retrans2xx?.stop();
@@ -719,8 +718,8 @@ export class ScenarioInstance {
   // ---- end ----
 
   private record(dir: 'sent' | 'received', data: Buffer | SipMessage): void {
-    // The bytes, not the parsed object: a UA waiting out a long pause keeps its ladder, and bytes weigh less.
-    if (this.ladder.length < 64) this.ladder.push({ t: this.rt.wheel.now() - this.startedAt, dir, data: Buffer.isBuffer(data) ? data : (data.raw ?? data) });
+    this.recorded++;
+    this.rt.ladders.add(this.serial, this.rt.wheel.now() - this.startedAt, dir, data);
   }
 
   private fail(reason: string): void {
@@ -737,7 +736,7 @@ export class ScenarioInstance {
     this.retrans2xx?.stop();
     if (this.outstanding) this.outstanding.errors++;
     this.outstanding = undefined;
-    for (const [id, p] of this.pending) {
+    for (const [id, p] of this.pending ?? []) {
       if (!p.final) {
         const slot = this.role.role.steps.find((st) => st.kind === 'send' && st.asyncId === id);
         if (slot) this.metrics(slot).errors++;
@@ -748,12 +747,11 @@ export class ScenarioInstance {
     this.rt.instanceEnded(this);
     const now = this.rt.wheel.now();
     const durationMs = now - this.startedAt;
-    if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.ladder);
+    if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.recorded);
     // Transactions in their final states keep this object reachable for up to 64*T1 (to re-ACK a
     // retransmitted 2xx): let go of the messages now so that a finished call costs little memory.
-    this.ladder.length = 0;
-    this.pending.clear();
-    this.vars.clear();
+    this.pending = undefined;
+    this.vars = undefined;
     this.lastSent = undefined;
     this.reAck = this.lastInvite?.ackData;
     this.lastInvite = undefined;

@@ -14,6 +14,7 @@ import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } f
 import { csvIdentities, patternIdentities, type Identity, type IdentitySource } from './identity.js';
 import { ScenarioInstance, type InstanceOutcome } from './instance.js';
 import { redact } from './redact.js';
+import { LadderStore } from './ladder-store.js';
 import { ConformanceChecker } from '../conformance/index.js';
 
 export interface Credentials {
@@ -81,6 +82,9 @@ export class WorkerRuntime {
   private readonly byUser = new Map<string, ScenarioInstance>();
   private readonly uaStates = new Map<string, UaState>();
   private readonly failures: FailureSample[] = [];
+  /** The messages of every instance, for the ladders of the ones that fail (a fixed budget per worker). */
+  readonly ladders = new LadderStore();
+  private serials = 0;
   private readonly secrets: string[];
   readonly parseErrors: Record<string, number> = {};
   readonly transportErrors: Record<string, number> = {};
@@ -206,12 +210,20 @@ export class WorkerRuntime {
     if (this.byUser.get(inst.user) === inst) this.byUser.delete(inst.user);
   }
 
-  sampleFailure(role: RoleRuntime, inst: ScenarioInstance, reason: string, ladder: { t: number; dir: 'sent' | 'received'; data: Buffer | SipMessage }[]): void {
+  /** A key per instance for the ladder store. */
+  nextSerial(): number {
+    return ++this.serials;
+  }
+
+  /** `recorded`: how many messages the instance recorded; fewer still in the store means the ladder lost its first ones. */
+  sampleFailure(role: RoleRuntime, inst: ScenarioInstance, reason: string, recorded: number): void {
     if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
     const local = `${this.localHostText}:${inst.socket.local.port}`;
-    const entries: LadderEntry[] = ladder.map((l) => {
-      const raw = redact(Buffer.isBuffer(l.data) ? l.data.toString('utf8') : serializeMessage(l.data).toString('utf8'), secrets);
+    const kept = this.ladders.messagesOf(inst.serial);
+    if (kept.length < recorded) reason += ` (ladder: the first ${recorded - kept.length} of its ${recorded} messages were let go to keep the worker's ladder store within ${Math.round(this.ladders.budgetBytes / 1048576)} MB)`;
+    const entries: LadderEntry[] = kept.map((l) => {
+      const raw = redact(l.data.toString('utf8'), secrets);
       const remote = `${this.targetHostText}:${this.target.port}`;
       return { t: Math.round(l.t * 1000) / 1000, dir: l.dir, local, remote, firstLine: raw.slice(0, raw.indexOf('\r\n') >>> 0), raw };
     });
