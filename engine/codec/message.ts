@@ -12,6 +12,8 @@ export interface HeaderField {
   value: string;
 }
 
+const BRANCH_RE = /;[ \t]*branch[ \t]*=[ \t]*([^;, \t]+)/i;
+
 export class SipMessage {
   isRequest: boolean;
   method: string;
@@ -129,6 +131,24 @@ export class SipMessage {
 
   vias(): Via[] {
     return (this.cache.vias ??= this.getAll('Via').map(parseVia));
+  }
+
+  /**
+   * The top Via's branch ('' when it has none), read off the header text without parsing the Via: what the
+   * transaction layer matches every response by (§17.1.3). A Via line holding several values, or quotes, is parsed.
+   */
+  topBranch(): string {
+    if (this.cache.vias) return this.cache.vias[0]?.branch ?? '';
+    let v: string | undefined;
+    for (let i = 0; i < this.headers.length; i++) {
+      if (this.headers[i]!.name === 'Via') {
+        v = this.headers[i]!.value;
+        break;
+      }
+    }
+    if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing Via header');
+    if (v.includes(',') || v.includes('"')) return this.topVia().branch ?? '';
+    return BRANCH_RE.exec(v)?.[1] ?? '';
   }
 
   topVia(): Via {

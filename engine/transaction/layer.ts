@@ -55,7 +55,7 @@ export class TransactionLayer {
 
   /** Sends a request in a new client transaction. The top Via must carry a unique branch. */
   sendRequest(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
-    const key = `${req.topVia().branch ?? ''}|${req.method === 'ACK' ? 'INVITE' : req.method}`;
+    const key = `${req.topBranch()}|${req.method === 'ACK' ? 'INVITE' : req.method}`;
     const tx = new ClientTransaction(this.clientCtx, key, req, dest, user);
     if (tx.state !== 'terminated') this.clients.set(key, tx);
     return tx;
@@ -70,7 +70,7 @@ export class TransactionLayer {
   receive(msg: SipMessage, source: Endpoint): void {
     if (!msg.isRequest) {
       // §17.1.3: branch of the top Via and the CSeq method.
-      const key = `${msg.topVia().branch ?? ''}|${msg.cseq().method}`;
+      const key = `${msg.topBranch()}|${msg.cseq().method}`;
       const tx = this.clients.get(key);
       if (tx) tx.receiveResponse(msg);
       else {

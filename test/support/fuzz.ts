@@ -80,7 +80,7 @@ export function exercise(input: Buffer): unknown {
       if (!(err instanceof SipParseError)) return err;
     }
     // The lazy accessors the hot path uses.
-    for (const f of [() => m.topVia(), () => m.cseq(), () => m.callId(), () => m.from(), () => m.to(), () => m.contacts(), () => m.expires(), () => m.maxForwards()]) {
+    for (const f of [() => m.topVia(), () => m.topBranch(), () => m.cseq(), () => m.callId(), () => m.from(), () => m.to(), () => m.contacts(), () => m.expires(), () => m.maxForwards()]) {
       try {
         f();
       } catch (err) {
