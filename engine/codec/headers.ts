@@ -72,6 +72,13 @@ export function formatVia(v: Via): string {
 }
 
 export function parseCSeq(value: string): CSeq {
+  // The usual form, '1 INVITE', without the regular expression (every response is matched by its CSeq method).
+  const sp = value.indexOf(' ');
+  if (sp > 0 && value.indexOf(' ', sp + 1) < 0 && value.indexOf('\t') < 0) {
+    const seq = parseDigits(value.slice(0, sp));
+    const method = value.slice(sp + 1);
+    if (seq >= 0 && seq < 2 ** 31 && isToken(method)) return { seq, method };
+  }
   const m = /^\s*(\d+)\s+(\S+)\s*$/.exec(value);
   if (!m) throw new SipParseError('SIP_PARSE_CSEQ', `CSeq '${clip(value)}': expected '<number> <method>'`);
   const seq = parseDigits(m[1]!);

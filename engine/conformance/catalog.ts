@@ -18,20 +18,46 @@ export interface Check {
 export type ResponseCheck = Check & { run(req: SipMessage, res: SipMessage): string | undefined | null };
 export type RequestCheck = Check & { run(req: SipMessage): string | undefined | null };
 
-const tagOf = (v: string | undefined) => (v ? /;\s*tag=([^;\s]+)/i.exec(v)?.[1] : undefined);
+const TAG_RE = /;\s*tag=([^;\s]+)/i;
+const HAS_TAG = /tag/i;
+
+/** The tag parameter of a From/To value; the plain ';tag=' form without a regular expression (every response has two). */
+function tagOf(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const i = v.indexOf(';tag=');
+  if (i >= 0) {
+    let end = i + 5;
+    while (end < v.length && v[end] !== ';' && v[end] !== ' ' && v[end] !== '\t') end++;
+    if (end > i + 5) return v.slice(i + 5, end);
+  }
+  return HAS_TAG.test(v) ? TAG_RE.exec(v)?.[1] : undefined;
+}
+
+/** The value of a header that appears on one line with one value (no comma): the usual Via of a response. */
+function onlyValue(msg: SipMessage, name: string): string | undefined {
+  let value: string | undefined;
+  for (const h of msg.headers) {
+    if (h.name !== name) continue;
+    if (value !== undefined) return undefined;
+    value = h.value;
+  }
+  return value === undefined || value.includes(',') ? undefined : value;
+}
 const norm = (v: string | undefined) => (v ?? '').replace(/\s+/g, ' ').trim();
+const stripVia = (v: string) => norm(v).replace(/;\s*(received|rport)(=[^;]*)?/gi, '');
 
 export const RESPONSE_CHECKS: ResponseCheck[] = [
   {
     id: 'response.via-echoed', rfc: 'RFC 3261', section: '8.2.6.2', severity: 'error',
     text: 'the response copies the Via header fields of the request, in order, unchanged (besides received/rport on the top one)',
     run: (req, res) => {
-      const a = req.getAll('Via');
-      const b = res.getAll('Via');
+      const one = onlyValue(req, 'Via');
+      const a = one !== undefined ? [one] : req.getAll('Via');
+      const other = one !== undefined ? onlyValue(res, 'Via') : undefined;
+      const b = other !== undefined ? [other] : res.getAll('Via');
       if (a.length !== b.length) return `${b.length} Via values, the request had ${a.length}`;
-      const strip = (v: string) => norm(v).replace(/;\s*(received|rport)(=[^;]*)?/gi, '');
       // Identical text is the common case: normalise only what differs.
-      for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && strip(a[i]!) !== strip(b[i]!)) return `Via '${b[i]!.slice(0, 80)}' differs from '${a[i]!.slice(0, 80)}'`;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && stripVia(a[i]!) !== stripVia(b[i]!)) return `Via '${b[i]!.slice(0, 80)}' differs from '${a[i]!.slice(0, 80)}'`;
       return undefined;
     },
   },
@@ -43,7 +69,11 @@ export const RESPONSE_CHECKS: ResponseCheck[] = [
   {
     id: 'response.from-echoed', rfc: 'RFC 3261', section: '8.2.6.2', severity: 'error',
     text: 'the From of the response equals the From of the request, tag included',
-    run: (req, res) => (tagOf(res.get('From')) === tagOf(req.get('From')) && res.has('From') ? undefined : `From '${res.get('From')}' lost the tag ${tagOf(req.get('From'))}`),
+    run: (req, res) => {
+      const theirs = res.get('From');
+      const ours = req.get('From');
+      return theirs !== undefined && (theirs === ours || tagOf(theirs) === tagOf(ours)) ? undefined : `From '${theirs}' lost the tag ${tagOf(ours)}`;
+    },
   },
   {
     id: 'response.cseq-echoed', rfc: 'RFC 3261', section: '8.2.6.2', severity: 'error',

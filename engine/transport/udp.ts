@@ -10,8 +10,16 @@ import { countError, newCounters, type Endpoint, type Transport, type TransportO
  * tick: a closure, a tick and an async-hooks scope per datagram. Destinations here are resolved once, when the
  * target is read, so a literal is handed back at once; a name (there should be none) still goes to dns.lookup.
  */
+let lastHost = '';
+let lastFamily = 0;
+
 function literalLookup(host: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
-  const f = isIP(host);
+  // isIP runs a regular expression: one target means one answer to remember.
+  if (host !== lastHost) {
+    lastFamily = isIP(host);
+    lastHost = host;
+  }
+  const f = lastFamily;
   if (f) callback(null, host, f);
   else dnsLookup(host, family as number, callback as never);
 }
