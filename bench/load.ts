@@ -1,6 +1,7 @@
 // Load benchmark (npm run bench): SIPp's built-in UAS on loopback is driven,
 // alternately at the same rates, by SIPp's built-in UAC and by sipstorm
-// running scenarios/uac-call.yaml. For each tool and rate it prints the load
+// running scenarios/uac-call.yaml, with its default workers (one per core)
+// and with one (SIPp runs in one thread). For each tool and rate it prints the load
 // generator's CPU seconds per 1,000 calls (from the kernel's accounting of
 // the child process, via bash's `times`), failed calls, and the highest rate
 // that completed every call; then the ratios sipstorm / SIPp. Results go to

@@ -182,7 +182,7 @@ export class SuiteRunner {
     }
     const w = callId !== undefined ? this.waiters.get(callId) : undefined;
     if (w) return w(msg, data);
-    if (flow && !this.waiters.size) {
+    if (flow) {
       flow.ladder.push({ t: performance.now() - flow.started, dir: 'received', data });
       return;
     }
@@ -219,10 +219,9 @@ export class SuiteRunner {
    * Sends `data` and waits for its final answer, matched by Call-ID (any answer when it has none) and, when `cseq`
    * is given, by CSeq number, so that a late answer to an earlier step of the case is not taken for this one's.
    */
-  private exchange(data: Buffer, waitMs: number, flow?: Flow, cseq?: string, provisional = false): Promise<{ final?: SipMessage; received: Buffer[]; ms: number }> {
+  private exchange(data: Buffer, waitMs: number, flow?: Flow, cseq?: string, provisional = false): Promise<SipMessage | undefined> {
     const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(data.toString('latin1'))?.[1];
     const started = performance.now();
-    const received: Buffer[] = [];
     flow?.ladder.push({ t: started - flow.started, dir: 'sent', data });
     return new Promise((resolve) => {
       const done = (final?: SipMessage) => {
@@ -231,13 +230,12 @@ export class SuiteRunner {
           this.waiters.delete(callId);
           this.finished.add(callId);
         } else this.anyWaiter = undefined;
-        resolve({ final, received, ms: performance.now() - started });
+        resolve(final);
       };
       const timer = setTimeout(() => done(), waitMs);
       const waiter: Waiter = (res, raw) => {
         flow?.ladder.push({ t: performance.now() - flow.started, dir: 'received', data: raw });
         if (cseq !== undefined && res && cseqText(res) !== cseq) return;
-        received.push(raw);
         if (res && (res.status >= 200 || (provisional && res.status > 100))) done(res);
       };
       if (callId !== undefined) this.waiters.set(callId, waiter);
@@ -251,7 +249,7 @@ export class SuiteRunner {
     const v = this.vars();
     const data = this.fill(OPTIONS_TEMPLATE, v);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { final } = await this.exchange(data, 700);
+      const final = await this.exchange(data, 700);
       if (final) {
         this.checker.response(parseMessage(data), final);
         return true;
@@ -329,7 +327,7 @@ export class SuiteRunner {
     const provisional = step.expect.ranges.length > 0 && step.expect.ranges.every(([, hi]) => hi < 200) && !step.expect.drop && !step.expect.any;
     const holdAck = step.retransmitted !== undefined;
     flow.holdAck = holdAck;
-    let { final } = await this.send(flow, out, waitMs, provisional);
+    let final = await this.send(flow, out, waitMs, provisional);
     if (final && out.msg && (final.status === 401 || final.status === 407) && step.auth && step.auth !== 'replay') {
       this.checker.response(out.msg, final);
       const header = final.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
@@ -347,7 +345,7 @@ export class SuiteRunner {
       const value = buildAuthorization(challenge, { method: out.msg.method, uri: out.msg.uri, body: out.msg.body }, { username: flow.vars.user!, password }, { nc: 0 });
       flow.lastAuth = { name, value };
       out = withHeader(out.data, name, value);
-      ({ final } = await this.send(flow, out, waitMs, provisional));
+      final = await this.send(flow, out, waitMs, provisional);
     }
     if (final && step.inapplicable && judge(step.inapplicable, final.status) === undefined) {
       return { final, notApplicable: `${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason}` };
@@ -375,7 +373,7 @@ export class SuiteRunner {
     return `the ${final.status} came ${again} more time${again === 1 ? '' : 's'} in ${((performance.now() - started) / 1000).toFixed(1)} s without an ACK; ${times} retransmissions were due`;
   }
 
-  private async send(flow: Flow, out: Outgoing, waitMs: number, provisional: boolean): Promise<{ final?: SipMessage }> {
+  private async send(flow: Flow, out: Outgoing, waitMs: number, provisional: boolean): Promise<SipMessage | undefined> {
     flow.lastSent = out;
     let sent = out.msg;
     if (!sent && out.data) {
@@ -386,8 +384,7 @@ export class SuiteRunner {
       }
     }
     if (sent?.isRequest && sent.method === 'INVITE') flow.invites.set(topBranch(sent), sent);
-    const { final } = await this.exchange(out.data, waitMs, flow, out.cseq, provisional);
-    return { final };
+    return this.exchange(out.data, waitMs, flow, out.cseq, provisional);
   }
 
   /** §17.1.1.3: a non-2xx final answer to an INVITE is acknowledged (each time it comes), or the server sends it for 32 s. */
@@ -475,7 +472,7 @@ function cseqOf(msg: SipMessage): { seq: number; method: string } | undefined {
 /** The top Via's branch; empty for a case that sends a broken Via on purpose. */
 function topBranch(msg: SipMessage): string {
   try {
-    return msg.vias()[0]?.branch ?? '';
+    return msg.topBranch();
   } catch {
     return '';
   }

@@ -74,10 +74,9 @@ export class WorkerRuntime {
   localHostText = '';
   private transport!: Transport;
   private shared!: UaSocket;
-  /** --socket-per-ua: each UA's socket, by user and by local port (what the transaction layer sends from). */
-  private readonly uaSockets = new Map<string, UaSocket>();
+  /** --socket-per-ua: each UA's socket (or its opening), by user; and by local port, what the transaction layer sends from. */
+  private readonly uaSockets = new Map<string, UaSocket | Promise<UaSocket>>();
   private readonly socketsByPort = new Map<number, Transport>();
-  private readonly opening = new Map<string, Promise<UaSocket>>();
   private readonly byCallId = new Map<string, ScenarioInstance>();
   private readonly byUser = new Map<string, ScenarioInstance>();
   private readonly uaStates = new Map<string, UaState>();
@@ -155,21 +154,18 @@ export class WorkerRuntime {
   /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
   socketOf(user: string): UaSocket | Promise<UaSocket> {
     if (!this.cfg.socketPerUa) return this.shared;
-    const have = this.uaSockets.get(user);
-    if (have) return have;
-    let opening = this.opening.get(user);
-    if (!opening) {
-      opening = this.openTransport(true).then((t) => {
+    let socket = this.uaSockets.get(user);
+    if (!socket) {
+      const opening = this.openTransport(true).then((t) => {
         const s: UaSocket = { local: t.local, dest: { ...this.target, localPort: t.local.port } };
         this.socketsByPort.set(t.local.port, t);
         this.uaSockets.set(user, s);
-        this.opening.delete(user);
         return s;
       });
-      opening.catch(() => this.opening.delete(user));
-      this.opening.set(user, opening);
+      opening.catch(() => this.uaSockets.delete(user));
+      this.uaSockets.set(user, (socket = opening));
     }
-    return opening;
+    return socket;
   }
 
   // ---- what instances use ----
@@ -180,7 +176,7 @@ export class WorkerRuntime {
     return s;
   }
 
-  via(local: Endpoint = this.local): string {
+  via(local: Endpoint): string {
     return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport`;
   }
 
