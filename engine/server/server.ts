@@ -323,7 +323,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return;
     }
     core.answer(tx, 200);
-    if (!uas.handleCancel(tx.request.callId())) proxy.cancel(invite);
+    if (!uas.handleCancel(invite)) proxy.cancel(invite);
   }
 
   function onAck(req: SipMessage): void {

@@ -113,16 +113,21 @@ export class BuiltinUas {
     return true;
   }
 
-  /** CANCEL of a ringing call: 200 for the CANCEL (sent by the caller of this), 487 for the INVITE. */
-  handleCancel(callId: string): boolean {
+  /**
+   * CANCEL of a ringing call: 200 for the CANCEL (sent by the caller of this), 487 for the INVITE. `invite` is the
+   * transaction the CANCEL matched (§9.2, by branch): one of ours that already has its final answer is left alone.
+   */
+  handleCancel(invite: ServerTransaction): boolean {
+    const callId = invite.request.callId();
     const call = this.calls.get(callId);
     if (!call) return false;
-    if (!call.answered) {
+    if (!call.answered && call.invite === invite) {
       this.core.answer(call.invite, 487, { toTag: call.toTag });
       this.forget(callId);
     }
     return true;
   }
+
 
   /** In-dialog requests other than INVITE and ACK. */
   handleInDialog(tx: ServerTransaction): boolean {

@@ -102,6 +102,27 @@ t.test('CANCEL of a ringing call: 200 for the CANCEL, 487 for the INVITE', async
   t.equal((await client.wait(byCseq(invite))).status, 487);
 });
 
+t.test('a merged INVITE gets 482; a CANCEL of it (its own branch) leaves the ringing call alone; CANCEL of the first gets 487', async (t) => {
+  const { server, client } = await setup(t);
+  const port = server.endpoints[0]!.port;
+  const first = client.request('INVITE', `sip:ringing@127.0.0.1:${port}`);
+  client.send(first);
+  await client.wait((m) => m.status === 180 && m.callId() === first.callId());
+  // The same From tag, Call-ID and CSeq on another branch (§8.2.2.2): a copy that came by another path.
+  const merged = client.request('INVITE', first.uri, { callId: first.callId(), fromTag: first.from().tag, cseq: first.cseq().seq });
+  client.send(merged);
+  t.equal((await client.wait((m) => m.status >= 200 && m.topBranch() === merged.topBranch())).status, 482);
+  const cancelMerged = client.request('CANCEL', first.uri, { callId: first.callId(), fromTag: first.from().tag, cseq: first.cseq().seq });
+  cancelMerged.set('Via', merged.get('Via')!);
+  client.send(cancelMerged);
+  t.equal((await client.wait((m) => m.cseq().method === 'CANCEL' && m.topBranch() === merged.topBranch())).status, 200, 'its transaction exists: 200, and no effect (§9.2)');
+  t.equal(server.stats().activeCalls, 1, 'the first call still rings');
+  const cancel = client.request('CANCEL', first.uri, { callId: first.callId(), fromTag: first.from().tag, cseq: first.cseq().seq });
+  cancel.set('Via', first.get('Via')!);
+  client.send(cancel);
+  t.equal((await client.wait((m) => m.status >= 200 && m.cseq().method === 'INVITE' && m.topBranch() === first.topBranch())).status, 487);
+});
+
 t.test('presence: SUBSCRIBE gets 200 and a NOTIFY; PUBLISH sends a new NOTIFY with the open status; 489 for other events', async (t) => {
   const { server, client, uri } = await setup(t);
   const port = server.endpoints[0]!.port;
