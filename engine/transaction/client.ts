@@ -14,6 +14,8 @@ export interface ClientTransactionUser {
 }
 
 const NO_DATA = Buffer.alloc(0);
+/** Who a completed transaction reports to: nobody (retransmitted finals are absorbed there, §17.1.1.2, §17.1.2.2). */
+const NO_USER: ClientTransactionUser = { onResponse: () => undefined, onTimeout: () => undefined };
 
 type State = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
@@ -30,14 +32,17 @@ export class ClientTransaction {
   private timeout: TimerHandle | undefined;
   private interval: number;
   private ack: Buffer | undefined;
+  /** Needed until the final response (to build the ACK of a non-2xx to an INVITE). */
+  private request: SipMessage | undefined;
 
   constructor(
     private readonly ctx: TransactionContext,
     readonly key: string,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly dest: Endpoint,
-    private readonly user: ClientTransactionUser,
+    private user: ClientTransactionUser,
   ) {
+    this.request = request;
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'calling' : 'trying';
     this.data = serializeMessage(request);
@@ -106,11 +111,15 @@ export class ClientTransaction {
         }
         if (this.isInvite) {
           // §17.1.1.2: a 300-699 response is ACKed by the transaction and passed up; Timer D.
-          this.ack = serializeMessage(buildAckForNon2xx(this.request, res));
+          this.ack = serializeMessage(buildAckForNon2xx(this.request!, res));
           this.ctx.send(this.ack, this.dest);
         }
         this.state = 'completed';
         this.user.onResponse(res);
+        // Completed passes nothing up any more: let the request and the TU's callbacks (and what they hold) go now,
+        // young, rather than after Timer D or K, when the heap has long since promoted them.
+        this.user = NO_USER;
+        this.request = undefined;
         // Timer D (32 s, INVITE) or K (T4, non-INVITE) on unreliable transports, zero on reliable.
         if (this.ctx.reliable(this.dest)) this.terminate();
         else this.restartTimeout(this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4);
