@@ -3,7 +3,7 @@
 export { SipParseError, type SipParseCode } from './errors.js';
 export { canonicalHeaderName, isListHeader } from './header-names.js';
 export { SipMessage, type HeaderField } from './message.js';
-export { parseMessage, findHeaderEnd, type ParseOptions } from './parse.js';
+export { parseMessage, findHeaderEnd, findCallId, type ParseOptions } from './parse.js';
 export { validateMessage } from './validate.js';
 export { serializeMessage } from './serialize.js';
 export { StreamFramer, type FramerLimits } from './stream.js';

@@ -67,6 +67,14 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
   return msg;
 }
 
+/**
+ * The Call-ID of a message given as text, found without parsing it (long or compact form, `i`): for raw messages
+ * sent as written, which may be malformed on purpose, so that their answers can still be routed back.
+ */
+export function findCallId(text: string): string | undefined {
+  return /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(text)?.[1];
+}
+
 function parseStartLine(line: string): SipMessage {
   if (line.startsWith('SIP/')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF

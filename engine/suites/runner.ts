@@ -15,7 +15,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createResponse, parseMessage, serializeMessage, type SipMessage } from '../codec/index.js';
+import { createResponse, findCallId, parseMessage, serializeMessage, type SipMessage } from '../codec/index.js';
 import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth/index.js';
 import { ConformanceChecker } from '../conformance/index.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
@@ -154,10 +154,10 @@ export class SuiteRunner {
       return;
     }
     const callId = msg.get('Call-ID');
+    const flow = this.flow && callId === this.flow.callId ? this.flow : undefined;
     if (msg.isRequest) {
       // A request of the case being played (a NOTIFY, a MESSAGE the server relayed to a binding of ours) is answered
       // 200 and kept for its `receive` step; one of a finished case (a retransmission) is answered and let go.
-      const flow = this.flow && callId === this.flow.callId ? this.flow : undefined;
       if (!flow && (callId === undefined || !this.finished.has(callId))) {
         this.unexpected++;
         return;
@@ -171,7 +171,6 @@ export class SuiteRunner {
       }
       return;
     }
-    const flow = this.flow && callId === this.flow.callId ? this.flow : undefined;
     if (flow && msg.status >= 200) {
       const method = cseqOf(msg)?.method;
       const key = cseqText(msg);
@@ -216,11 +215,12 @@ export class SuiteRunner {
   }
 
   /**
-   * Sends `data` and waits for its final answer, matched by Call-ID (any answer when it has none) and, when `cseq`
-   * is given, by CSeq number, so that a late answer to an earlier step of the case is not taken for this one's.
+   * Sends `data` and waits for its final answer (or, `provisional`, its first answer above 100), matched by Call-ID
+   * (any answer when it has none) and, when `cseq` is given, by CSeq number and method, so that a late answer to an
+   * earlier step of the case is not taken for this one's.
    */
   private exchange(data: Buffer, waitMs: number, flow?: Flow, cseq?: string, provisional = false): Promise<SipMessage | undefined> {
-    const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(data.toString('latin1'))?.[1];
+    const callId = findCallId(data.toString('latin1'));
     const started = performance.now();
     flow?.ladder.push({ t: started - flow.started, dir: 'sent', data });
     return new Promise((resolve) => {
@@ -265,7 +265,7 @@ export class SuiteRunner {
     const vars = this.vars();
     const flow: Flow = { callId: vars['call.id']!, started: performance.now(), vars, cseq: 0, ladder: [], inbox: [], sent: new Map(), finals: new Map(), finalCount: new Map(), invites: new Map(), holdAck: false };
     // A torture message carries its own Call-ID: answers to it belong to this case.
-    const own = c.steps[0]?.bytes && /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(c.steps[0].bytes.toString('latin1'))?.[1];
+    const own = c.steps[0]?.bytes && findCallId(c.steps[0].bytes.toString('latin1'));
     if (own) flow.callId = own;
     this.flow = flow;
     let last: SipMessage | undefined;

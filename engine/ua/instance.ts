@@ -7,7 +7,7 @@
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import {
-  createRequest, createResponse, newBranch, newCallId, newTag, serializeMessage, type SipMessage,
+  createRequest, createResponse, findCallId, newBranch, newCallId, newTag, serializeMessage, type SipMessage,
 } from '../codec/index.js';
 import type { AwaitStep, CompiledStep, RawStep, RecvStep, SendStep } from '../scenario/index.js';
 import { renderTemplate, type Template } from '../scenario/index.js';
@@ -671,7 +671,7 @@ export class ScenarioInstance {
     let text = renderTemplate(step.text, this.lookup);
     if (!text.endsWith('\r\n\r\n') && !/\r\n\r\n[\s\S]+$/.test(text)) text = text.replace(/(\r\n)*$/, '\r\n\r\n');
     const data = Buffer.from(text, 'utf8');
-    const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(text)?.[1];
+    const callId = findCallId(text);
     if (callId) this.rt.registerCallId(callId, this);
     m.sent++;
     this.outstanding = m;

@@ -5,7 +5,7 @@
 // Request-URI for a new INVITE to a callee).
 
 import { isIP } from 'node:net';
-import { createResponse, newBranch, parseMessage, serializeMessage, SipParseError, type SipMessage } from '../codec/index.js';
+import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { CompiledRole, CompiledScenario } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
