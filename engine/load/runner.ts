@@ -12,6 +12,14 @@ import { ArrivalSchedule } from './arrivals.js';
 import { Lateness } from './health.js';
 import { shareOf, type Part } from './segment.js';
 
+/**
+ * How early an arrival may start. Node wakes a timer to the millisecond at best, so an arrival
+ * due between two wake-ups goes out at the earlier one when that is at most this much before its
+ * time, rather than up to a millisecond late at the later one. Its corrected latency then counts
+ * from the actual start, never from a time before the request went out.
+ */
+const EARLY_MS = 0.5;
+
 export interface LoadOverrides {
   rate?: number;
   total?: number;
@@ -125,9 +133,10 @@ export class LoadRunner {
 
     const launch = (arrival: number, intended: number) => {
       running++;
-      this.lateness.record(this.wheel.now() - intended);
+      const now = this.wheel.now();
+      this.lateness.record(now - intended);
       const userIndex = first + (arrival % userCount);
-      this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
+      this.rt.startInstance(roleIndex, userIndex, Math.min(intended, now), (o) => {
         running--;
         this.onInstanceDone(o.passed);
         const nextUp = backlog.shift();
@@ -168,7 +177,7 @@ export class LoadRunner {
           if (++skipped > accounted) role.metrics.dropped++;
           continue;
         }
-        const delay = intended - this.wheel.now();
+        const delay = intended - EARLY_MS - this.wheel.now();
         if (delay > 0) {
           return this.after(delay, () => {
             if (!this.stopped) arrive(arrival, intended);

@@ -1,9 +1,14 @@
-// The one timer facility of an event loop: a hashed wheel of 1 ms slots (about
-// one second of horizon) for retransmission timers and pauses, fed by coarse
-// one-second buckets for long timers (Timer B/F at 32 s, registration refresh).
-// Schedule and cancel are O(1); one Node timer, armed only while timers exist,
-// drives it. This is SIPp's idea (include/task.hpp) with undici's split between
-// precise and coarse timers.
+// The one timer facility of an event loop: a hashed wheel of fine slots (1 ms
+// by default, about one second of horizon) for retransmission timers, pauses
+// and arrivals, fed by coarse buckets (one per wheel revolution) for long
+// timers (Timer B/F at 32 s, registration refresh). Schedule and cancel are
+// O(1): every slot and bucket is an intrusive doubly linked list, so a
+// cancelled timer is unlinked at once and dies young instead of waiting in its
+// slot for the garbage collector to copy it around. One Node timer, armed only
+// while timers exist, drives the wheel; poll() lets a busy event loop (a
+// datagram just handled) fire what is due without waiting for that timer, whose
+// granularity is a whole millisecond. SIPp's idea (include/task.hpp) with
+// undici's split between precise and coarse timers.
 
 import { systemClock, type Clock, ManualClock } from './clock.js';
 
@@ -11,35 +16,71 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** A list node: every slot and bucket has a sentinel, and an Entry links itself between them. */
+class Node {
+  prev: Node = this;
+  next: Node = this;
+}
+
 /** One timer. A class, not an object literal with a closure: thousands live at once, and cancel() shares one function. */
-class Entry implements TimerHandle {
+class Entry extends Node implements TimerHandle {
   constructor(
     readonly wheel: TimerWheel,
     readonly due: number,
     public fn: (() => void) | null,
-  ) {}
+  ) {
+    super();
+  }
 
   cancel(): void {
     if (this.fn) {
       this.fn = null;
+      unlink(this);
       this.wheel.cancelled();
     }
   }
 }
 
-const SLOTS = 1024; // fine wheel: SLOTS * tickMs of horizon
+function unlink(e: Node): void {
+  e.prev.next = e.next;
+  e.next.prev = e.prev;
+  e.prev = e.next = e;
+}
+
+function append(list: Node, e: Node): void {
+  e.prev = list.prev;
+  e.next = list;
+  list.prev.next = e;
+  list.prev = e;
+}
+
+/** Moves every node of `from` to the end of `to`, in order. */
+function appendAll(to: Node, from: Node): void {
+  if (from.next === from) return;
+  const first = from.next;
+  const last = from.prev;
+  first.prev = to.prev;
+  to.prev.next = first;
+  last.next = to;
+  to.prev = last;
+  from.next = from.prev = from;
+}
 
 export class TimerWheel {
   readonly clock: Clock;
   private readonly tickMs: number;
   private readonly manual: boolean;
-  private readonly slots: Entry[][] = Array.from({ length: SLOTS }, () => []);
-  /** Coarse buckets keyed by the wheel revolution of the tick a timer fires on: floor(tick / SLOTS). */
-  private readonly buckets = new Map<number, Entry[]>();
-  private readonly horizon: number;
+  /** Fine wheel: about one second of horizon whatever the tick. */
+  private readonly slotCount: number;
+  private readonly slots: Node[];
+  /** Coarse buckets keyed by the wheel revolution of the tick a timer fires on: floor(tick / slotCount). */
+  private readonly buckets = new Map<number, Node>();
+  /** The slot being fired, moved aside so that timers scheduled meanwhile can land in its place. */
+  private readonly firing = new Node();
   /** The tick index processed last. */
   private cursor: number;
   private live = 0;
+  private running = false;
   private handle: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
   private stopped = false;
@@ -48,7 +89,8 @@ export class TimerWheel {
     this.manual = opts.manual ?? opts.clock instanceof ManualClock;
     this.clock = opts.clock ?? (this.manual ? new ManualClock() : systemClock);
     this.tickMs = opts.tickMs ?? 1;
-    this.horizon = SLOTS * this.tickMs;
+    this.slotCount = 2 ** Math.ceil(Math.log2(1024 / this.tickMs));
+    this.slots = Array.from({ length: this.slotCount }, () => new Node());
     this.cursor = Math.floor(this.clock.now() / this.tickMs);
   }
 
@@ -75,6 +117,11 @@ export class TimerWheel {
     return entry;
   }
 
+  /** Fires what is due, if a tick has passed; cheap enough to call after every message handled. */
+  poll(): void {
+    if (this.live > 0 && !this.running && !this.stopped && this.clock.now() >= (this.cursor + 1) * this.tickMs) this.run();
+  }
+
   /** Manual mode: moves the clock forward and fires every timer now due, in due order per tick. */
   advance(ms: number): void {
     const clock = this.clock as ManualClock;
@@ -97,49 +144,63 @@ export class TimerWheel {
     // A timer fires on the first tick at or after its due time, never before.
     const tick = Math.ceil(entry.due / this.tickMs);
     if (tick <= this.cursor) {
-      // Already due: next run picks it up from the current slot.
-      this.slots[(this.cursor + 1) % SLOTS]!.push(entry);
-    } else if (tick - this.cursor < SLOTS) {
-      this.slots[tick % SLOTS]!.push(entry);
+      // Already due: the next run picks it up from the next slot.
+      append(this.slots[(this.cursor + 1) % this.slotCount]!, entry);
+    } else if (tick - this.cursor < this.slotCount) {
+      append(this.slots[tick % this.slotCount]!, entry);
     } else {
       // Keyed by the firing tick, not the due time: a due time just below a revolution's end fires on the
       // first tick of the next one, and must wait in that revolution's bucket (else it is never taken out).
-      const key = Math.floor(tick / SLOTS);
+      const key = Math.floor(tick / this.slotCount);
       let bucket = this.buckets.get(key);
-      if (!bucket) this.buckets.set(key, (bucket = []));
-      bucket.push(entry);
+      if (!bucket) this.buckets.set(key, (bucket = new Node()));
+      append(bucket, entry);
     }
   }
 
   /** Fires everything due up to now. */
   private run(): void {
-    const nowTick = Math.floor(this.clock.now() / this.tickMs);
-    while (this.cursor < nowTick) {
-      this.cursor++;
-      // Entering revolution w: its coarse bucket (ticks within [w*SLOTS, (w+1)*SLOTS)) now fits the wheel.
-      if (this.cursor % SLOTS === 0) {
-        const key = this.cursor / SLOTS;
-        const bucket = this.buckets.get(key);
-        if (bucket) {
-          this.buckets.delete(key);
-          // Their ticks are this one or later in this revolution: straight into their slots (this slot is read next).
-          for (const e of bucket) if (e.fn) this.slots[Math.ceil(e.due / this.tickMs) % SLOTS]!.push(e);
+    if (this.running) return;
+    this.running = true;
+    try {
+      const nowTick = Math.floor(this.clock.now() / this.tickMs);
+      while (this.cursor < nowTick) {
+        this.cursor++;
+        // Entering revolution w: its coarse bucket (ticks within [w*slotCount, (w+1)*slotCount)) now fits the wheel.
+        if (this.cursor % this.slotCount === 0) {
+          const key = this.cursor / this.slotCount;
+          const bucket = this.buckets.get(key);
+          if (bucket) {
+            this.buckets.delete(key);
+            // Their ticks are this one or later in this revolution: straight into their slots (this slot is read next).
+            for (let e = bucket.next; e !== bucket; ) {
+              const next = e.next;
+              append(this.slots[Math.ceil((e as Entry).due / this.tickMs) % this.slotCount]!, e);
+              e = next;
+            }
+          }
+        }
+        const slot = this.slots[this.cursor % this.slotCount]!;
+        if (slot.next === slot) continue;
+        appendAll(this.firing, slot);
+        // One at a time from the head: a callback may cancel (unlink) any timer still waiting here.
+        while (this.firing.next !== this.firing) {
+          const e = this.firing.next as Entry;
+          unlink(e);
+          const fn = e.fn!;
+          if (Math.ceil(e.due / this.tickMs) > this.cursor) {
+            this.place(e); // a later revolution
+            continue;
+          }
+          e.fn = null;
+          this.live--;
+          fn();
         }
       }
-      const slot = this.slots[this.cursor % SLOTS]!;
-      if (slot.length === 0) continue;
-      this.slots[this.cursor % SLOTS] = [];
-      for (const e of slot) {
-        const fn = e.fn;
-        if (!fn) continue;
-        if (Math.ceil(e.due / this.tickMs) > this.cursor) {
-          this.place(e); // a later revolution
-          continue;
-        }
-        e.fn = null;
-        this.live--;
-        fn();
-      }
+    } finally {
+      // A callback threw: what it left unfired is due, and fires on the next run.
+      appendAll(this.slots[(this.cursor + 1) % this.slotCount]!, this.firing);
+      this.running = false;
     }
   }
 
@@ -161,14 +222,14 @@ export class TimerWheel {
 
   /** Earliest due time among live timers: scan the fine wheel forward, else the first coarse bucket. */
   private nextDue(): number {
-    for (let i = 1; i <= SLOTS; i++) {
-      const slot = this.slots[(this.cursor + i) % SLOTS]!;
+    for (let i = 1; i <= this.slotCount; i++) {
+      const slot = this.slots[(this.cursor + i) % this.slotCount]!;
       let min = Infinity;
-      for (const e of slot) if (e.fn && e.due < min) min = e.due;
+      for (let e = slot.next; e !== slot; e = e.next) if ((e as Entry).due < min) min = (e as Entry).due;
       if (min !== Infinity) return min;
     }
     let key = Infinity;
-    for (const [k, b] of this.buckets) if (k < key && b.some((e) => e.fn)) key = k;
-    return key === Infinity ? this.clock.now() + this.horizon : key * this.horizon;
+    for (const [k, b] of this.buckets) if (k < key && b.next !== b) key = k;
+    return key === Infinity ? this.clock.now() + this.slotCount * this.tickMs : key * this.slotCount * this.tickMs;
   }
 }

@@ -292,6 +292,8 @@ export class WorkerRuntime {
       this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
       if (!(err instanceof SipParseError)) throw err;
     }
+    // Arrivals and retransmissions due by now go out at once rather than at the Node timer's next millisecond.
+    this.wheel.poll();
   }
 
   private onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {

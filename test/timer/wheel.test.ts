@@ -79,6 +79,57 @@ t.test('100,000 timers scheduled and most cancelled', async (t) => {
   t.equal(wheel.size, 0);
 });
 
+t.test('poll() fires what is due without waiting for the Node timer, and nothing early', async (t) => {
+  const clock = new ManualClock(0);
+  const wheel = new TimerWheel({ clock, tickMs: 0.25 });
+  const fired: number[] = [];
+  wheel.schedule(0.6, () => fired.push(clock.now()));
+  wheel.schedule(1.1, () => fired.push(clock.now()));
+  clock.set(0.7);
+  wheel.poll();
+  t.same(fired, [], 'due at 0.6, fires on the tick of 0.75, not before');
+  clock.set(0.8);
+  wheel.poll();
+  t.same(fired, [0.8]);
+  clock.set(1.2);
+  wheel.poll();
+  t.same(fired, [0.8], 'due at 1.1: its tick is 1.25');
+  clock.set(1.3);
+  wheel.poll();
+  t.same(fired, [0.8, 1.3]);
+  t.equal(wheel.size, 0);
+});
+
+t.test('a callback that throws leaves the other timers of its tick to fire on the next run', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const fired: string[] = [];
+  wheel.schedule(5, () => fired.push('a'));
+  wheel.schedule(5, () => {
+    throw new Error('boom');
+  });
+  wheel.schedule(5, () => fired.push('c'));
+  t.throws(() => wheel.advance(5), /boom/);
+  t.same(fired, ['a']);
+  wheel.advance(1);
+  t.same(fired, ['a', 'c']);
+  t.equal(wheel.size, 0);
+});
+
+t.test('a timer cancelled from a callback of the same tick does not fire', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const fired: string[] = [];
+  let second: { cancel(): void } | undefined;
+  wheel.schedule(3, () => {
+    fired.push('first');
+    second!.cancel();
+  });
+  second = wheel.schedule(3, () => fired.push('second'));
+  wheel.schedule(3, () => fired.push('third'));
+  wheel.advance(3);
+  t.same(fired, ['first', 'third']);
+  t.equal(wheel.size, 0);
+});
+
 t.test('real time: a 20 ms timer fires, and the wheel does not hold the process', async (t) => {
   const wheel = new TimerWheel();
   const start = performance.now();
