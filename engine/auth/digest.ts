@@ -3,7 +3,7 @@
 // SHA-256 and SHA-512/256 for SIP. Client side builds Authorization values from
 // a challenge; server side parses and verifies them. Passwords never leave here.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SipstormError } from '../errors.js';
 
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
@@ -177,7 +177,7 @@ export function buildAuthorization(
   const qop = ch.qop?.includes('auth') ? 'auth' : ch.qop?.includes('auth-int') ? 'auth-int' : undefined;
   state.nc += 1;
   const nc = state.nc.toString(16).padStart(8, '0');
-  const cnonce = state.cnonce ?? createHash('md5').update(`${Date.now()}:${Math.random()}:${state.nc}`).digest('hex').slice(0, 16);
+  const cnonce = state.cnonce ?? randomBytes(8).toString('hex');
   state.cnonce = cnonce;
   const response = computeResponse({
     algorithm: ch.algorithm, username: cred.username, realm: ch.realm, password: cred.password,

@@ -7,7 +7,7 @@
 
 import type { LoadSettings } from '../scenario/index.js';
 import type { TimerHandle, TimerWheel } from '../timer/index.js';
-import type { RoleRuntime, WorkerRuntime } from '../ua/index.js';
+import type { InstanceOutcome, RoleRuntime, WorkerRuntime } from '../ua/index.js';
 import { ArrivalSchedule } from './arrivals.js';
 import { Lateness } from './health.js';
 import { shareOf, type Part } from './segment.js';
@@ -136,14 +136,16 @@ export class LoadRunner {
       const now = this.wheel.now();
       this.lateness.record(now - intended);
       const userIndex = first + (arrival % userCount);
-      this.rt.startInstance(roleIndex, userIndex, Math.min(intended, now), (o) => {
-        running--;
-        this.onInstanceDone(o.passed);
-        const nextUp = backlog.shift();
-        if (nextUp && !this.stopped) launch(nextUp.k, nextUp.intended);
-        else if (nextUp) role.metrics.dropped++; // never started: stopped with arrivals still waiting
-        finishIfDone();
-      });
+      this.rt.startInstance(roleIndex, userIndex, Math.min(intended, now), ended);
+    };
+    // One callback for every instance of the role (what it needs is the role's, not the arrival's).
+    const ended = (o: InstanceOutcome) => {
+      running--;
+      this.onInstanceDone(o.passed);
+      const nextUp = backlog.shift();
+      if (nextUp && !this.stopped) launch(nextUp.k, nextUp.intended);
+      else if (nextUp) role.metrics.dropped++; // never started: stopped with arrivals still waiting
+      finishIfDone();
     };
     const finishIfDone = () => {
       if ((arrivalsOver || this.stopped) && running === 0) {

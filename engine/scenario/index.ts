@@ -8,7 +8,7 @@ import type { CompiledScenario } from './types.js';
 export { compileScenarioText, loadScenarioFile, parseCodeSpec, BUILTIN_VARIABLES } from './compile.js';
 export { ScenarioError, ScenarioErrors } from './errors.js';
 export { parseDuration } from './duration.js';
-export { compileTemplate, renderTemplate, type Template } from './template.js';
+export { compileTemplate, renderTemplate, type Template, type TemplateVars } from './template.js';
 export * from './types.js';
 
 /** Files named on the command line: a directory means every *.yaml in it (not recursive), sorted. */

@@ -16,6 +16,11 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** An object that takes its own timers (scheduleFor): no closure per timer, which 100,000 paused UAs would each keep. */
+export interface TimerTarget {
+  onTimer(kind: number): void;
+}
+
 /** A list node: every slot and bucket has a sentinel, and an Entry links itself between them. */
 class Node {
   prev: Node = this;
@@ -38,6 +43,28 @@ class Entry extends Node implements TimerHandle {
       unlink(this);
       this.wheel.cancelled();
     }
+  }
+
+  fire(fn: () => void): void {
+    fn();
+  }
+}
+
+/** Marks a TargetEntry live (its `fn`); never called. */
+const TARGET = (): void => undefined;
+
+class TargetEntry extends Entry {
+  constructor(
+    wheel: TimerWheel,
+    due: number,
+    readonly target: TimerTarget,
+    readonly kind: number,
+  ) {
+    super(wheel, due, TARGET);
+  }
+
+  override fire(): void {
+    this.target.onTimer(this.kind);
   }
 }
 
@@ -109,11 +136,18 @@ export class TimerWheel {
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
-    const due = this.clock.now() + Math.max(0, delayMs);
-    const entry = new Entry(this, due, fn);
+    return this.add(new Entry(this, this.clock.now() + Math.max(0, delayMs), fn));
+  }
+
+  /** Calls target.onTimer(kind) after delayMs. */
+  scheduleFor(delayMs: number, target: TimerTarget, kind: number): TimerHandle {
+    return this.add(new TargetEntry(this, this.clock.now() + Math.max(0, delayMs), target, kind));
+  }
+
+  private add(entry: Entry): Entry {
     this.live++;
     this.place(entry);
-    if (!this.manual) this.arm(due);
+    if (!this.manual) this.arm(entry.due);
     return entry;
   }
 
@@ -194,7 +228,7 @@ export class TimerWheel {
           }
           e.fn = null;
           this.live--;
-          fn();
+          e.fire(fn);
         }
       }
     } finally {

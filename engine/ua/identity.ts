@@ -36,11 +36,14 @@ export interface IdentitySource {
   secrets(): string[];
 }
 
+/** Pattern identities have no extra columns: one empty record shared by all of them. */
+const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export function patternIdentities(user: string, password: string, domain?: string): IdentitySource {
   return {
     size: Infinity,
     get(index) {
-      return { index, user: expandPattern(user, index), password: expandPattern(password, index), domain, fields: {} };
+      return { index, user: expandPattern(user, index), password: expandPattern(password, index), domain, fields: NO_FIELDS };
     },
     secrets() {
       return password.includes('{n') ? [] : [password];

@@ -10,8 +10,8 @@ import {
   createRequest, createResponse, findCallId, newBranch, newCallId, newTag, serializeMessage, type SipMessage,
 } from '../codec/index.js';
 import type { AwaitStep, CompiledStep, RawStep, RecvStep, SendStep } from '../scenario/index.js';
-import { renderTemplate, type Template } from '../scenario/index.js';
-import type { TimerHandle } from '../timer/index.js';
+import { renderTemplate, type Template, type TemplateVars } from '../scenario/index.js';
+import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import { retransmit2xx, type ClientTransaction, type Retransmission, type ServerTransaction } from '../transaction/index.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { inDialogRequest, uacDialog, uasDialog, type DialogState } from './dialog.js';
@@ -20,6 +20,8 @@ import type { RoleRuntime, UaSocket, WorkerRuntime } from './runtime.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
+/** The loop counters of a scenario without loops: one empty array for every instance of it. */
+const NO_LOOPS: number[] = [];
 
 export interface InstanceOutcome {
   passed: boolean;
@@ -38,11 +40,15 @@ interface PendingInvite {
   waiter?: () => void;
 }
 
-export class ScenarioInstance {
+/** The instance's own timers (TimerTarget kinds). */
+const SCENARIO_TIMEOUT = 0;
+const PAUSE_OVER = 1;
+
+export class ScenarioInstance implements TemplateVars, TimerTarget {
   readonly callId: string;
   readonly localTag = newTag();
-  /** The Call-IDs the runtime routes to this instance (so that ending it removes exactly those). */
-  readonly callIds: string[] = [];
+  /** Call-IDs besides its own that the runtime routes to this instance (a callee's calls), so that ending it removes exactly those. */
+  otherCallIds: string[] | undefined;
   private pc = 0;
   private done = false;
   private readonly startedAt: number;
@@ -55,12 +61,14 @@ export class ScenarioInstance {
   private reAck: Buffer | undefined;
   /** INVITEs sent with `async`, by their id; made at the first one. */
   private pending: Map<string, PendingInvite> | undefined;
-  private readonly inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] = [];
+  /** Requests that came before a step waited for them; made at the first. */
+  private inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] | undefined;
   private waitingRecv: RecvStep | undefined;
   private stepTimer: TimerHandle | undefined;
   private scenarioTimer: TimerHandle | undefined;
   private pauseTimer: TimerHandle | undefined;
-  private readonly auth: ClientAuthState = { nc: 0 };
+  /** Digest state (nonce count), made at the first challenge answered. */
+  private auth: ClientAuthState | undefined;
   private retrans2xx: Retransmission | undefined;
   /** Messages recorded in the worker's ladder store (it may have let the oldest go). */
   private recorded = 0;
@@ -88,7 +96,7 @@ export class ScenarioInstance {
     this.startedAt = rt.wheel.now();
     this.serial = rt.nextSerial();
     this.callId = newCallId(rt.local.host);
-    this.loopCounters = new Array(role.role.loopSlots).fill(0);
+    this.loopCounters = role.role.loopSlots ? new Array(role.role.loopSlots).fill(0) : NO_LOOPS;
   }
 
   get user(): string {
@@ -97,15 +105,22 @@ export class ScenarioInstance {
 
   start(): void {
     this.rt.registerCallId(this.callId, this);
-    this.scenarioTimer = this.rt.wheel.schedule(this.rt.scenario.timeoutMs, () =>
-      this.fail(`scenario timeout: not finished within ${this.rt.scenario.timeoutMs / 1000}s (at step ${this.stepLabel(this.role.role.steps[this.pc])})`),
-    );
+    this.scenarioTimer = this.rt.wheel.scheduleFor(this.rt.scenario.timeoutMs, this, SCENARIO_TIMEOUT);
     this.run();
+  }
+
+  onTimer(kind: number): void {
+    if (kind === SCENARIO_TIMEOUT) {
+      this.fail(`scenario timeout: not finished within ${this.rt.scenario.timeoutMs / 1000}s (at step ${this.stepLabel(this.role.role.steps[this.pc])})`);
+    } else {
+      this.pauseTimer = undefined;
+      this.run();
+    }
   }
 
   // ---- template variables ----
 
-  lookup = (name: string): string | undefined => {
+  lookup(name: string): string | undefined {
     const rt = this.rt;
     switch (name) {
       case 'user':
@@ -159,10 +174,10 @@ export class ScenarioInstance {
       default:
         return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()];
     }
-  };
+  }
 
   private render(t: Template | undefined): string | undefined {
-    return t === undefined ? undefined : renderTemplate(t, this.lookup);
+    return t === undefined ? undefined : renderTemplate(t, this);
   }
 
   // ---- the interpreter loop ----
@@ -193,10 +208,7 @@ export class ScenarioInstance {
           const ms = samplePause(step.pause);
           this.pc++;
           if (ms <= 0) continue;
-          this.pauseTimer = this.rt.wheel.schedule(ms, () => {
-            this.pauseTimer = undefined;
-            this.run();
-          });
+          this.pauseTimer = this.rt.wheel.scheduleFor(ms, this, PAUSE_OVER);
           return;
         }
         case 'send':
@@ -281,7 +293,7 @@ export class ScenarioInstance {
       if (step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
     }
     for (const [name, t] of step.headers) {
-      const value = renderTemplate(t, this.lookup);
+      const value = renderTemplate(t, this);
       if (['contact', 'to', 'from', 'expires', 'max-forwards', 'call-id', 'm', 'event', 'o'].includes(name.toLowerCase())) req.set(name, value);
       else req.add(name, value);
     }
@@ -380,7 +392,7 @@ export class ScenarioInstance {
     const retry = this.buildRequest(step);
     retry.set('Call-ID', req.callId());
     if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
-    retry.set(proxy ? 'Proxy-Authorization' : 'Authorization', buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, this.auth));
+    retry.set(proxy ? 'Proxy-Authorization' : 'Authorization', buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, (this.auth ??= { nc: 0 })));
     return retry;
   }
 
@@ -571,9 +583,9 @@ export class ScenarioInstance {
   // ---- recv ----
 
   private doRecv(step: RecvStep): void {
-    const i = this.inbox.findIndex((e) => e.req.method === step.method);
+    const i = this.inbox?.findIndex((e) => e.req.method === step.method) ?? -1;
     if (i >= 0) {
-      const [e] = this.inbox.splice(i, 1);
+      const [e] = this.inbox!.splice(i, 1);
       return this.handleRecv(step, e!.req, e!.tx);
     }
     this.waitingRecv = step;
@@ -601,7 +613,7 @@ export class ScenarioInstance {
       return this.handleRecv(w, req, tx);
     }
     if (req.method === 'ACK') return; // an ACK nobody waits for ends the 2xx retransmission, that is all
-    this.inbox.push({ req, tx });
+    (this.inbox ??= []).push({ req, tx });
   }
 
   private handleRecv(step: RecvStep, req: SipMessage, tx: ServerTransaction | undefined): void {
@@ -644,7 +656,7 @@ export class ScenarioInstance {
       res.add('Contact', `<sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}>`);
       if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: rt.uaState(this.me.user).cseq };
     }
-    for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this.lookup));
+    for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this));
     if (code >= 200) {
       const body = this.render(step.replyBody) ?? (req.method === 'INVITE' && code < 300 ? sdp(rt.localHostText) : undefined);
       if (body !== undefined) {
@@ -668,7 +680,7 @@ export class ScenarioInstance {
 
   private doRaw(step: RawStep): void {
     const m = this.metrics(step);
-    let text = renderTemplate(step.text, this.lookup);
+    let text = renderTemplate(step.text, this);
     if (!text.endsWith('\r\n\r\n') && !/\r\n\r\n[\s\S]+$/.test(text)) text = text.replace(/(\r\n)*$/, '\r\n\r\n');
     const data = Buffer.from(text, 'utf8');
     const callId = findCallId(text);
@@ -742,8 +754,8 @@ export class ScenarioInstance {
         if (slot) this.metrics(slot).errors++;
       }
     }
-    for (const { req, tx } of this.inbox) this.rt.answerUnexpected(req, tx);
-    this.inbox.length = 0;
+    for (const { req, tx } of this.inbox ?? []) this.rt.answerUnexpected(req, tx);
+    this.inbox = undefined;
     this.rt.instanceEnded(this);
     const now = this.rt.wheel.now();
     const durationMs = now - this.startedAt;
@@ -756,7 +768,9 @@ export class ScenarioInstance {
     this.reAck = this.lastInvite?.ackData;
     this.lastInvite = undefined;
     this.dialog = undefined;
-    this.onDone({ passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart });
+    const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
+    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200));
+    this.onDone(outcome);
   }
 
   /** Stops at once (end of run): counts as failed only if `reason` is given. */

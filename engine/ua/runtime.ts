@@ -15,6 +15,7 @@ import { csvIdentities, patternIdentities, type Identity, type IdentitySource } 
 import { ScenarioInstance, type InstanceOutcome } from './instance.js';
 import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
+import { CallRoutes } from './call-routes.js';
 import { ConformanceChecker } from '../conformance/index.js';
 
 export interface Credentials {
@@ -77,7 +78,7 @@ export class WorkerRuntime {
   /** --socket-per-ua: each UA's socket (or its opening), by user; and by local port, what the transaction layer sends from. */
   private readonly uaSockets = new Map<string, UaSocket | Promise<UaSocket>>();
   private readonly socketsByPort = new Map<number, Transport>();
-  private readonly byCallId = new Map<string, ScenarioInstance>();
+  private readonly calls = new CallRoutes<ScenarioInstance>();
   private readonly byUser = new Map<string, ScenarioInstance>();
   private readonly uaStates = new Map<string, UaState>();
   private readonly failures: FailureSample[] = [];
@@ -193,16 +194,14 @@ export class WorkerRuntime {
    * so requests are routed by Call-ID plus our tag (their To tag) first.
    */
   registerCallId(callId: string, inst: ScenarioInstance): void {
-    this.byCallId.set(`${callId}|${inst.localTag}`, inst);
-    this.byCallId.set(callId, inst);
-    if (!inst.callIds.includes(callId)) inst.callIds.push(callId);
+    this.calls.add(callId, inst);
+    if (callId !== inst.callId && !inst.otherCallIds?.includes(callId)) (inst.otherCallIds ??= []).push(callId);
   }
 
   instanceEnded(inst: ScenarioInstance): void {
     this.running.delete(inst);
-    for (const callId of inst.callIds) {
-      for (const key of [`${callId}|${inst.localTag}`, callId]) if (this.byCallId.get(key) === inst) this.byCallId.delete(key);
-    }
+    this.calls.remove(inst.callId, inst);
+    for (const callId of inst.otherCallIds ?? []) this.calls.remove(callId, inst);
     if (this.byUser.get(inst.user) === inst) this.byUser.delete(inst.user);
   }
 
@@ -244,25 +243,24 @@ export class WorkerRuntime {
     role.metrics.started++;
     role.metrics.running++;
     const socket = this.socketOf(me.user);
-    const begin = (s: UaSocket) => {
-      const inst = new ScenarioInstance(this, role, me, peer, intendedStart, s, (o) => {
-        role.metrics.instanceDone(o.passed, o.durationMs, o.correctedMs, o.reason?.replace(/^step /, '').slice(0, 200));
-        done(o);
-      });
-      this.running.add(inst);
-      this.byUser.set(me.user, inst);
-      return inst;
-    };
-    if (!(socket instanceof Promise)) return begin(socket).start();
+    if (!(socket instanceof Promise)) return this.newInstance(role, me, peer, intendedStart, socket, done).start();
     // A UA's first call waits for its socket to be bound; the wait is part of how late it started (corrected latency).
     socket.then(
-      (s) => begin(s).start(),
+      (s) => this.newInstance(role, me, peer, intendedStart, s, done).start(),
       (err: NodeJS.ErrnoException) => {
         const code = `SOCKET_${err.code ?? 'OPEN'}`;
         this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
-        begin(this.shared).abort(`could not open the UA's own socket: ${code}`);
+        this.newInstance(role, me, peer, intendedStart, this.shared, done).abort(`could not open the UA's own socket: ${code}`);
       },
     );
+  }
+
+  /** A method, not a closure in startInstance: an idle instance should keep no context of how it was started alive. */
+  private newInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, socket: UaSocket, done: (o: InstanceOutcome) => void): ScenarioInstance {
+    const inst = new ScenarioInstance(this, role, me, peer, intendedStart, socket, done);
+    this.running.add(inst);
+    this.byUser.set(me.user, inst);
+    return inst;
   }
 
   get runningCount(): number {
@@ -299,13 +297,13 @@ export class WorkerRuntime {
   private onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
     const callId = req.callId();
     const tag = req.to().tag;
-    let inst = tag ? this.byCallId.get(`${callId}|${tag}`) : undefined;
+    let inst = tag ? this.calls.findTagged(callId, tag) : undefined;
     if (!inst && !tag && req.method !== 'ACK' && req.method !== 'CANCEL') {
       // A new request to one of our UAs (an INVITE to a callee): the user part of the Request-URI.
       const user = /^sips?:([^@;]+)@/.exec(req.uri)?.[1];
       if (user) inst = this.byUser.get(user);
     }
-    inst ??= this.byCallId.get(callId);
+    inst ??= this.calls.find(callId);
     if (inst) return inst.onRequest(req, tx);
     this.answerUnexpected(req, tx);
   }
@@ -320,7 +318,7 @@ export class WorkerRuntime {
   }
 
   private onStray(msg: SipMessage): void {
-    const inst = this.byCallId.get(msg.callId());
+    const inst = this.calls.find(msg.callId());
     if (inst) inst.onStrayResponse(msg);
   }
 

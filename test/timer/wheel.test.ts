@@ -130,6 +130,19 @@ t.test('a timer cancelled from a callback of the same tick does not fire', async
   t.equal(wheel.size, 0);
 });
 
+t.test('scheduleFor calls the target with the kind it was given; cancel stops it', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const calls: [number, number][] = [];
+  const target = { onTimer: (kind: number) => calls.push([kind, wheel.now()]) };
+  wheel.scheduleFor(20, target, 1);
+  wheel.scheduleFor(10, target, 0);
+  wheel.scheduleFor(15, target, 2).cancel();
+  t.equal(wheel.size, 2);
+  wheel.advance(30);
+  t.same(calls, [[0, 10], [1, 20]]);
+  t.equal(wheel.size, 0);
+});
+
 t.test('real time: a 20 ms timer fires, and the wheel does not hold the process', async (t) => {
   const wheel = new TimerWheel();
   const start = performance.now();
