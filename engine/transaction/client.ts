@@ -122,7 +122,11 @@ export class ClientTransaction {
         this.request = undefined;
         // Timer D (32 s, INVITE) or K (T4, non-INVITE) on unreliable transports, zero on reliable.
         if (this.ctx.reliable(this.dest)) this.terminate();
-        else this.restartTimeout(this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4);
+        else if (!this.isInvite && this.ctx.linger) {
+          // Timer K has nothing to send: the layer keeps the key alone, not this object and two timers.
+          this.terminate();
+          this.ctx.linger(this.key);
+        } else this.restartTimeout(this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4);
         return;
       case 'accepted':
         if (status >= 200 && status < 300) {

@@ -35,6 +35,14 @@ export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly clientCtx: TransactionContext;
+  /**
+   * Timer K (§17.1.2.2) for completed non-INVITE client transactions, as keys in two generations
+   * swapped every T4: a key is kept between T4 and 2*T4, and a final response retransmitted meanwhile
+   * is absorbed. At 10,000 requests/s this holds 50,000 strings rather than 50,000 transactions.
+   */
+  private lingering = new Set<string>();
+  private lingeringBefore = new Set<string>();
+  private lingerSince: number;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -42,7 +50,27 @@ export class TransactionLayer {
     const reliable = opts.reliable ?? ((d: Endpoint) => d.protocol !== 'udp');
     const base = { send: opts.send, wheel: opts.wheel, timers: this.timers, counters: this.counters, reliable };
     this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
-    this.clientCtx = { ...base, remove: (key) => this.clients.delete(key) };
+    this.clientCtx = { ...base, remove: (key) => this.clients.delete(key), linger: (key) => this.linger(key) };
+    this.lingerSince = this.wheel.now();
+  }
+
+  private linger(key: string): void {
+    this.ageLingering();
+    this.lingering.add(key);
+  }
+
+  private isLingering(key: string): boolean {
+    this.ageLingering();
+    return this.lingering.has(key) || this.lingeringBefore.has(key);
+  }
+
+  private ageLingering(): void {
+    const now = this.wheel.now();
+    const age = now - this.lingerSince;
+    if (age < this.timers.T4) return;
+    this.lingeringBefore = age >= 2 * this.timers.T4 ? new Set() : this.lingering;
+    this.lingering = new Set();
+    this.lingerSince = now;
   }
 
   get clientCount(): number {
@@ -73,6 +101,7 @@ export class TransactionLayer {
       const key = `${msg.topBranch()}|${msg.cseq().method}`;
       const tx = this.clients.get(key);
       if (tx) tx.receiveResponse(msg);
+      else if (this.isLingering(key)) this.counters.retransmissionsReceived++;
       else {
         this.counters.stray++;
         this.opts.onStray?.(msg, source);

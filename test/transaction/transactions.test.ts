@@ -86,6 +86,26 @@ t.test('INVITE client: 486 is ACKed by the transaction, retransmitted 486 re-ACK
   t.equal(layer.counters.retransmissionsReceived, 1);
 });
 
+t.test('non-INVITE client: a final retransmitted within Timer K (T4) is absorbed, after it is stray', async (t) => {
+  const { wheel, sent, layer } = setup();
+  const options = request('OPTIONS');
+  const got: number[] = [];
+  layer.sendRequest(options, peer, { onResponse: (r) => got.push(r.status), onTimeout: () => t.fail('timeout') });
+  const ok = serializeMessage(createResponse(options, 200, undefined, 'b1'));
+  layer.receive(parseMessage(ok), peer);
+  t.same(got, [200]);
+  t.equal(layer.clientCount, 0, 'the completed transaction itself is let go at once');
+  wheel.advance(4_000);
+  layer.receive(parseMessage(ok), peer);
+  t.same(got, [200], 'the retransmitted 200 is not passed up again');
+  t.equal(layer.counters.retransmissionsReceived, 1);
+  t.equal(layer.counters.stray, 0);
+  t.equal(sent.length, 1, 'nothing is sent in Completed');
+  wheel.advance(6_500);
+  layer.receive(parseMessage(ok), peer);
+  t.equal(layer.counters.stray, 1, 'past 2*T4 the key is gone');
+});
+
 t.test('non-INVITE server: retransmitted request re-sends the last response; Timer J', async (t) => {
   const { wheel, sent, layer, requests } = setup();
   const reg = request('REGISTER');
