@@ -22,13 +22,13 @@ export interface TimerTarget {
 }
 
 /** A list node: every slot and bucket has a sentinel, and an Entry links itself between them. */
-class Node {
-  prev: Node = this;
-  next: Node = this;
+class ListNode {
+  prev: ListNode = this;
+  next: ListNode = this;
 }
 
 /** One timer. A class, not an object literal with a closure: thousands live at once, and cancel() shares one function. */
-class Entry extends Node implements TimerHandle {
+class Entry extends ListNode implements TimerHandle {
   constructor(
     readonly wheel: TimerWheel,
     readonly due: number,
@@ -68,13 +68,13 @@ class TargetEntry extends Entry {
   }
 }
 
-function unlink(e: Node): void {
+function unlink(e: ListNode): void {
   e.prev.next = e.next;
   e.next.prev = e.prev;
   e.prev = e.next = e;
 }
 
-function append(list: Node, e: Node): void {
+function append(list: ListNode, e: ListNode): void {
   e.prev = list.prev;
   e.next = list;
   list.prev.next = e;
@@ -82,7 +82,7 @@ function append(list: Node, e: Node): void {
 }
 
 /** Moves every node of `from` to the end of `to`, in order. */
-function appendAll(to: Node, from: Node): void {
+function appendAll(to: ListNode, from: ListNode): void {
   if (from.next === from) return;
   const first = from.next;
   const last = from.prev;
@@ -99,11 +99,11 @@ export class TimerWheel {
   private readonly manual: boolean;
   /** Fine wheel: about one second of horizon whatever the tick. */
   private readonly slotCount: number;
-  private readonly slots: Node[];
+  private readonly slots: ListNode[];
   /** Coarse buckets keyed by the wheel revolution of the tick a timer fires on: floor(tick / slotCount). */
-  private readonly buckets = new Map<number, Node>();
+  private readonly buckets = new Map<number, ListNode>();
   /** The slot being fired, moved aside so that timers scheduled meanwhile can land in its place. */
-  private readonly firing = new Node();
+  private readonly firing = new ListNode();
   /** The tick index processed last. */
   private cursor: number;
   private live = 0;
@@ -117,7 +117,7 @@ export class TimerWheel {
     this.clock = opts.clock ?? (this.manual ? new ManualClock() : systemClock);
     this.tickMs = opts.tickMs ?? 1;
     this.slotCount = 2 ** Math.ceil(Math.log2(1024 / this.tickMs));
-    this.slots = Array.from({ length: this.slotCount }, () => new Node());
+    this.slots = Array.from({ length: this.slotCount }, () => new ListNode());
     this.cursor = Math.floor(this.clock.now() / this.tickMs);
   }
 
@@ -187,7 +187,7 @@ export class TimerWheel {
       // first tick of the next one, and must wait in that revolution's bucket (else it is never taken out).
       const key = Math.floor(tick / this.slotCount);
       let bucket = this.buckets.get(key);
-      if (!bucket) this.buckets.set(key, (bucket = new Node()));
+      if (!bucket) this.buckets.set(key, (bucket = new ListNode()));
       append(bucket, entry);
     }
   }

@@ -189,10 +189,7 @@ export class WorkerRuntime {
     this.layer.sendStateless(data, dest);
   }
 
-  /**
-   * Two instances of one worker may share a Call-ID (caller and callee of the same call),
-   * so requests are routed by Call-ID plus our tag (their To tag) first.
-   */
+  /** Requests and stray responses with this Call-ID go to `inst` (CallRoutes tells a caller and callee of one worker apart by tag). */
   registerCallId(callId: string, inst: ScenarioInstance): void {
     this.calls.add(callId, inst);
     if (callId !== inst.callId && !inst.otherCallIds?.includes(callId)) (inst.otherCallIds ??= []).push(callId);
@@ -281,6 +278,7 @@ export class WorkerRuntime {
     } catch (err) {
       const code = err instanceof SipParseError ? err.code : 'SIP_PARSE';
       this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
+      this.wheel.poll();
       return;
     }
     try {
