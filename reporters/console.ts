@@ -3,7 +3,7 @@
 // in CI, nothing with --quiet). Reads only the result object.
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
-import { classCounts, ms, table } from './format.js';
+import { classCounts, generatorLine, ms, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
   const out: string[] = [];
@@ -31,10 +31,8 @@ export function scenarioSummary(s: ScenarioResult): string {
   if (t.unexpectedRequests) extras.push(`${t.unexpectedRequests} unexpected requests`);
   const parse = Object.values(t.parseErrors).reduce((a, b) => a + b, 0);
   if (parse) extras.push(`${parse} unparsable messages`);
-  const workers = s.health.workers ?? [];
-  if (workers.length) extras.push(`workers busy ${workers.map((w) => `#${w.worker} ${Math.round(w.busy * 100)}%`).join(', ')}`);
-  if (s.health.generatorBound) extras.push(`generator overloaded (event-loop lag p99 ${ms(s.health.lagP99Ms)}): latencies include our own delay`);
   if (extras.length) out.push(`  ${extras.join(', ')}`);
+  out.push(`  ${generatorLine(s.health)}`);
   return out.join('\n');
 }
 

@@ -1,5 +1,7 @@
 // Small text helpers shared by the text reporters.
 
+import type { ScenarioResult } from '../engine/metrics/result.js';
+
 export function ms(v: number): string {
   if (v >= 10_000) return `${(v / 1000).toFixed(1)}s`;
   if (v >= 100) return `${v.toFixed(0)}ms`;
@@ -11,6 +13,27 @@ export function table(rows: string[][], rightAlignFrom = 1): string {
   return rows
     .map((r) => r.map((cell, c) => (c >= rightAlignFrom ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd())
     .join('\n');
+}
+
+/**
+ * How the generator itself did: the share of arrivals that started within 1 ms of their intended time, how late the
+ * late ones were, event-loop lag, each worker's busy share; and whether it, not the target, was the bottleneck.
+ */
+export function generatorLine(h: ScenarioResult['health']): string {
+  const parts = [
+    `${formatShare(h.sendsOnTimeShare)} of starts within 1 ms of their intended time (late p99 ${ms(h.sendLateP99Ms)})`,
+    `event-loop lag p99 ${ms(h.lagP99Ms)}`,
+  ];
+  const workers = h.workers ?? [];
+  if (workers.length) parts.push(`workers busy ${workers.map((w) => `#${w.worker} ${Math.round(w.busy * 100)}%`).join(', ')}`);
+  const line = `generator: ${parts.join(', ')}`;
+  return h.generatorBound ? `${line}; generator overloaded: latencies include our own delay` : line;
+}
+
+/** A share as a percentage, rounded down so that 99.96% never reads as 100%. */
+function formatShare(x: number): string {
+  const tenths = Math.floor(x * 1000 + 1e-9);
+  return `${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)}%`;
 }
 
 export function classCounts(codes: Record<string, number>): number[] {

@@ -9,7 +9,7 @@
 import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
-import { classCounts, ms } from './format.js';
+import { classCounts, generatorLine, ms } from './format.js';
 import { writeFileAtomic } from './write-file.js';
 
 function esc(s: string): string {
@@ -133,6 +133,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
   const ladders = s.failures.slice(0, 10).map((f, i) => ladder(f, failureBase + i)).join('');
   return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
 ${roles}
+<p class="generator">${esc(generatorLine(s.health))}</p>
 <figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
 </section>`;
