@@ -5,7 +5,7 @@
 import { serializeMessage, SipMessage } from '../codec/index.js';
 import type { TimerHandle } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
-import type { TransactionContext } from './context.js';
+import type { ClientTransactionContext } from './context.js';
 
 export interface ClientTransactionUser {
   onResponse(res: SipMessage): void;
@@ -36,7 +36,7 @@ export class ClientTransaction {
   private request: SipMessage | undefined;
 
   constructor(
-    private readonly ctx: TransactionContext,
+    private readonly ctx: ClientTransactionContext,
     readonly key: string,
     request: SipMessage,
     readonly dest: Endpoint,
@@ -122,11 +122,12 @@ export class ClientTransaction {
         this.request = undefined;
         // Timer D (32 s, INVITE) or K (T4, non-INVITE) on unreliable transports, zero on reliable.
         if (this.ctx.reliable(this.dest)) this.terminate();
-        else if (!this.isInvite && this.ctx.linger) {
+        else if (this.isInvite) this.restartTimeout(Math.max(32_000, 64 * this.ctx.timers.T1));
+        else {
           // Timer K has nothing to send: the layer keeps the key alone, not this object and two timers.
           this.terminate();
           this.ctx.linger(this.key);
-        } else this.restartTimeout(this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4);
+        }
         return;
       case 'accepted':
         if (status >= 200 && status < 300) {

@@ -14,9 +14,12 @@ export interface TransactionContext {
   reliable(dest: Endpoint): boolean;
   /** Called when a transaction reaches Terminated so the layer forgets it. */
   remove(key: string): void;
+}
+
+export interface ClientTransactionContext extends TransactionContext {
   /**
    * A non-INVITE client transaction completed over an unreliable transport: the layer forgets it
    * and only absorbs retransmissions of its final response for Timer K (T4), from its key alone.
    */
-  linger?(key: string): void;
+  linger(key: string): void;
 }

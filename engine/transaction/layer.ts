@@ -8,7 +8,7 @@ import type { SipMessage } from '../codec/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { ClientTransaction, type ClientTransactionUser } from './client.js';
-import type { TransactionContext } from './context.js';
+import type { ClientTransactionContext, TransactionContext } from './context.js';
 import { ServerTransaction } from './server.js';
 import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
 
@@ -34,7 +34,7 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
-  private readonly clientCtx: TransactionContext;
+  private readonly clientCtx: ClientTransactionContext;
   /**
    * Timer K (§17.1.2.2) for completed non-INVITE client transactions, as keys in two generations
    * swapped every T4: a key is kept between T4 and 2*T4, and a final response retransmitted meanwhile
