@@ -19,7 +19,7 @@ export type ItemKind = 'case' | 'step' | 'instances' | 'check' | 'threshold' | '
 /** One thing that passed, failed or was skipped (not applicable, not run, never reached). */
 export interface VerdictItem {
   kind: ItemKind;
-  /** Where it belongs: the suite (cases), `scenario.role` (steps, instances), or `checks`, `thresholds`, `run`. */
+  /** Where it belongs: the suite (cases), `scenario.role` (steps, instances), or `checks`, `thresholds`, `execution` (the run itself). */
   group: string;
   /** The scenario (a suite for cases) and role it belongs to, for cases, steps and instances. */
   scenario?: string;
@@ -138,17 +138,17 @@ export function verdictItems(r: RunResult): VerdictItem[] {
   const interrupted = r.interrupted
     ? `interrupted${r.signal ? ` by ${r.signal}` : ' (a merged result was)'}: what had not finished did not run`
     : r.abortedBy ? `stopped early: threshold ${r.abortedBy} failed (abortOnFail)` : undefined;
-  items.push({ kind: 'run', group: 'run', name: 'completed', timeMs: r.durationMs, outcome: interrupted ? 'failed' : 'passed', ...(interrupted ? { type: 'interrupted', message: interrupted } : {}) });
+  items.push({ kind: 'run', group: 'execution', name: 'completed', timeMs: r.durationMs, outcome: interrupted ? 'failed' : 'passed', ...(interrupted ? { type: 'interrupted', message: interrupted } : {}) });
   if (r.kind !== 'conform') {
     const w = r.workerErrors ?? [];
     items.push({
-      kind: 'run', group: 'run', name: 'workers', timeMs: 0, outcome: w.length ? 'failed' : 'passed',
+      kind: 'run', group: 'execution', name: 'workers', timeMs: 0, outcome: w.length ? 'failed' : 'passed',
       ...(w.length ? { type: 'worker', message: `${plural(w.length, 'worker error')}: ${w.map((e) => `worker ${e.worker}: ${e.code}`).join(', ')}`, detail: w.map((e) => `worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced)' : ''}`).join('\n') } : {}),
     });
   }
   const balance = checkBalance(r);
   items.push({
-    kind: 'run', group: 'run', name: 'counts balance', timeMs: 0, outcome: balance.length ? 'failed' : 'passed',
+    kind: 'run', group: 'execution', name: 'counts balance', timeMs: 0, outcome: balance.length ? 'failed' : 'passed',
     ...(balance.length ? { type: 'balance', message: `counts do not balance (a sipstorm bug): ${balance[0]}`, detail: balance.join('\n') } : {}),
   });
   return items;
