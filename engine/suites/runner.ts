@@ -356,7 +356,7 @@ export class SuiteRunner {
       return { final, notApplicable: `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)` };
     }
     if (final && !flow.lastAuth && step.auth === 'answer' && final.status >= 200 && final.status < 300) {
-      flow.unchallenged = `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} without a challenge)`;
+      flow.unchallenged = `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)`;
     }
     if (final && step.inapplicable && judge(step.inapplicable, final.status) === undefined) {
       return { final, notApplicable: `${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason}` };
