@@ -106,7 +106,7 @@ export function formatMeasured(value: number, unit: ThresholdUnit | undefined): 
     case 's': {
       // Values are milliseconds; print in the unit that gives the fewest digits before the point.
       if (value < 1) return `${round(value * 1000, value * 1000 >= 10 ? 0 : 1)} us`;
-      if (value < 1000) return `${round(value, value >= 100 ? 0 : value >= 10 ? 1 : 2)} ms`;
+      if (value < 1000) return `${round(value, value >= 100 ? 0 : 1)} ms`;
       return `${round(value / 1000, 2)} s`;
     }
     case '%':
