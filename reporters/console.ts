@@ -48,7 +48,7 @@ export function runSummary(r: RunResult): string {
   if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
   const t = r.totals;
   const others = otherReasons(v, ['instance']);
-  out.push(`${verdictWord(v)}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}${others}`);
+  out.push(`${verdictWord(v)}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${others}`);
   return out.join('\n');
 }
 
