@@ -136,7 +136,7 @@ export function verdictItems(r: RunResult): VerdictItem[] {
     });
   }
   const interrupted = r.interrupted
-    ? `interrupted${r.signal ? ` by ${r.signal}` : ' (a merged result was)'}: the run did not finish`
+    ? r.signal ? `interrupted by ${r.signal}: the run did not finish` : 'interrupted: the run (or a merged shard) did not finish'
     : r.abortedBy ? `stopped early: threshold ${r.abortedBy} failed (abortOnFail)` : undefined;
   items.push({ kind: 'run', group: 'execution', name: 'completed', timeMs: r.durationMs, outcome: interrupted ? 'failed' : 'passed', ...(interrupted ? { type: 'interrupted', message: interrupted } : {}) });
   if (r.kind !== 'conform') {
