@@ -349,9 +349,10 @@ export class SuiteRunner {
       flow.lastAuth = { name, value };
       out = withHeader(out.data, name, value);
       final = await this.send(flow, out, waitMs, provisional);
-    } else if (final && final.status >= 200 && final.status !== 401 && final.status !== 407 && step.auth && step.auth !== 'replay' && step.auth !== 'answer') {
-      // MD5, SHA-256, a wrong password, an unknown nonce: each needs a challenge to answer. A server that asks for no
-      // credentials has none; the case says nothing about its digest and does not apply (rather than pass).
+    } else if (final && final.status >= 200 && final.status < 300 && step.auth && step.auth !== 'replay' && step.auth !== 'answer') {
+      // MD5, SHA-256, a wrong password, an unknown nonce: each needs a challenge to answer. A server that accepts the
+      // request without one asks for no credentials; the case says nothing about its digest and does not apply
+      // (rather than pass). Any other answer is judged as usual.
       if (out.msg) this.checker.response(out.msg, final);
       return { final, notApplicable: `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)` };
     }
