@@ -170,3 +170,32 @@ t.test('abortOnFail: a failing threshold stops the run early, exit 1', async (t)
   t.equal(result.totals.started, result.totals.passed + result.totals.failed + result.totals.running);
   t.ok(validateResult(result));
 });
+
+t.test('merge and report write the same truthful JUnit: one verdict, counts equal, stable classnames', async (t) => {
+  const a = run(['run', 'scenarios/options.yaml', '--total', '6', '--shard', '1/2']);
+  const b = run(['run', 'scenarios/options.yaml', '--total', '6', '--shard', '2/2', '--threshold', 'step.OPTIONS.p99 < 1us']);
+  t.teardown(() => [a, b].forEach((x) => rmSync(x.dir, { recursive: true, force: true })));
+  t.equal(a.status, 0);
+  t.equal(b.status, 1, 'the shard with a threshold it cannot meet fails');
+  const { mergeResults, verdictOf } = await import('../../engine/metrics/index.js');
+  const results = [a, b].map((x) => JSON.parse(readFileSync(join(x.dir, 'result.json'), 'utf8')));
+  const merged = mergeResults(results);
+  t.same([merged.totals.verdict, merged.exitCode, merged.totals.started], ['failed', 1, 6], 'the merged verdict: the threshold, evaluated again, fails');
+  const xml = renderJunit(merged);
+  const failures = (xml.match(/<failure /g) ?? []).length;
+  t.equal(failures, verdictOf(merged).items.filter((i) => i.outcome === 'failed').length);
+  t.equal(failures, 1, 'the threshold, and nothing else');
+  t.match(xml, /<testsuites name="sipstorm run" tests="\d+" failures="1"/);
+  t.match(xml, /<testcase name="OPTIONS" classname="sipstorm\.run\.options\.main"/, 'the same classname as a single run\'s');
+  // `report` re-renders a saved result's JUnit byte for byte.
+  const again = join(b.dir, 'again.xml');
+  const rep = spawnSync(process.execPath, ['dist/cli/main.js', 'report', join(b.dir, 'result.json'), '--junit', again], { cwd: root, encoding: 'utf8' });
+  t.equal(rep.status, 1, 'report gives the saved result\'s verdict');
+  t.equal(readFileSync(again, 'utf8'), readFileSync(join(b.dir, 'junit.xml'), 'utf8'));
+  if (xmllint) {
+    const dir = mkdtempSync(join(tmpdir(), 'junit-merge-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'merged.xml'), xml);
+    t.ok(xmlValid(join(dir, 'merged.xml')).ok, 'the merged JUnit validates');
+  }
+});
