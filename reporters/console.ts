@@ -4,7 +4,7 @@
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
-import { verdictOf, type Verdict } from '../engine/metrics/verdict.js';
+import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
@@ -60,11 +60,13 @@ export function runSummary(r: RunResult): string {
 export function conformSummary(r: RunResult): string {
   const v = verdictOf(r);
   const out: string[] = [];
-  const failed = v.items.filter((i) => i.kind === 'case' && i.outcome === 'failed');
+  // The cases are the verdict's case items; listed from the cases for their reason without the title.
+  const cases = r.scenarios.flatMap((s) => (s.cases ?? []).map((c) => ({ suite: s.name, ...c })));
+  const failed = cases.filter((c) => c.outcome === 'failed');
   if (failed.length) out.push(`failed cases (${failed.length}):`);
-  for (const i of failed) out.push(`  ✗ ${i.group} ${i.name}: ${r.scenarios.find((s) => s.name === i.group)?.cases?.find((c) => i.name.startsWith(`${c.id} (`))?.reason ?? i.message}`);
-  const notRun = v.items.filter((i) => i.kind === 'case' && i.message?.startsWith('not run'));
-  if (notRun.length) out.push(`  - ${notRun.length} case${notRun.length === 1 ? '' : 's'} not run: ${notRun[0]!.message!.replace(/^not run: /, '')}`);
+  for (const c of failed) out.push(`  ✗ ${c.suite} ${caseName(c)}: ${c.reason ?? ''}`);
+  const notRun = cases.filter((c) => c.outcome === 'notRun');
+  if (notRun.length) out.push(`  - ${notRun.length} case${notRun.length === 1 ? '' : 's'} not run: ${notRun[0]!.reason ?? ''}`);
   out.push(...checksAndThresholds(r));
   const t = r.totals;
   out.push(`${verdictWord(v)}: ${t.passed + t.failed + t.notApplicable + t.notRun} cases: ${t.passed} passed, ${t.failed} failed, ${t.notApplicable} not applicable, ${t.notRun} not run${otherReasons(v, ['case'])}`);
