@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../exit-codes.js';
 import { mergeResults, type RunResult } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
@@ -45,6 +44,6 @@ export const mergeCommand: Command = {
     if (args.flags.html) writeHtml(String(args.flags.html), merged);
     const summary = runSummary(merged);
     process.stdout.write((args.flags.quiet ? summary.split('\n').pop()! : summary) + '\n');
-    return merged.totals.verdict === 'passed' ? EXIT.OK : EXIT.FAILED;
+    return merged.exitCode; // verdictOf (engine/metrics/verdict.ts), applied by mergeResults
   },
 };

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
-import type { RunResult } from '../../engine/metrics/index.js';
+import { verdictOf, type RunResult } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeHtml } from '../../reporters/html.js';
 import { writeJunit } from '../../reporters/junit.js';
@@ -31,6 +31,7 @@ export const reportCommand: Command = {
     if (args.flags.html) writeHtml(String(args.flags.html), result);
     if (args.flags.junit) writeJunit(String(args.flags.junit), result);
     process.stdout.write(runSummary(result) + '\n');
-    return result.totals.verdict === 'passed' ? EXIT.OK : EXIT.FAILED;
+    // The verdict again from the result itself (the same rule as run, conform and merge), as pass or fail.
+    return verdictOf(result).verdict === 'passed' ? EXIT.OK : EXIT.FAILED;
   },
 };
