@@ -26,6 +26,8 @@ export interface LoadOverrides {
   durationMs?: number;
   users?: number;
   maxConcurrent?: number;
+  /** --graceful-stop: replaces the scenario's load.gracefulStop. */
+  gracefulStopMs?: number;
 }
 
 export interface RunnerOptions {

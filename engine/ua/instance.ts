@@ -172,7 +172,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       case 'peer.n':
         return this.peer ? String(this.peer.index) : undefined;
       default:
-        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()];
+        // Captured, then the UA's CSV column, then --var (over the file's `vars`).
+        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()] ?? rt.scenario.vars?.[name];
     }
   }
 
@@ -412,7 +413,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       m.fail(`expected ${step.expect.text}, got ${res.status}`);
       return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
     }
-    const content = checkContent(step.expect, res, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
+    const content = checkContent(step.expect, res, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (content) {
       if (step.optional) return this.next();
       m.fail(content);
@@ -558,7 +559,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         m.fail(`expected ${step.expect.text}, got ${res.status}`);
         return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
       }
-      const content = checkContent(step.expect, res, this.rt.regexCache);
+      const content = checkContent(step.expect, res, this.rt.regexCache, this);
       if (content) {
         m.fail(content);
         return this.fail(`step ${this.stepLabel(step)}: ${content}`);
@@ -634,7 +635,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       // A NOTIFY may arrive before the 200 to SUBSCRIBE (RFC 6665 §4.1.2.4): it makes the dialog.
       this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.rt.uaState(this.me.user).cseq };
     }
-    const problem = checkContent(step.expect, req, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
+    const problem = checkContent(step.expect, req, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (tx) for (const code of step.reply) this.answer(tx, req, code, step);
     if (problem) {
       m.fail(problem);
