@@ -20,6 +20,11 @@ import type { RoleRuntime, UaSocket, WorkerRuntime } from './runtime.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
+/**
+ * Requests answered 200 at once when no step ahead waits for them (SIPp's -aa): in-dialog NOTIFY (a
+ * subscription refresh), INFO, UPDATE, and OPTIONS (a keep-alive ping) in or out of a dialog.
+ */
+const AUTO_ANSWERED = new Set(['NOTIFY', 'INFO', 'UPDATE', 'OPTIONS']);
 /** The loop counters of a scenario without loops: one empty array for every instance of it. */
 const NO_LOOPS: number[] = [];
 
@@ -614,7 +619,22 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       return this.handleRecv(w, req, tx);
     }
     if (req.method === 'ACK') return; // an ACK nobody waits for ends the 2xx retransmission, that is all
+    if (tx && this.autoAnswers(req)) return this.autoAnswer(req, tx);
     (this.inbox ??= []).push({ req, tx });
+  }
+
+  /** Whether `req` gets an automatic 200: its kind is answered so, and no recv step from here on waits for its method. */
+  private autoAnswers(req: SipMessage): boolean {
+    if (!this.rt.scenario.autoAnswer || !AUTO_ANSWERED.has(req.method)) return false;
+    if (req.method !== 'OPTIONS' && req.to().tag === undefined) return false;
+    return !this.role.role.recvAhead?.[this.pc]?.includes(req.method);
+  }
+
+  /** 200 at once, so the server stops retransmitting; counted as an unexpected request. */
+  private autoAnswer(req: SipMessage, tx: ServerTransaction): void {
+    this.rt.unexpectedRequests++;
+    if (this.dialog && req.to().tag === this.dialog.localTag) this.dialog.remoteSeq = Math.max(this.dialog.remoteSeq, req.cseq().seq);
+    this.record('sent', tx.respond(createResponse(req, 200, undefined, req.to().tag ?? this.localTag)));
   }
 
   private handleRecv(step: RecvStep, req: SipMessage, tx: ServerTransaction | undefined): void {
