@@ -19,7 +19,7 @@ t.test('presence-notes.yaml against Kamailio: 20 watchers each see their own pre
     return;
   }
   t.teardown(() => k.stop());
-  const r = await runCli(['run', 'scenarios/presence-notes.yaml', '--target', `127.0.0.1:${k.port}`, '--workers', '2']);
+  const r = await runCli(['run', 'scenarios/interop/presence-notes.yaml', '--target', `127.0.0.1:${k.port}`, '--workers', '2']);
   t.equal(r.status, 0, r.out.slice(-2500));
   t.match(r.out, /PASSED: 40 started, 40 passed, 0 failed/);
   const watcher = r.result.scenarios[0].roles.find((x: { role: string }) => x.role === 'watcher');
