@@ -156,14 +156,14 @@ export class LoadRunner {
   private runOpen(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
     const schedule = new ArrivalSchedule(load);
     const part = this.opts.part;
-    // The cap is the whole run's: a counter shared by the workers (without one, this worker's exact share of it).
+    // The cap is the whole run's: a counter shared by this process's workers, holding its shard's share of the cap.
     const shared = this.opts.cap;
-    const shards = shared ? part.count / shared.shared.workers : 1;
-    const cap = load.maxConcurrent === undefined
-      ? undefined
-      : shared
-        ? new RunWideCap(shared.shared, roleIndex, shared.worker, RunWideCap.shardLimit(load.maxConcurrent, Math.floor(part.index / shared.shared.workers), shards))
-        : undefined;
+    let cap: RunWideCap | undefined;
+    if (load.maxConcurrent !== undefined && shared) {
+      const workers = shared.shared.workers;
+      const limit = RunWideCap.shardLimit(load.maxConcurrent, Math.floor(part.index / workers), part.count / workers);
+      cap = new RunWideCap(shared.shared, roleIndex, shared.worker, limit);
+    }
     // A runner without shared counters (on its own, not under the coordinator) caps what it runs itself.
     const localLimit = load.maxConcurrent === undefined || cap ? Infinity : load.maxConcurrent;
     const backlogLimit = Math.max(100, Math.ceil((load.rate ?? 100) * 10));
@@ -224,7 +224,8 @@ export class LoadRunner {
     };
     let finished = false;
     const arrive = (arrival: number, intended: number) => {
-      if (backlog.length === 0 && acquire()) launch(arrival, intended, true);
+      if (cap?.limit === 0) role.metrics.dropped++; // a shard whose share of the cap is none can never start one
+      else if (backlog.length === 0 && acquire()) launch(arrival, intended, true);
       else if (backlog.length < backlogLimit) {
         backlog.push({ k: arrival, intended });
         cap?.whenFree(drainBacklog);
