@@ -7,6 +7,7 @@ import t from 'tap';
 import dgram from 'node:dgram';
 import { createResponse, parseMessage, serializeMessage } from '../../engine/codec/index.js';
 import { runCli } from '../support/cli.js';
+import { releaseWorker, RunWideCap, sharedCap } from '../../engine/load/concurrency.js';
 
 /** A real UAS on a UDP socket: answers INVITE 200 (and its retransmissions the same), BYE 200, and counts open calls. */
 async function countingUas() {
@@ -57,3 +58,26 @@ for (const [cap, workers, total] of [[5, 2, 30], [1, 2, 6], [3, 4, 12]] as const
     t.ok(s.max >= 1, 'calls were open');
   });
 }
+
+t.test('the cap in shared memory: shards take exact shares, a crashed worker gives its slots back', async (t) => {
+  for (const [cap, shards] of [[5, 2], [1, 3], [7, 7], [10, 4]] as const) {
+    let sum = 0;
+    for (let s = 0; s < shards; s++) sum += RunWideCap.shardLimit(cap, s, shards);
+    t.equal(sum, cap, `${cap} over ${shards} shards: the shares add up to the cap`);
+  }
+  const shared = sharedCap(1, 2);
+  const w0 = new RunWideCap(shared, 0, 0, 3);
+  const w1 = new RunWideCap(shared, 0, 1, 3);
+  t.ok(w0.tryAcquire() && w0.tryAcquire() && w1.tryAcquire(), 'three slots taken by two workers');
+  t.notOk(w1.tryAcquire(), 'a fourth is refused, whichever worker asks');
+  let woke = false;
+  const woken = new Promise<void>((r) => w1.whenFree(() => r(void (woke = true))));
+  t.notOk(woke, 'no slot free: it waits');
+  w0.release();
+  await woken;
+  t.ok(woke, 'a worker waiting for a slot is woken when another worker frees one');
+  t.ok(w1.tryAcquire(), 'and takes it');
+  releaseWorker(shared, 1, 1);
+  t.ok(w0.tryAcquire() && w0.tryAcquire(), "the slots of worker 1 (crashed) are free again");
+  t.notOk(w0.tryAcquire(), 'and the cap still holds');
+});
