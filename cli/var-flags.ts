@@ -13,6 +13,12 @@ export const varFlagSpec: FlagSpec = {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
+/** A warning line for each --var no scenario uses (a typo would otherwise leave the file's default in place, silently). */
+export function unusedVarWarnings(vars: Record<string, string>, scenarios: { roles: { variables: string[] }[] }[]): string[] {
+  const used = new Set(scenarios.flatMap((s) => s.roles.flatMap((r) => r.variables)));
+  return Object.keys(vars).filter((name) => !used.has(name)).map((name) => `sipstorm: warning: --var ${name}: no scenario uses \${${name}}`);
+}
+
 export function parseVarFlags(f: ParsedArgs['flags']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of (f.var as string[] | undefined) ?? []) {

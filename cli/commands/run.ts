@@ -11,7 +11,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
-import { parseVarFlags, varFlagSpec } from '../var-flags.js';
+import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
@@ -140,7 +140,9 @@ export const runCommand: Command = {
       const { csvIdentities } = await import('../../engine/ua/index.js');
       csvIdentities(credentials.usersCsv, credentials.password);
     }
-    const scenarios = loadScenarios(args.positionals, { vars: parseVarFlags(f), usersCsv: credentials.usersCsv });
+    const vars = parseVarFlags(f);
+    const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
+    for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     const thresholds = [...cliThresholds];
     for (const s of scenarios) {
       for (const th of s.thresholds) {

@@ -38,9 +38,11 @@ t.test('--var NAME=VALUE sets a variable the file does not define', async (t) =>
   t.equal(missing.status, 2);
   t.match(missing.stderr, /^test\/fixtures\/scenarios\/callee\.yaml:8:9: step 1: undefined variable \$\{callee\}/);
   t.equal(cli(['validate', 'test/fixtures/scenarios/callee.yaml', '--var', 'callee=echo']).status, 0, 'validate knows it with --var');
-  const r = await runCli(['run', 'test/fixtures/scenarios/callee.yaml', '--var', 'callee=echo', '--workers', '1', '--no-reports'], { outDir: false });
+  const r = await runCli(['run', 'test/fixtures/scenarios/callee.yaml', '--var', 'callee=echo', '--var', 'calee=typo', '--workers', '1', '--no-reports'], { outDir: false });
   t.equal(r.status, 0, r.out.slice(-1500));
   t.match(r.out, /PASSED: 2 started, 2 passed, 0 failed/);
+  t.match(r.stderr, /warning: --var calee: no scenario uses \$\{calee\}/, 'a --var no scenario uses is pointed out');
+  t.notMatch(r.stderr, /--var callee/, 'not the one in use');
   const runMissing = cli(['run', 'test/fixtures/scenarios/callee.yaml', '--no-reports']);
   t.equal(runMissing.status, 2, 'run without it: bad input before any traffic');
 });
