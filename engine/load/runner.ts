@@ -125,6 +125,8 @@ export class LoadRunner {
   private gracefulStop(): void {
     this.stop();
     this.rt.abortAll(GRACEFUL_STOP_REASON);
+    // Nothing runs any more (a closed-model UA in its think time had its timer cancelled): the load is done.
+    this.resolveDone();
   }
 
   stop(): void {

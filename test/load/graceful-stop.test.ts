@@ -22,3 +22,12 @@ for (const [label, extra] of [['the scenario\'s load.gracefulStop (1s)', []], ['
     t.equal(bye.sent, 0, 'no BYE was sent: the calls were stopped in their pause');
   });
 }
+
+t.test('a closed model whose UAs think for an hour: the graceful stop ends the run, nothing fails', async (t) => {
+  const r = await runCli(['run', 'test/fixtures/scenarios/closed-think.yaml', '--workers', '2'], { timeoutMs: 60_000 });
+  t.equal(r.status, 0, r.out.slice(-1500));
+  const role = r.result.scenarios[0].roles[0];
+  t.equal(role.started, 4, 'each of the 4 UAs played once before its think time');
+  t.equal(role.passed, 4);
+  t.equal(role.running, 0, 'none left running');
+});
