@@ -3,7 +3,9 @@
 // backlog (late starts keep their intended time, so corrected latency counts
 // the wait; arrivals beyond the backlog are dropped and counted), or the
 // closed model (each UA loops with think time). Stops on total, duration,
-// first failure or abort, then drains running instances.
+// first failure or abort, then drains running instances; after a time-bounded
+// load, the graceful stop ends what still runs. The concurrency cap is the
+// whole run's (concurrency.ts).
 
 import type { LoadSettings } from '../scenario/index.js';
 import type { TimerHandle, TimerWheel } from '../timer/index.js';
