@@ -228,7 +228,7 @@ function buildRole(
   const columns = csvColumns(c.opts.usersCsv ?? users.csv);
   for (const u of ctx.uses) {
     for (const v of u.vars) {
-      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || columns.includes(v.toLowerCase()) || v in vars) continue;
+      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || columns.includes(v.toLowerCase()) || Object.hasOwn(vars, v)) continue;
       if (PEER_VARIABLES.has(v)) {
         if (peer === undefined) c.fail('SCENARIO_VARIABLE', u.path, `\${${v}} needs a 'peer' role to refer to`);
         continue;

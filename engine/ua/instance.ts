@@ -178,7 +178,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         return this.peer ? String(this.peer.index) : undefined;
       default:
         // Captured, then the UA's CSV column, then --var (over the file's `vars`).
-        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()] ?? rt.scenario.vars?.[name];
+        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()] ?? (rt.scenario.vars && Object.hasOwn(rt.scenario.vars, name) ? rt.scenario.vars[name] : undefined);
     }
   }
 
