@@ -68,3 +68,11 @@ t.test('bad --var is bad input naming the flag', async (t) => {
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+t.test('conform --var fills a suite case\'s ${NAME}', async (t) => {
+  const ok = await runCli(['conform', '--suite-dir', 'test/fixtures/suites-var', '--var', 'callee=echo', '--no-reports'], { outDir: false });
+  t.equal(ok.status, 0, ok.out.slice(-1500));
+  t.match(ok.out, /PASSED: 1 started, 1 passed, 0 failed/);
+  const without = await runCli(['conform', '--suite-dir', 'test/fixtures/suites-var', '--no-reports'], { outDir: false });
+  t.equal(without.status, 1, 'without it the request names no one and the case fails');
+});
