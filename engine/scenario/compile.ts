@@ -135,7 +135,10 @@ function build(c: Compiler, d: Raw): CompiledScenario {
   const roleNames = new Set(roleEntries.map((r) => r[0]));
   const defaultLoad = d.load as Raw | undefined;
   const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries((d.vars as Raw | undefined) ?? {})) vars[k] = String(v);
+  for (const [k, v] of Object.entries((d.vars as Raw | undefined) ?? {})) {
+    if (BUILTIN_VARIABLES.has(k) || PEER_VARIABLES.has(k)) c.fail('SCENARIO_VARIABLE', ['vars'], `'vars' cannot set the built-in \${${k}}`, k);
+    vars[k] = String(v);
+  }
   Object.assign(vars, c.opts.vars);
   const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
   const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
