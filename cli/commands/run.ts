@@ -35,7 +35,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'total', short: 'm', type: 'string', value: 'N', help: 'stop after N instances' },
   { name: 'duration', short: 'd', type: 'string', value: 'TIME', help: 'stop starting instances after TIME (e.g. 30s, 5m)' },
   { name: 'users', type: 'string', value: 'N', help: 'number of simulated UAs' },
-  { name: 'max-concurrent', type: 'string', value: 'N', help: 'cap on instances running at once in the whole run, all workers together (open model)' },
+  { name: 'max-concurrent', type: 'string', value: 'N', help: 'cap on instances of each role running at once in the whole run, all workers together (open model)' },
   { name: 'graceful-stop', type: 'string', value: 'TIME', help: "after the load ends, stop instances still running this much later, counted as failed 'stopped' (default 30s)" },
   { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over the UA index, e.g. 'user{n}'" },
   { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern, e.g. 'secret{n}' (prefer --password-env)" },
