@@ -33,3 +33,4 @@ export function scenarioFiles(paths: string[]): string[] {
 export function loadScenarios(paths: string[]): CompiledScenario[] {
   return scenarioFiles(paths).map(loadScenarioFile);
 }
+export { compileSafeRegex, SafeRegex, RegexError, MAX_PROGRAM, MAX_SUBJECT } from './safe-regex.js';
