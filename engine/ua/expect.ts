@@ -1,47 +1,66 @@
 // Checking what came back against what a step expects: the code against code
 // ranges, headers present/absent/matching, body containing text; captures of
-// variables from headers and bodies.
+// variables from headers and bodies. Patterns run on the linear-time matcher
+// (scenario/safe-regex.ts): a server's text cannot make a check run long.
 
 import type { SipMessage } from '../codec/index.js';
-import type { Capture, CodeRanges, Expectation } from '../scenario/index.js';
+import { compileSafeRegex, MAX_SUBJECT, type Capture, type CodeRanges, type Expectation, type SafeRegex } from '../scenario/index.js';
+
+/**
+ * Why a message does not meet a step: `kind` holds no text of the peer's (it keys the failure
+ * counts, so a server varying its values cannot grow them), `text` says it in full.
+ */
+export interface Problem {
+  kind: string;
+  text: string;
+}
 
 export function codeMatches(ranges: CodeRanges, status: number): boolean {
   for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
   return false;
 }
 
+function regexOf(cache: Map<string, SafeRegex>, source: string): SafeRegex {
+  let re = cache.get(source);
+  if (!re) cache.set(source, (re = compileSafeRegex(source)));
+  return re;
+}
+
 /** undefined when the message meets the expectation, else why not (without the code part). */
-export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, RegExp>): string | undefined {
+export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, SafeRegex>): Problem | undefined {
   for (const h of exp.headers) {
     const values = msg.getAll(h.name);
-    if (h.mode === 'exists' && values.length === 0) return `header ${h.name} missing`;
-    if (h.mode === 'absent' && values.length > 0) return `header ${h.name} present`;
+    if (h.mode === 'exists' && values.length === 0) return same(`header ${h.name} missing`);
+    if (h.mode === 'absent' && values.length > 0) return same(`header ${h.name} present`);
     if (h.mode === 'regex') {
-      let re = regexCache.get(h.regex!);
-      if (!re) regexCache.set(h.regex!, (re = new RegExp(h.regex!)));
-      if (values.length === 0) return `header ${h.name} missing`;
-      if (!values.some((v) => re!.test(v))) return `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${h.regex}/`;
+      const re = regexOf(regexCache, h.regex!);
+      if (values.length === 0) return same(`header ${h.name} missing`);
+      if (values.some((v) => v.length > MAX_SUBJECT)) return same(`header ${h.name} longer than ${MAX_SUBJECT} characters, not matched against /${h.regex}/`);
+      if (!values.some((v) => re.test(v))) return { kind: `header ${h.name} does not match /${h.regex}/`, text: `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${h.regex}/` };
     }
   }
-  if (exp.body !== undefined && !msg.body.toString('utf8').includes(exp.body)) return `body does not contain '${exp.body.slice(0, 40)}'`;
+  if (exp.body !== undefined && !msg.body.toString('utf8').includes(exp.body)) return same(`body does not contain '${exp.body.slice(0, 40)}'`);
   return undefined;
 }
 
-export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<string, string>, regexCache: Map<string, RegExp>): string | undefined {
+export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<string, string>, regexCache: Map<string, SafeRegex>): Problem | undefined {
   for (const c of captures) {
     const source = c.header !== undefined ? msg.getAll(c.header).join(', ') : msg.body.toString('utf8');
-    if (c.header !== undefined && msg.getAll(c.header).length === 0) return `capture '${c.name}': header ${c.header} missing`;
+    if (c.header !== undefined && msg.getAll(c.header).length === 0) return same(`capture '${c.name}': header ${c.header} missing`);
     if (c.regex === undefined) {
       vars.set(c.name, source);
       continue;
     }
-    let re = regexCache.get(c.regex);
-    if (!re) regexCache.set(c.regex, (re = new RegExp(c.regex)));
-    const m = re.exec(source);
-    if (!m) return `capture '${c.name}': /${c.regex}/ does not match`;
-    vars.set(c.name, m[1] ?? m[0]);
+    if (source.length > MAX_SUBJECT) return same(`capture '${c.name}': ${c.header ?? 'body'} longer than ${MAX_SUBJECT} characters, not matched against /${c.regex}/`);
+    const m = regexOf(regexCache, c.regex).exec(source);
+    if (!m) return same(`capture '${c.name}': /${c.regex}/ does not match`);
+    vars.set(c.name, m[1] ?? m[0] ?? '');
   }
   return undefined;
+}
+
+function same(text: string): Problem {
+  return { kind: text, text };
 }
 
 export function describeCodes(exp: Expectation): string {
