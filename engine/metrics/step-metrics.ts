@@ -275,8 +275,7 @@ export function emptyRunSnapshot(): RunSnapshot {
  * count as failed (reason `worker crashed: CODE`), and their requests still in flight as errors,
  * so that the run's counts balance.
  */
-export function crashedSnapshot(s: RunSnapshot, code: string): RunSnapshot {
-  const reason = `worker crashed: ${code}`;
+export function crashedSnapshot(s: RunSnapshot, code: string, reason = `worker crashed: ${code}`): RunSnapshot {
   return {
     ...s,
     roles: s.roles.map((r) => ({
