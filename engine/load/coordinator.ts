@@ -64,7 +64,10 @@ export interface LoadRunResult {
 export const MAX_RESTARTS_PER_WORKER = 3;
 /** Snapshots come every second: ten missed in a row is a worker stuck in a loop, not a busy one. */
 export const WATCHDOG_MS = 10_000;
-/** After its drain time, how long a stopping worker has to close and post its final snapshot. */
+/**
+ * After its drain time, how long a worker stopped by Ctrl-C/SIGTERM has to close and post its final
+ * snapshot (a stop at the end of the load gives it WATCHDOG_MS: a slow machine is no reason to fail).
+ */
 export const STOP_GRACE_MS = 3000;
 const UNRESPONSIVE = 'WORKER_UNRESPONSIVE';
 
@@ -84,6 +87,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const kill: (((code: string, message: string) => void) | undefined)[] = new Array(n).fill(undefined);
   const watchdogMs = opts.watchdogMs ?? WATCHDOG_MS;
   let stopDeadline = Infinity;
+  let stopAskedAt = 0;
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
   const cpuStart = process.cpuUsage();
@@ -115,7 +119,8 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
 
   const stopAll = () => {
     const drain = interrupted ? 200 : drainMs;
-    if (!stopping || interrupted) stopDeadline = Math.min(stopDeadline, Date.now() + drain + STOP_GRACE_MS);
+    if (!stopping) stopAskedAt = Date.now();
+    if (!stopping || interrupted) stopDeadline = Math.min(stopDeadline, Date.now() + drain + (interrupted ? STOP_GRACE_MS : watchdogMs));
     stopping = true;
     for (const w of workers) w?.postMessage({ type: 'stop', drainMs: drain } satisfies ToWorker);
   };
@@ -201,7 +206,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       const running = latest[i]?.roles.reduce((a, r) => a + r.running, 0) ?? 0;
       const counted = `its ${running} running instance${running === 1 ? '' : 's'} count as failed (worker unresponsive)`;
       if (now - heardAt[i]! > watchdogMs) end(UNRESPONSIVE, `no snapshot for ${Math.round((now - heardAt[i]!) / 1000)} s: terminated; ${counted}`);
-      else if (now > stopDeadline) end(UNRESPONSIVE, `still running ${Math.round((now - stopDeadline) / 1000 + STOP_GRACE_MS / 1000)} s after it was told to stop: terminated; ${counted}`);
+      else if (now > stopDeadline) end(UNRESPONSIVE, `still running ${Math.round((now - stopAskedAt) / 1000)} s after it was told to stop: terminated; ${counted}`);
     }
   };
   // The watchdog looks more often than once a second so that a stop's grace ends on time.

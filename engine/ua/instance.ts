@@ -656,7 +656,10 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       if (seq <= this.dialog.remoteSeq && req.method !== 'ACK') {
         if (tx) this.answer(tx, req, 500, step);
         m.fail('lower CSeq within the dialog');
-        return this.fail(`step ${this.stepLabel(step)}: ${req.method} with CSeq ${seq} not above ${this.dialog.remoteSeq} in the dialog (RFC 3261 §12.2.2)`);
+        return this.fail(
+          `step ${this.stepLabel(step)}: ${req.method} with CSeq ${seq} not above ${this.dialog.remoteSeq} in the dialog (RFC 3261 §12.2.2)`,
+          `step ${this.stepLabel(step)}: ${req.method} with a CSeq not above the last in the dialog (RFC 3261 §12.2.2)`,
+        );
       }
       this.dialog.remoteSeq = seq;
     }

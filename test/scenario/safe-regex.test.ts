@@ -83,3 +83,27 @@ t.test('catastrophic patterns for a backtracking engine answer at once', async (
   t.equal(compileSafeRegex('^([\\w.-]+/?[\\w.-]*\\s?)+$').test('Kamailio/5.6 (x86_64/linux)'), false, 'a space in the product comment: no match');
   t.equal(compileSafeRegex('^([\\w.-]+/?[\\w.-]*\\s?)+$').test('Kamailio/5.6 linux'), true);
 });
+
+t.test('conformance suites refuse such patterns in match/absent when they load', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { loadSuite } = await import('../../engine/suites/load.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-suite-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const suite = (pattern: string) =>
+    [
+      'name: s',
+      'cases:',
+      '  - id: c',
+      '    rfc: RFC 3261',
+      "    section: '8.2'",
+      '    title: t',
+      '    steps:',
+      `      - { expect: 2xx, match: { Server: ['${pattern}'] }, send: "OPTIONS sip:\${target.host} SIP/2.0" }`,
+    ].join('\n');
+  writeFileSync(join(dir, 's.yaml'), suite('^(\\w+) \\1$'));
+  t.throws(() => loadSuite(dir, 's'), { code: 'SUITE_INVALID', message: /'match\.Server': bad regular expression \/\^\(\\w\+\) \\1\$\/ at character 8: backreferences/ });
+  writeFileSync(join(dir, 's.yaml'), suite('^${user}@([\\w.-]+/?[\\w.-]*\\s?)+$'));
+  t.doesNotThrow(() => loadSuite(dir, 's'), 'variables and nested quantifiers are fine: matching is linear');
+});
