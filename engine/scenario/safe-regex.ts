@@ -342,21 +342,31 @@ const enum Op {
 
 interface Inst {
   op: Op;
-  set?: CharSet;
+  set: CharSet | undefined;
+  /** Char: whether each ASCII character matches (most of what SIP carries), precomputed. */
+  ascii: Uint8Array | undefined;
   /** Split: preferred branch x, then y. Jmp: x. */
-  x?: number;
-  y?: number;
+  x: number;
+  y: number;
   /** Save: capture slot; Reset: the first slot to clear. */
-  slot?: number;
+  slot: number;
   /** Reset: one past the last slot to clear. */
-  end?: number;
-  kind?: Assertion;
+  end: number;
+  kind: Assertion | undefined;
 }
 
 class Emitter {
   readonly prog: Inst[] = [];
 
-  private push(inst: Inst): number {
+  constructor(private readonly ignoreCase: boolean) {}
+
+  private push(partial: Partial<Inst> & { op: Op }): number {
+    // Every instruction has every field: one object shape, fast property reads in the VM.
+    const inst: Inst = { set: undefined, ascii: undefined, x: 0, y: 0, slot: 0, end: 0, kind: undefined, ...partial };
+    if (inst.set) {
+      inst.ascii = new Uint8Array(128);
+      for (let c = 0; c < 128; c++) inst.ascii[c] = setMatches(inst.set, c, this.ignoreCase) ? 1 : 0;
+    }
     if (this.prog.length >= MAX_PROGRAM) throw new RegexError(`the pattern is too large (more than ${MAX_PROGRAM} instructions once its repeats are expanded)`, 0);
     this.prog.push(inst);
     return this.prog.length - 1;
@@ -455,6 +465,13 @@ export class SafeRegex {
   private readonly slots: number;
   /** A pattern with no operator at all is a substring search. */
   private readonly plain: string | undefined;
+  /** Where a match can start: only at 0 (a leading ^), or only where this text is (a literal prefix). */
+  private readonly anchored: boolean;
+  private readonly prefix: string;
+  /** Per-run scratch, reused: one thread per instruction per position (the matcher is not re-entrant, and needs not be). */
+  private readonly seen: Int32Array;
+  private readonly stackPc: Int32Array;
+  private readonly stackCaps: (number[] | undefined)[];
 
   constructor(
     readonly source: string,
@@ -462,11 +479,22 @@ export class SafeRegex {
   ) {
     const parser = new Parser(source);
     const tree = parser.parse();
-    const e = new Emitter();
+    const e = new Emitter(ignoreCase);
     e.emit({ t: 'group', index: 0, node: tree });
     this.prog = e.finish();
     this.slots = 2 * (parser.groups + 1);
     this.plain = /^[^\\^$.|?*+()[\]{}]*$/.test(source) ? (ignoreCase ? source.toLowerCase() : source) : undefined;
+    const lead = tree.t === 'cat' ? tree.items : [tree];
+    this.anchored = lead[0]?.t === 'assert' && lead[0].kind === 'start';
+    let prefix = '';
+    for (const it of lead) {
+      if (ignoreCase || it.t !== 'set' || it.set.negated || it.set.ranges.length !== 2 || it.set.ranges[0] !== it.set.ranges[1]) break;
+      prefix += String.fromCharCode(it.set.ranges[0]!);
+    }
+    this.prefix = prefix;
+    this.seen = new Int32Array(this.prog.length);
+    this.stackPc = new Int32Array(2 * this.prog.length + 2);
+    this.stackCaps = new Array(2 * this.prog.length + 2);
   }
 
   test(input: string): boolean {
@@ -497,70 +525,117 @@ export class SafeRegex {
     }
   }
 
-  /** The Pike VM: threads in priority order, at most one per instruction per position. */
+  /**
+   * Follows Jmp/Split/Save/Reset/Assert from pc0 at position i, appending the Char and Match threads
+   * it reaches to (pcs, caps) in priority order; returns the new count. At most one thread per
+   * instruction per position (seen[pc] === i), which is what bounds the work.
+   */
+  private follow(pcs: Int32Array, caps: (number[] | undefined)[], count: number, pc0: number, caps0: number[] | undefined, i: number, input: string): number {
+    const prog = this.prog;
+    const seen = this.seen;
+    const stackPc = this.stackPc;
+    const stackCaps = this.stackCaps;
+    let top = 0;
+    stackPc[top] = pc0;
+    stackCaps[top++] = caps0;
+    while (top > 0) {
+      const pc = stackPc[--top]!;
+      const c = stackCaps[top];
+      if (seen[pc] === i) continue;
+      seen[pc] = i;
+      const inst = prog[pc]!;
+      switch (inst.op) {
+        case Op.Jmp:
+          stackPc[top] = inst.x;
+          stackCaps[top++] = c;
+          break;
+        case Op.Split:
+          stackPc[top] = inst.y;
+          stackCaps[top++] = c;
+          stackPc[top] = inst.x;
+          stackCaps[top++] = c;
+          break;
+        case Op.Save: {
+          let next = c;
+          if (c) {
+            next = c.slice();
+            next[inst.slot] = i;
+          }
+          stackPc[top] = pc + 1;
+          stackCaps[top++] = next;
+          break;
+        }
+        case Op.Reset: {
+          let next = c;
+          if (c) {
+            next = c.slice();
+            next.fill(-1, inst.slot, inst.end);
+          }
+          stackPc[top] = pc + 1;
+          stackCaps[top++] = next;
+          break;
+        }
+        case Op.Assert:
+          if (this.assertion(inst.kind!, input, i)) {
+            stackPc[top] = pc + 1;
+            stackCaps[top++] = c;
+          }
+          break;
+        default:
+          pcs[count] = pc;
+          caps[count++] = c;
+      }
+    }
+    return count;
+  }
+
+  /** The Pike VM: threads in priority order; without wantCaps, no capture arrays at all. */
   private run(input: string, wantCaps: boolean): number[] | null {
     const prog = this.prog;
     const n = input.length;
-    const seen = new Int32Array(prog.length).fill(-1);
-    let clist: { pc: number; caps: number[] }[] = [];
-    let nlist: { pc: number; caps: number[] }[] = [];
-    let matched: number[] | null = null;
-    const stack: { pc: number; caps: number[] }[] = [];
-    // Follows Jmp/Split/Save/Assert from pc at position i, adding the Char and Match threads it reaches, in priority order.
-    const add = (list: { pc: number; caps: number[] }[], pc0: number, caps0: number[], i: number, mark: number) => {
-      stack.push({ pc: pc0, caps: caps0 });
-      while (stack.length) {
-        const { pc, caps } = stack.pop()!;
-        if (seen[pc] === mark) continue;
-        seen[pc] = mark;
-        const inst = prog[pc]!;
-        switch (inst.op) {
-          case Op.Jmp:
-            stack.push({ pc: inst.x!, caps });
-            break;
-          case Op.Split:
-            stack.push({ pc: inst.y!, caps }, { pc: inst.x!, caps });
-            break;
-          case Op.Save: {
-            const c = wantCaps ? caps.slice() : caps;
-            c[inst.slot!] = i;
-            stack.push({ pc: pc + 1, caps: c });
-            break;
-          }
-          case Op.Reset: {
-            const c = wantCaps ? caps.slice() : caps;
-            if (wantCaps) c.fill(-1, inst.slot!, inst.end!);
-            stack.push({ pc: pc + 1, caps: c });
-            break;
-          }
-          case Op.Assert:
-            if (this.assertion(inst.kind!, input, i)) stack.push({ pc: pc + 1, caps });
-            break;
-          default:
-            list.push({ pc, caps });
-        }
-      }
-    };
-    const fresh = () => new Array<number>(this.slots).fill(-1);
+    this.seen.fill(-1);
+    const size = prog.length;
+    let cpc = new Int32Array(size);
+    let ccaps: (number[] | undefined)[] = new Array(size);
+    let npc = new Int32Array(size);
+    let ncaps: (number[] | undefined)[] = new Array(size);
+    let ccount = 0;
+    let ncount = 0;
+    let matched: number[] | undefined;
+    let found = false;
     for (let i = 0; ; i++) {
       // Unanchored search: a new thread at each position, below every older one, until something matched.
-      if (matched === null) add(clist, 0, fresh(), i, i);
-      if (clist.length === 0 && matched !== null) break;
+      if (!found && ccount === 0) {
+        // No thread alive: skip to where a match can start.
+        if (this.anchored && i > 0) break;
+        if (this.prefix) {
+          const next = input.indexOf(this.prefix, i);
+          if (next < 0) break;
+          i = next;
+        }
+      }
+      if (!found) ccount = this.follow(cpc, ccaps, ccount, 0, wantCaps ? new Array<number>(this.slots).fill(-1) : undefined, i, input);
+      if (ccount === 0 && found) break;
       const c = i < n ? input.charCodeAt(i) : -1;
-      for (const th of clist) {
-        const inst = prog[th.pc]!;
+      for (let k = 0; k < ccount; k++) {
+        const inst = prog[cpc[k]!]!;
         if (inst.op === Op.Match) {
-          matched = th.caps;
-          if (!wantCaps) return matched;
+          found = true;
+          matched = ccaps[k];
+          if (!wantCaps) return [];
           break; // lower-priority threads are cut off
         }
-        if (c >= 0 && setMatches(inst.set!, c, this.ignoreCase)) add(nlist, th.pc + 1, th.caps, i + 1, i + 1);
+        if (c >= 0 && (c < 128 ? inst.ascii![c] === 1 : setMatches(inst.set!, c, this.ignoreCase))) {
+          ncount = this.follow(npc, ncaps, ncount, cpc[k]! + 1, ccaps[k], i + 1, input);
+        }
       }
       if (i >= n) break;
-      [clist, nlist] = [nlist, clist];
-      nlist.length = 0;
+      [cpc, npc] = [npc, cpc];
+      [ccaps, ncaps] = [ncaps, ccaps];
+      ccount = ncount;
+      ncount = 0;
     }
-    return matched;
+    return found ? (matched ?? []) : null;
   }
 }
 
