@@ -20,9 +20,15 @@ export function codeMatches(ranges: CodeRanges, status: number): boolean {
   return false;
 }
 
+/** Compiled patterns by source; bounded, should a source ever vary per instance. */
+const MAX_CACHED_PATTERNS = 1000;
+
 function regexOf(cache: Map<string, SafeRegex>, source: string): SafeRegex {
   let re = cache.get(source);
-  if (!re) cache.set(source, (re = compileSafeRegex(source)));
+  if (!re) {
+    if (cache.size >= MAX_CACHED_PATTERNS) cache.clear();
+    cache.set(source, (re = compileSafeRegex(source)));
+  }
   return re;
 }
 

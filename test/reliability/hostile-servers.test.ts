@@ -60,7 +60,7 @@ t.test('a pattern that needs backtracking is refused before any traffic, with fi
 
 t.test('a worker that stops answering is terminated by the watchdog; its instances count as failed', async (t) => {
   const server = await serve(t, ({ msg, reply }) => reply(answer(msg, 200, 'OK', { toTag: 'w', headers: ['Allow: OPTIONS'] })));
-  const r = await run(['run', FIX + 'options-held.yaml', '--target', server.target('udp')], { SIPSTORM_FAULT_WORKER_HANG_MS: '2500', SIPSTORM_WORKER_WATCHDOG_MS: '2000' });
+  const r = await run(['run', FIX + 'options-held.yaml', '--target', server.target('udp')], { SIPSTORM_FAULT_WORKER_HANG_MS: '2500', SIPSTORM_WORKER_WATCHDOG_MS: '3000' });
   t.equal(r.status, 1, 'exit 1');
   balanced(t, r);
   t.match(r.stderr, /sipstorm: worker 0 failed: WORKER_UNRESPONSIVE: no snapshot for \d+ s: terminated; its \d+ running instances count as failed/, 'said as it happened');
