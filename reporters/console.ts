@@ -24,10 +24,15 @@ export function scenarioSummary(s: ScenarioResult): string {
     out.push(table(rows));
     const reasons = Object.entries(r.failureReasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
     for (const [reason, n] of reasons) {
-      // The kind, and one full text when it says more (the server's reason phrase or value).
-      const example = r.failureExamples?.[reason]?.[0];
-      const detail = example === undefined ? '' : example.startsWith(reason) ? example.slice(reason.length).trim() : example;
-      out.push(`  ✗ ${n} × step ${printable(reason)}${detail ? ` (e.g. ${printable(detail)})` : ''}`);
+      // One example text is every failure of the kind said in full (examples are distinct): show it.
+      // Several: the kind, and one of them (the server's reason phrase or value).
+      const examples = r.failureExamples?.[reason] ?? [];
+      const example = examples[0];
+      if (examples.length === 1) out.push(`  ✗ ${n} × step ${printable(example!)}`);
+      else {
+        const detail = example === undefined ? '' : example.startsWith(reason) ? example.slice(reason.length).trim() : example;
+        out.push(`  ✗ ${n} × step ${printable(reason)}${detail ? ` (e.g. ${printable(detail)})` : ''}`);
+      }
     }
   }
   const t = s.transport;
