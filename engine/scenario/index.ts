@@ -33,4 +33,4 @@ export function scenarioFiles(paths: string[]): string[] {
 export function loadScenarios(paths: string[]): CompiledScenario[] {
   return scenarioFiles(paths).map(loadScenarioFile);
 }
-export { compileSafeRegex, SafeRegex, RegexError, MAX_PROGRAM, MAX_SUBJECT } from './safe-regex.js';
+export { compileSafeRegex, SafeRegex, RegexError, MAX_PROGRAM, MAX_SUBJECT, MAX_WORK } from './safe-regex.js';

@@ -17,8 +17,9 @@
 // alternation `|`, quantifiers * + ? {n} {n,} {n,m} (m <= 1000) and their lazy
 // forms. Refused with the position: backreferences (\1, \k<name>), lookahead
 // and lookbehind, inline flags. Limits: a compiled program of at most
-// MAX_PROGRAM instructions, a subject of at most MAX_SUBJECT characters
-// (callers fail the check on a longer one).
+// MAX_PROGRAM instructions, a subject of at most MAX_SUBJECT characters and
+// MAX_WORK characters × instructions (fits(); callers fail the check on a
+// text that does not fit).
 
 import { SipstormError } from '../errors.js';
 
@@ -26,6 +27,11 @@ import { SipstormError } from '../errors.js';
 export const MAX_PROGRAM = 2000;
 /** The longest text a pattern is applied to (a header value or a body), in characters. */
 export const MAX_SUBJECT = 65_536;
+/**
+ * The most work one match may take, in text characters × program instructions (a few ms): the
+ * largest pattern fits texts of 2,000 characters, a usual one of 60 instructions the longest.
+ */
+export const MAX_WORK = 4_000_000;
 const MAX_REPEAT = 1000;
 
 export class RegexError extends SipstormError {
@@ -495,6 +501,16 @@ export class SafeRegex {
     this.seen = new Int32Array(this.prog.length);
     this.stackPc = new Int32Array(2 * this.prog.length + 2);
     this.stackCaps = new Array(2 * this.prog.length + 2);
+  }
+
+  /** Whether this pattern may be applied to the text (MAX_SUBJECT, MAX_WORK); callers fail the check when not. */
+  fits(input: string): boolean {
+    return input.length <= this.longestText;
+  }
+
+  /** The longest text this pattern may be applied to. */
+  get longestText(): number {
+    return Math.min(MAX_SUBJECT, Math.floor(MAX_WORK / this.prog.length));
   }
 
   test(input: string): boolean {

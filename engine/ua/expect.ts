@@ -4,7 +4,7 @@
 // (scenario/safe-regex.ts): a server's text cannot make a check run long.
 
 import type { SipMessage } from '../codec/index.js';
-import { compileSafeRegex, MAX_SUBJECT, type Capture, type CodeRanges, type Expectation, type SafeRegex } from '../scenario/index.js';
+import { compileSafeRegex, type Capture, type CodeRanges, type Expectation, type SafeRegex } from '../scenario/index.js';
 
 /**
  * Why a message does not meet a step: `kind` holds no text of the peer's (it keys the failure
@@ -41,7 +41,8 @@ export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<
     if (h.mode === 'regex') {
       const re = regexOf(regexCache, h.regex!);
       if (values.length === 0) return same(`header ${h.name} missing`);
-      if (values.some((v) => v.length > MAX_SUBJECT)) return same(`header ${h.name} longer than ${MAX_SUBJECT} characters, not matched against /${h.regex}/`);
+      const long = values.find((v) => !re.fits(v));
+      if (long !== undefined) return same(`header ${h.name} too long (${long.length} characters) to match against /${h.regex}/`);
       if (!values.some((v) => re.test(v))) return { kind: `header ${h.name} does not match /${h.regex}/`, text: `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${h.regex}/` };
     }
   }
@@ -57,8 +58,9 @@ export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<st
       vars.set(c.name, source);
       continue;
     }
-    if (source.length > MAX_SUBJECT) return same(`capture '${c.name}': ${c.header ?? 'body'} longer than ${MAX_SUBJECT} characters, not matched against /${c.regex}/`);
-    const m = regexOf(regexCache, c.regex).exec(source);
+    const re = regexOf(regexCache, c.regex);
+    if (!re.fits(source)) return same(`capture '${c.name}': ${c.header ?? 'body'} too long (${source.length} characters) to match against /${c.regex}/`);
+    const m = re.exec(source);
     if (!m) return same(`capture '${c.name}': /${c.regex}/ does not match`);
     vars.set(c.name, m[1] ?? m[0] ?? '');
   }

@@ -107,3 +107,13 @@ t.test('conformance suites refuse such patterns in match/absent when they load',
   writeFileSync(join(dir, 's.yaml'), suite('^${user}@([\\w.-]+/?[\\w.-]*\\s?)+$'));
   t.doesNotThrow(() => loadSuite(dir, 's'), 'variables and nested quantifiers are fine: matching is linear');
 });
+
+t.test('the work of one match is bounded: a text too long for the pattern does not fit', async (t) => {
+  const small = compileSafeRegex('tag=([^;]+)');
+  t.equal(small.longestText, 65_536, 'a usual pattern takes texts up to 64 KiB');
+  t.ok(small.fits('x'.repeat(65_536)));
+  t.notOk(small.fits('x'.repeat(65_537)));
+  const big = compileSafeRegex('[a-z]{1,990}x');
+  t.ok(big.longestText >= 2000 && big.longestText < 2100, `the largest pattern takes about 2,000 characters (${big.longestText})`);
+  t.notOk(big.fits('a'.repeat(3000)));
+});
