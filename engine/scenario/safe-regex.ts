@@ -100,8 +100,12 @@ type Node =
 
 type Assertion = 'start' | 'end' | 'word' | 'notword';
 
+/** Groups nested deeper than this are refused (the parser and compiler recurse once per level). */
+const MAX_NESTING = 100;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   groups = 0;
 
   constructor(private readonly src: string) {}
@@ -195,6 +199,7 @@ class Parser {
   }
 
   private group(at: number): Node {
+    if (++this.depth > MAX_NESTING) this.fail(`groups nested more than ${MAX_NESTING} deep`, at);
     let index: number | undefined;
     if (this.src.startsWith('?:', this.i)) this.i += 2;
     else if (this.src.startsWith('?=', this.i) || this.src.startsWith('?!', this.i)) this.fail('lookahead (?= (?! is not supported (sipstorm matches in linear time)', at);
@@ -209,6 +214,7 @@ class Parser {
     const node = this.alternation();
     if (this.src[this.i] !== ')') this.fail("unterminated group: missing ')'", at);
     this.i++;
+    this.depth--;
     return { t: 'group', index, node };
   }
 
@@ -368,12 +374,12 @@ class Emitter {
 
   private push(partial: Partial<Inst> & { op: Op }): number {
     // Every instruction has every field: one object shape, fast property reads in the VM.
+    if (this.prog.length >= MAX_PROGRAM) throw new RegexError(`the pattern is too large (more than ${MAX_PROGRAM} instructions once its repeats are expanded)`, 0);
     const inst: Inst = { set: undefined, ascii: undefined, x: 0, y: 0, slot: 0, end: 0, kind: undefined, ...partial };
     if (inst.set) {
       inst.ascii = new Uint8Array(128);
       for (let c = 0; c < 128; c++) inst.ascii[c] = setMatches(inst.set, c, this.ignoreCase) ? 1 : 0;
     }
-    if (this.prog.length >= MAX_PROGRAM) throw new RegexError(`the pattern is too large (more than ${MAX_PROGRAM} instructions once its repeats are expanded)`, 0);
     this.prog.push(inst);
     return this.prog.length - 1;
   }

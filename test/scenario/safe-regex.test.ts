@@ -51,6 +51,7 @@ t.test('refuses backtracking-only syntax, with the offset', async (t) => {
     ['ab)', /unmatched/, 2],
     ['*a', /nothing to repeat/, 0],
     ['[abc', /unterminated character class/, 0],
+    ['('.repeat(5000) + 'a' + ')'.repeat(5000), /nested more than 100 deep/, 100],
   ];
   for (const [p, message, offset] of refused) {
     try {
