@@ -167,6 +167,9 @@ for (const transport of ['udp', 'tcp'] as const) {
     t.equal(invite.finals, 2, 'the 2xx counted as the final response it was');
     t.equal(invite.timeouts, 0);
     t.same(invite.codes, { 200: 2 });
+    const sample = r.result.failures[0];
+    t.match(sample.reason, /unusable: (Contact|To): /, 'the failed call says why');
+    t.ok(sample.ladder.some((e: { dir: string; firstLine: string }) => e.dir === 'received' && e.firstLine === 'SIP/2.0 200 OK'), 'and its ladder shows the 200');
   });
 }
 
