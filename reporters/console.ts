@@ -1,30 +1,41 @@
 // The console: the end-of-run summary (a table per step, thresholds, verdict)
 // and the live progress line (updating in place on a TTY, plain periodic lines
-// in CI, nothing with --quiet). Reads only the result object.
+// in CI, nothing with --quiet). Reads only the result object. Every text that
+// may come from a peer goes through printable(): no terminal escapes from servers.
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
-import { classCounts, generatorLine, ms, table } from './format.js';
+import { classCounts, generatorLine, ms, printable, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
   const out: string[] = [];
   for (const r of s.roles) {
-    const title = s.roles.length > 1 || r.role !== 'main' ? `${s.name} / ${r.role}` : s.name;
+    const title = printable(s.roles.length > 1 || r.role !== 'main' ? `${s.name} / ${r.role}` : s.name);
     out.push(`${title}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.running ? `, ${r.running} running` : ''}${r.dropped ? `, ${r.dropped} dropped` : ''}`);
     const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
     for (const st of r.steps) {
       const c = classCounts(st.codes);
       const lat = st.service.count > 0;
       rows.push([
-        `  ${st.name}`, String(st.sent), String(st.received), ...c.map(String), String(st.timeouts),
+        `  ${printable(st.name)}`, String(st.sent), String(st.received), ...c.map(String), String(st.timeouts),
         lat ? ms(st.service.p50) : '-', lat ? ms(st.service.p90) : '-', lat ? ms(st.service.p99) : '-', lat ? ms(st.service.p999) : '-',
         lat ? ms(st.service.max) : '-', lat ? ms(st.corrected.p99) : '-',
       ]);
     }
     out.push(table(rows));
     const reasons = Object.entries(r.failureReasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
-    for (const [reason, n] of reasons) out.push(`  ✗ ${n} × step ${reason}`);
+    for (const [reason, n] of reasons) {
+      // One example text is every failure of the kind said in full (examples are distinct): show it.
+      // Several: the kind, and one of them (the server's reason phrase or value).
+      const examples = r.failureExamples?.[reason] ?? [];
+      const example = examples[0];
+      if (examples.length === 1) out.push(`  ✗ ${n} × step ${printable(example!)}`);
+      else {
+        const detail = example === undefined ? '' : example.startsWith(reason) ? example.slice(reason.length).trim() : example;
+        out.push(`  ✗ ${n} × step ${printable(reason)}${detail ? ` (e.g. ${printable(detail)})` : ''}`);
+      }
+    }
   }
   const t = s.transport;
   const extras: string[] = [];
@@ -44,7 +55,7 @@ export function runSummary(r: RunResult): string {
   const v = verdictOf(r);
   const out = r.scenarios.map(scenarioSummary);
   out.push(...checksAndThresholds(r));
-  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
+  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${printable(e.code)}: ${printable(e.message)}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
   if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
   const t = r.totals;
   const others = otherReasons(v, ['instance']);
@@ -87,7 +98,7 @@ function checksAndThresholds(r: RunResult): string[] {
   const out: string[] = [];
   const broken = r.conformance.filter((c) => c.failed > 0);
   if (r.conformance.length) out.push(`conformance: ${r.conformance.length} checks applied, ${broken.length} failed`);
-  for (const c of broken) out.push(`  ${c.severity === 'error' ? '✗' : '!'} ${c.id} (${c.rfc} §${c.section}): ${c.failed} of ${c.passed + c.failed} — ${c.examples[0] ?? ''}`);
+  for (const c of broken) out.push(`  ${c.severity === 'error' ? '✗' : '!'} ${c.id} (${c.rfc} §${c.section}): ${c.failed} of ${c.passed + c.failed} — ${printable(c.examples[0] ?? '')}`);
   if (r.thresholds.length) {
     out.push('thresholds:');
     for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : formatMeasured(th.value, th.unit)})`);
@@ -104,7 +115,7 @@ export class ProgressPrinter {
 
   update(label: string, elapsedMs: number, p: { started: number; passed: number; failed: number; active: number; rate: number; asked?: number; p50?: number; p99?: number; retrans: number }): void {
     if (this.quiet) return;
-    const line = `${label} ${(elapsedMs / 1000).toFixed(0)}s  rate ${p.rate}/s${p.asked ? ` (asked ${p.asked})` : ''}  active ${p.active}  passed ${p.passed}  failed ${p.failed}${p.p50 !== undefined ? `  p50 ${ms(p.p50)} p99 ${ms(p.p99 ?? 0)}` : ''}  retrans ${p.retrans}`;
+    const line = `${printable(label)} ${(elapsedMs / 1000).toFixed(0)}s  rate ${p.rate}/s${p.asked ? ` (asked ${p.asked})` : ''}  active ${p.active}  passed ${p.passed}  failed ${p.failed}${p.p50 !== undefined ? `  p50 ${ms(p.p50)} p99 ${ms(p.p99 ?? 0)}` : ''}  retrans ${p.retrans}`;
     if (this.stream.isTTY) {
       this.stream.write(`\r${line.padEnd(this.lastLen)}`);
       this.lastLen = line.length;

@@ -2,6 +2,21 @@
 
 import type { ScenarioResult } from '../engine/metrics/result.js';
 
+/**
+ * Text from a peer (a reason phrase, a header value) made safe for a terminal: C0 and C1 control
+ * characters, DEL, and Unicode's bidirectional overrides are written as escapes (`\x1b`,
+ * `\u202e`), so a server cannot move the cursor, clear the screen, set the window title or
+ * reorder what the line shows.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 export function ms(v: number): string {
   if (v >= 10_000) return `${(v / 1000).toFixed(1)}s`;
   if (v >= 100) return `${v.toFixed(0)}ms`;

@@ -15,6 +15,7 @@ import { parseDuration } from '../../engine/scenario/index.js';
 import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { conformSummary } from '../../reporters/console.js';
+import { printable } from '../../reporters/format.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 
@@ -96,7 +97,7 @@ Over UDP.`,
           const r = await runner.run(suite.name, c);
           cases.push(r);
           const mark = r.problem ? (r.notRun ? '-' : '✗') : r.notApplicable ? 'n/a' : '✓';
-          log(`  ${mark} ${suite.name} ${caseLabel(r)}: ${r.status ?? 'no answer'}${r.problem ? ` — ${r.problem}` : r.notApplicable ? ` — not applicable: ${r.notApplicable}` : ''}`);
+          log(printable(`  ${mark} ${suite.name} ${caseLabel(r)}: ${r.status ?? 'no answer'}${r.problem ? ` — ${r.problem}` : r.notApplicable ? ` — not applicable: ${r.notApplicable}` : ''}`));
         }
         all.push(...cases);
         results.push(suiteResult(suite, cases, began, new Date(), runner.takeCounts(), localHost, target.uri));

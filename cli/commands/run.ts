@@ -22,6 +22,7 @@ import {
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
+import { printable } from '../../reporters/format.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
@@ -231,6 +232,12 @@ export const runCommand: Command = {
           socketPerUa: Boolean(f['socket-per-ua']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           limits,
+          // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).
+          watchdogMs: Number(process.env.SIPSTORM_WORKER_WATCHDOG_MS) || undefined,
+          onWorkerFailure: (wf) => {
+            progress.end();
+            process.stderr.write(`sipstorm: worker ${wf.worker} failed: ${printable(wf.code)}: ${printable(wf.message)}\n`);
+          },
           onProgress: (snap, elapsed) => {
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.

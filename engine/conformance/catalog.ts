@@ -4,7 +4,7 @@
 // functions over the request we sent and the response we got, cheap enough
 // to stay on during load runs.
 
-import type { SipMessage } from '../codec/index.js';
+import { parseNameAddr, type SipMessage } from '../codec/index.js';
 
 export interface Check {
   id: string;
@@ -43,6 +43,33 @@ function onlyValue(msg: SipMessage, name: string): string | undefined {
   }
   return value === undefined || value.includes(',') ? undefined : value;
 }
+/**
+ * §7.3.1: "Multiple header field rows with the same field-name MAY be present in a message if and only
+ * if the entire field-value for that header field is defined as a comma-separated list"; Content-Length
+ * (§20.14) is a single number. Differing values are a framing error the codec refuses; equal ones frame
+ * the same body, so the message is used and the repetition is a failed MUST here.
+ */
+function contentLengthProblem(msg: SipMessage): string | undefined {
+  const n = msg.count('Content-Length');
+  return n > 1 ? `Content-Length appears ${n} times` : undefined;
+}
+
+/** §12.1.1 with §8.1.1.8: the Contact of a dialog-creating response is one SIP or SIPS URI, the remote target. */
+function dialogContactProblem(res: SipMessage): string | undefined {
+  const values = res.getAll('Contact');
+  if (values.length === 0) return '2xx to INVITE without Contact';
+  if (values.length > 1) return `2xx to INVITE with ${values.length} Contact values`;
+  const v = values[0]!.trim();
+  if (v === '*') return "2xx to INVITE with 'Contact: *'";
+  if (v === '') return '2xx to INVITE with an empty Contact';
+  try {
+    const uri = parseNameAddr(v, 'Contact').uri;
+    return /^sips?:/i.test(uri) ? undefined : `2xx to INVITE with a Contact that is no SIP or SIPS URI: ${uri.slice(0, 60)}`;
+  } catch (err) {
+    return `2xx to INVITE with a Contact that does not parse: ${(err as Error).message.slice(0, 80)}`;
+  }
+}
+
 const norm = (v: string | undefined) => (v ?? '').replace(/\s+/g, ' ').trim();
 const stripVia = (v: string) => norm(v).replace(/;\s*(received|rport)(=[^;]*)?/gi, '');
 
@@ -139,8 +166,13 @@ export const RESPONSE_CHECKS: ResponseCheck[] = [
   },
   {
     id: 'response.dialog-contact', rfc: 'RFC 3261', section: '12.1.1', severity: 'error',
-    text: 'a 2xx to INVITE (a dialog-creating response) has a Contact',
-    run: (req, res) => (req.method !== 'INVITE' || res.status < 200 || res.status >= 300 ? null : res.has('Contact') ? undefined : '2xx to INVITE without Contact'),
+    text: 'a 2xx to INVITE (a dialog-creating response) has a Contact with exactly one SIP or SIPS URI (§8.1.1.8: not *, not empty)',
+    run: (req, res) => (req.method !== 'INVITE' || res.status < 200 || res.status >= 300 ? null : dialogContactProblem(res)),
+  },
+  {
+    id: 'response.content-length-once', rfc: 'RFC 3261', section: '7.3.1, 20.14', severity: 'error',
+    text: 'a response has at most one Content-Length header field (it is not a comma-separated list, so it may not repeat)',
+    run: (_req, res) => contentLengthProblem(res),
   },
   {
     id: 'response.non-invite-provisional', rfc: 'RFC 4320', section: '4.1', severity: 'warning',
@@ -155,6 +187,11 @@ export const RESPONSE_CHECKS: ResponseCheck[] = [
 ];
 
 export const REQUEST_CHECKS: RequestCheck[] = [
+  {
+    id: 'request.content-length-once', rfc: 'RFC 3261', section: '7.3.1, 20.14', severity: 'error',
+    text: 'a request has at most one Content-Length header field (it is not a comma-separated list, so it may not repeat)',
+    run: (req) => contentLengthProblem(req),
+  },
   {
     id: 'request.mandatory-headers', rfc: 'RFC 3261', section: '8.1.1', severity: 'error',
     text: 'a request sent to us has To, From, CSeq, Call-ID, Max-Forwards and Via',

@@ -1,6 +1,10 @@
 // The coordinator on the main thread: starts N workers, gives them one start
 // instant, merges their snapshots every second (live progress), stops them on
 // completion, abort or a worker's failure, and returns the merged result.
+// A watchdog ends workers that stop answering: one that posts no snapshot for
+// watchdogMs, or that has not finished a grace period after being told to
+// stop, is terminated and its running instances count as failed ("worker
+// unresponsive"), so that a stuck worker can neither hang a run nor its Ctrl-C.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -31,7 +35,11 @@ export interface LoadRunOptions {
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
+  /** A worker silent this long (no snapshot; they come every second) is terminated. Default WATCHDOG_MS. */
+  watchdogMs?: number;
   onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
+  /** A worker crashed or was found unresponsive (as it happens, for a console line). */
+  onWorkerFailure?(failure: WorkerFailure): void;
 }
 
 export interface WorkerFailure {
@@ -55,6 +63,14 @@ export interface LoadRunResult {
 
 /** A crashed worker is replaced at most this many times per slot (--restart-workers). */
 export const MAX_RESTARTS_PER_WORKER = 3;
+/** Snapshots come every second: ten missed in a row is a worker stuck in a loop, not a busy one. */
+export const WATCHDOG_MS = 10_000;
+/**
+ * After its drain time, how long a worker stopped by Ctrl-C/SIGTERM has to close and post its final
+ * snapshot (a stop at the end of the load gives it WATCHDOG_MS: a slow machine is no reason to fail).
+ */
+export const STOP_GRACE_MS = 3000;
+const UNRESPONSIVE = 'WORKER_UNRESPONSIVE';
 
 export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const n = Math.max(1, opts.workers ?? availableParallelism());
@@ -67,6 +83,12 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   /** Per slot and role: arrivals its crashed incarnations started or dropped. */
   const accounted: number[][] = Array.from({ length: n }, () => []);
   const restarts: number[] = new Array(n).fill(0);
+  /** When each slot's worker was last heard from (any message), and how to end it as failed. */
+  const heardAt: number[] = new Array(n).fill(0);
+  const kill: (((code: string, message: string) => void) | undefined)[] = new Array(n).fill(undefined);
+  const watchdogMs = opts.watchdogMs ?? WATCHDOG_MS;
+  let stopDeadline = Infinity;
+  let stopAskedAt = 0;
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
   const cpuStart = process.cpuUsage();
@@ -100,8 +122,11 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   });
 
   const stopAll = () => {
+    const drain = interrupted ? 200 : drainMs;
+    if (!stopping) stopAskedAt = Date.now();
+    if (!stopping || interrupted) stopDeadline = Math.min(stopDeadline, Date.now() + drain + (interrupted ? STOP_GRACE_MS : watchdogMs));
     stopping = true;
-    for (const w of workers) w?.postMessage({ type: 'stop', drainMs: interrupted ? 200 : drainMs } satisfies ToWorker);
+    for (const w of workers) w?.postMessage({ type: 'stop', drainMs: drain } satisfies ToWorker);
   };
 
   const onCrash = (i: number, failure: WorkerFailure) => {
@@ -110,7 +135,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     const last = latest[i];
     latest[i] = undefined;
     if (last) {
-      dead.push(crashedSnapshot(last, code));
+      dead.push(crashedSnapshot(last, code, code === UNRESPONSIVE ? 'worker unresponsive' : undefined));
       last.roles.forEach((r, j) => (accounted[i]![j] = (accounted[i]![j] ?? 0) + r.started + r.dropped));
     }
     if (!opts.restartWorkers || stopping || restarts[i]! >= MAX_RESTARTS_PER_WORKER) return stopAll();
@@ -133,19 +158,29 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       live++;
       let failed = false;
       let finished = false;
+      heardAt[i] = Date.now();
       const fail = (code: string, message: string) => {
         if (failed || finished) return;
         failed = true;
+        kill[i] = undefined;
         const failure: WorkerFailure = { worker: i, code, message };
         workerErrors.push(failure);
         reject(Object.assign(new Error(`worker ${i} could not start: ${message}`), { code, exitCode: 3 }));
-        if (started) onCrash(i, failure);
+        if (!started) return;
+        onCrash(i, failure);
+        opts.onWorkerFailure?.(failure);
+      };
+      kill[i] = (code, message) => {
+        fail(code, message);
+        void w.terminate();
       };
       w.on('message', (m: FromWorker) => {
+        heardAt[i] = Date.now();
         if (m.type === 'ready') resolve();
         else if (m.type === 'snapshot') latest[i] = m.snapshot;
         else if (m.type === 'done') {
           finished = true;
+          kill[i] = undefined;
           finals[i] = m.snapshot;
         } else if (m.type === 'error') fail(m.code, m.message);
       });
@@ -168,6 +203,19 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   for (const w of workers) w!.postMessage({ type: 'start', at: startEpoch } satisfies ToWorker);
 
   const merged = (list: (RunSnapshot | undefined)[]) => list.reduce<RunSnapshot>((acc, s) => (s ? mergeSnapshots(acc, s) : acc), emptyRunSnapshot());
+  const watchdog = () => {
+    const now = Date.now();
+    for (let i = 0; i < n; i++) {
+      const end = kill[i];
+      if (!end) continue;
+      const running = latest[i]?.roles.reduce((a, r) => a + r.running, 0) ?? 0;
+      const counted = `its ${running} running instance${running === 1 ? '' : 's'} count as failed (worker unresponsive)`;
+      if (now - heardAt[i]! > watchdogMs) end(UNRESPONSIVE, `no snapshot for ${Math.round((now - heardAt[i]!) / 1000)} s: terminated; ${counted}`);
+      else if (now > stopDeadline) end(UNRESPONSIVE, `still running ${Math.round((now - stopAskedAt) / 1000)} s after it was told to stop: terminated; ${counted}`);
+    }
+  };
+  // The watchdog looks more often than once a second so that a stop's grace ends on time.
+  const watcher = setInterval(watchdog, 250);
   const ticker = setInterval(() => {
     const snap = merged([...dead, ...latest]);
     const t = Date.now() - startEpoch;
@@ -182,6 +230,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   if (opts.signal?.aborted) onAbort();
   await exited;
   clearInterval(ticker);
+  clearInterval(watcher);
   opts.signal?.removeEventListener('abort', onAbort);
   const cpu = process.cpuUsage(cpuStart);
   const snapshot = merged([...dead, ...finals.map((f, i) => f ?? latest[i])]);

@@ -63,6 +63,14 @@ async function main(): Promise<void> {
       if (delay > 0) setTimeout(begin, delay);
       else begin();
       // Fault knob for testing the harness itself: worker 0 throws this long after the start.
+      // And one that hangs (a loop that never yields, as a catastrophic regular expression did): the coordinator's watchdog.
+      const hangAfter = Number(process.env.SIPSTORM_FAULT_WORKER_HANG_MS ?? NaN);
+      if (cfg.part.index === 0 && !m.resume && Number.isFinite(hangAfter)) {
+        setTimeout(() => {
+          process.stderr.write(`sipstorm: worker 0: injected worker hang (SIPSTORM_FAULT_WORKER_HANG_MS)\n`);
+          for (;;);
+        }, Math.max(0, delay) + hangAfter);
+      }
       const throwAfter = Number(process.env.SIPSTORM_FAULT_WORKER_THROW_MS ?? NaN);
       if (cfg.part.index === 0 && !m.resume && Number.isFinite(throwAfter)) {
         setTimeout(() => {

@@ -7,7 +7,7 @@ import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
 import { conformanceOf, totalsOf } from './result.js';
-import { addCounts, mergeWorkers } from './step-metrics.js';
+import { addCounts, addExamples, addReasonCounts, mergeWorkers } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
 import { applyVerdict } from './verdict.js';
@@ -23,7 +23,7 @@ function mergeStep(a: StepResult, b: StepResult): StepResult {
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
     challenges: a.challenges + b.challenges, passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
-    codes: addCounts(a.codes, b.codes), failures: addCounts(a.failures, b.failures),
+    codes: addCounts(a.codes, b.codes), failures: addReasonCounts(a.failures, b.failures),
     service: addLatency(a.service, b.service), corrected: addLatency(a.corrected, b.corrected),
   };
 }
@@ -37,7 +37,8 @@ function mergeRole(a: RoleResult, b: RoleResult, where: string): RoleResult {
     dropped: a.dropped + b.dropped,
     ...(a.notApplicable !== undefined || b.notApplicable !== undefined ? { notApplicable: (a.notApplicable ?? 0) + (b.notApplicable ?? 0) } : {}),
     ...(a.notRun !== undefined || b.notRun !== undefined ? { notRun: (a.notRun ?? 0) + (b.notRun ?? 0) } : {}),
-    failureReasons: addCounts(a.failureReasons, b.failureReasons), duration: addLatency(a.duration, b.duration),
+    failureReasons: addReasonCounts(a.failureReasons, b.failureReasons),
+    failureExamples: addExamples(a.failureExamples, b.failureExamples), duration: addLatency(a.duration, b.duration),
     steps: a.steps.map((s, i) => mergeStep(s, b.steps[i]!)),
   };
 }

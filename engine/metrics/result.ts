@@ -25,6 +25,8 @@ export interface RoleResult {
   /** Conformance cases only: cases never played (the server had stopped answering); not in started. */
   notRun?: number;
   failureReasons: Record<string, number>;
+  /** Kind of reason -> a few full texts (absent in results written before reasons had kinds). */
+  failureExamples?: Record<string, string[]>;
   duration: Percentiles & { histogram: string };
   steps: StepResult[];
 }
@@ -124,7 +126,7 @@ export function scenarioResult(
 ): ScenarioResult {
   const roles: RoleResult[] = snap.roles.map((r) => ({
     role: r.role, started: r.started, passed: r.passed, failed: r.failed, running: r.running, dropped: r.dropped,
-    failureReasons: r.failureReasons, duration: withHist(r.duration),
+    failureReasons: r.failureReasons, failureExamples: r.failureExamples ?? {}, duration: withHist(r.duration),
     steps: r.steps.map((s) => ({
       name: s.name, sent: s.sent, finals: s.finals, timeouts: s.timeouts, errors: s.errors, challenges: s.challenges,
       passed: s.passed, failed: s.failed, received: s.received, codes: s.codes, failures: s.failures,

@@ -7,6 +7,44 @@
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
 import { mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
+/**
+ * Failure reasons are counted by kind (a reason without the peer's text: no reason phrase, no
+ * header value), so a server that varies its text cannot grow them; past this many kinds, more
+ * count under OTHER_REASONS. Each kind keeps a few full texts as examples.
+ */
+export const MAX_REASON_KINDS = 100;
+export const MAX_REASON_EXAMPLES = 3;
+export const OTHER_REASONS = 'other reasons (more kinds than the result keeps)';
+
+/** Adds n to counts[kind], or to OTHER_REASONS when counts already has MAX_REASON_KINDS kinds; returns the key used. */
+export function countReason(counts: Record<string, number>, kind: string, n = 1): string {
+  let key = kind;
+  if (counts[key] === undefined && Object.keys(counts).length >= MAX_REASON_KINDS) key = OTHER_REASONS;
+  counts[key] = (counts[key] ?? 0) + n;
+  return key;
+}
+
+/** Keeps text as an example of kind, if it says more than the kind and there is room. */
+export function addExample(examples: Record<string, string[]>, kind: string, text: string): void {
+  if (text === kind) return;
+  const list = (examples[kind] ??= []);
+  if (list.length < MAX_REASON_EXAMPLES && !list.includes(text)) list.push(text);
+}
+
+/** Adds reason counts of two workers or shards, keeping the bound on kinds. */
+export function addReasonCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) countReason(out, k, v);
+  return out;
+}
+
+/** Adds example lists of two workers or shards, a few per kind. */
+export function addExamples(a: Record<string, string[]> = {}, b: Record<string, string[]> = {}): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, list] of [...Object.entries(a), ...Object.entries(b)]) for (const text of list) addExample(out, k, text);
+  return out;
+}
+
 export class StepMetrics {
   sent = 0;
   finals = 0;
@@ -30,9 +68,10 @@ export class StepMetrics {
     recordMs(this.corrected, correctedMs);
   }
 
-  fail(reason: string): void {
+  /** A failed check; `kind` names it without the peer's text. */
+  fail(kind: string): void {
     this.failed++;
-    this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+    countReason(this.failures, kind);
   }
 
   snapshot(name: string): StepSnapshot {
@@ -72,8 +111,10 @@ export interface RoleSnapshot {
   /** Whole-instance durations (service) and from the intended start (corrected). */
   duration: string;
   durationCorrected: string;
-  /** Why instances failed: reason -> count (reasons name the step, expected and got). */
+  /** Why instances failed: kind of reason -> count (kinds name the step, expected and got, never the peer's text). */
   failureReasons: Record<string, number>;
+  /** Kind -> a few full reasons (with the peer's reason phrase or value). */
+  failureExamples?: Record<string, string[]>;
 }
 
 export interface FailureSample {
@@ -122,6 +163,7 @@ export class RoleMetrics {
   readonly duration = newHistogram();
   readonly durationCorrected = newHistogram();
   failureReasons: Record<string, number> = {};
+  failureExamples: Record<string, string[]> = {};
 
   constructor(
     readonly scenario: string,
@@ -131,12 +173,12 @@ export class RoleMetrics {
     this.steps = stepNames.map(() => new StepMetrics());
   }
 
-  instanceDone(passed: boolean, durationMs: number, correctedMs: number, reason?: string): void {
+  instanceDone(passed: boolean, durationMs: number, correctedMs: number, reason?: string, kind = reason): void {
     this.running--;
     if (passed) this.passed++;
     else {
       this.failed++;
-      if (reason) this.failureReasons[reason] = (this.failureReasons[reason] ?? 0) + 1;
+      if (kind) addExample(this.failureExamples, countReason(this.failureReasons, kind), reason ?? kind);
     }
     recordMs(this.duration, durationMs);
     recordMs(this.durationCorrected, correctedMs);
@@ -148,6 +190,7 @@ export class RoleMetrics {
       dropped: this.dropped, steps: this.steps.map((s, i) => s.snapshot(this.stepNames[i]!)),
       duration: encodeHistogram(this.duration), durationCorrected: encodeHistogram(this.durationCorrected),
       failureReasons: { ...this.failureReasons },
+      failureExamples: structuredClone(this.failureExamples),
     };
   }
 }
@@ -168,7 +211,7 @@ function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
     challenges: a.challenges + b.challenges, passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
-    codes: addCounts(a.codes, b.codes), failures: addCounts(a.failures, b.failures),
+    codes: addCounts(a.codes, b.codes), failures: addReasonCounts(a.failures, b.failures),
     service: addEncoded(a.service, b.service), corrected: addEncoded(a.corrected, b.corrected),
   };
 }
@@ -178,7 +221,8 @@ export function mergeRole(a: RoleSnapshot, b: RoleSnapshot): RoleSnapshot {
     scenario: a.scenario, role: a.role, started: a.started + b.started, passed: a.passed + b.passed, failed: a.failed + b.failed,
     running: a.running + b.running, dropped: a.dropped + b.dropped, steps: a.steps.map((s, i) => mergeStep(s, b.steps[i]!)),
     duration: addEncoded(a.duration, b.duration), durationCorrected: addEncoded(a.durationCorrected, b.durationCorrected),
-    failureReasons: addCounts(a.failureReasons, b.failureReasons),
+    failureReasons: addReasonCounts(a.failureReasons, b.failureReasons),
+    failureExamples: addExamples(a.failureExamples, b.failureExamples),
   };
 }
 
@@ -231,15 +275,14 @@ export function emptyRunSnapshot(): RunSnapshot {
  * count as failed (reason `worker crashed: CODE`), and their requests still in flight as errors,
  * so that the run's counts balance.
  */
-export function crashedSnapshot(s: RunSnapshot, code: string): RunSnapshot {
-  const reason = `worker crashed: ${code}`;
+export function crashedSnapshot(s: RunSnapshot, code: string, reason = `worker crashed: ${code}`): RunSnapshot {
   return {
     ...s,
     roles: s.roles.map((r) => ({
       ...r,
       failed: r.failed + r.running,
       running: 0,
-      failureReasons: r.running ? addCounts(r.failureReasons, { [reason]: r.running }) : r.failureReasons,
+      failureReasons: r.running ? addReasonCounts(r.failureReasons, { [reason]: r.running }) : r.failureReasons,
       steps: r.steps.map((st) => ({ ...st, errors: st.errors + Math.max(0, st.sent - st.finals - st.timeouts - st.errors) })),
     })),
   };

@@ -12,6 +12,7 @@ import { parseDuration } from './duration.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
 import { compileTemplate, templateVars, type Template } from './template.js';
+import { compileSafeRegex, RegexError } from './safe-regex.js';
 import type {
   Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
 } from './types.js';
@@ -62,7 +63,34 @@ class Compiler {
     private readonly doc: Document,
     private readonly lc: LineCounter,
     readonly opts: CompileOptions = {},
+    private readonly text = '',
   ) {}
+
+  /**
+   * Like fail, at a character of a scalar value (a regular expression's problem): exact when the
+   * value is written on one line without escapes, else at the value's start.
+   */
+  failInValue(code: string, path: Path, message: string, offset: number): void {
+    const node = this.doc.getIn(path, true) as Node | undefined;
+    const r = node?.range;
+    if (r && isScalar(node) && typeof node.value === 'string') {
+      const quoted = this.text[r[0]] === "'" || this.text[r[0]] === '"' ? 1 : 0;
+      const start = r[0] + quoted;
+      if (this.text.slice(start, start + node.value.length) === node.value) {
+        const p = this.at(start + offset);
+        this.errors.push(new ScenarioError(code, this.file, p.line, p.col, this.withStep(path, message)));
+        return;
+      }
+    }
+    this.fail(code, path, message);
+  }
+
+  private withStep(path: Path, message: string): string {
+    let last = -1;
+    for (let i = 0; i + 1 < path.length; i++) if (path[i] === 'steps' && typeof path[i + 1] === 'number') last = i + 1;
+    const where = last >= 0 ? describePath(path.slice(0, last + 1)) : '';
+    return where && !/^(step|role|the scenario)/.test(message) ? `${where}: ${message}` : message;
+  }
 
   pos(path: Path, key?: string): SourcePos {
     for (let n = path.length; n >= 0; n--) {
@@ -85,11 +113,7 @@ class Compiler {
   fail(code: string, path: Path, message: string, key?: string): void {
     const p = this.pos(path, key);
     // Name the step a semantic problem belongs to, unless the message already does.
-    let last = -1;
-    for (let i = 0; i + 1 < path.length; i++) if (path[i] === 'steps' && typeof path[i + 1] === 'number') last = i + 1;
-    const where = last >= 0 ? describePath(path.slice(0, last + 1)) : '';
-    const text = where && !/^(step|role|the scenario)/.test(message) ? `${where}: ${message}` : message;
-    this.errors.push(new ScenarioError(code, this.file, p.line, p.col, text));
+    this.errors.push(new ScenarioError(code, this.file, p.line, p.col, this.withStep(path, message)));
   }
 }
 
@@ -103,7 +127,7 @@ export function compileScenarioText(text: string, file: string, opts: CompileOpt
     throw new ScenarioError('SCENARIO_YAML', file, p.line, p.col, `not valid YAML: ${msg}`);
   }
   const data = doc.toJS() as unknown;
-  const c = new Compiler(file, doc, lc, opts);
+  const c = new Compiler(file, doc, lc, opts, text);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError('SCENARIO_INVALID', file, 1, 1, 'a scenario must be a mapping with steps (or roles)');
   }
@@ -339,12 +363,14 @@ export function parseCodeSpec(spec: unknown): CodeRanges {
   return out;
 }
 
+/** Patterns run in linear time (safe-regex.ts); what needs backtracking is refused here, at its character. */
 function checkRegex(c: Compiler, source: string, path: Path): boolean {
   try {
-    new RegExp(source);
+    compileSafeRegex(source);
     return true;
   } catch (err) {
-    c.fail('SCENARIO_REGEX', path, `bad regular expression /${source}/: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`);
+    if (!(err instanceof RegexError)) throw err;
+    c.failInValue('SCENARIO_REGEX', path, `bad regular expression /${source}/: ${err.message}`, err.offset);
     return false;
   }
 }
@@ -386,7 +412,7 @@ function capturesOf(c: Compiler, ctx: RoleCtx, cap: Raw | undefined, path: Path)
   for (const [name, spec] of Object.entries(cap ?? {})) {
     const s = spec as Raw;
     const regex = (s.regex as string | undefined) ?? (typeof s.body === 'string' ? (s.body as string) : undefined);
-    if (regex !== undefined && !checkRegex(c, regex, [...path, name])) continue;
+    if (regex !== undefined && !checkRegex(c, regex, [...path, name, s.regex !== undefined ? 'regex' : 'body'])) continue;
     if (regex !== undefined && s.body !== undefined && !/\((?!\?)/.test(regex)) {
       c.fail('SCENARIO_REGEX', [...path, name], `capture '${name}': the body regular expression needs a (group) to capture`);
     }

@@ -33,3 +33,4 @@ export function scenarioFiles(paths: string[]): string[] {
 export function loadScenarios(paths: string[], opts: CompileOptions = {}): CompiledScenario[] {
   return scenarioFiles(paths).map((p) => loadScenarioFile(p, opts));
 }
+export { compileSafeRegex, SafeRegex, RegexError, MAX_PROGRAM, MAX_SUBJECT, MAX_WORK } from './safe-regex.js';

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SipstormError } from '../errors.js';
+import { compileSafeRegex, RegexError } from '../scenario/index.js';
 import { parseExpectation, type Expectation } from './expectation.js';
 
 /**
@@ -191,7 +192,7 @@ function headerLists(v: unknown, where: string): SuiteStep['headers'] {
   return Object.entries(v as Record<string, unknown>).map(([when, x]) => ({ when: at(where, 0, when), names: names(x) }));
 }
 
-/** `match: { Contact: [regex, ...] }`: each regex must match one of the header's values (`absent`: none may). */
+/** `match: { Contact: [regex, ...] }`: each regex must match one of the header's values (`absent`: none may); linear-time patterns (scenario/safe-regex.ts), case-insensitive. */
 function matches(v: unknown, absent: boolean, where: string): HeaderMatch[] {
   if (v === undefined) return [];
   const key = absent ? 'absent' : 'match';
@@ -200,10 +201,12 @@ function matches(v: unknown, absent: boolean, where: string): HeaderMatch[] {
     (Array.isArray(list) ? list : [list]).map((p) => {
       if (typeof p !== 'string') throw new SuiteError(`${where}: '${key}.${header}' must be regular expressions`);
       try {
-        new RegExp(p.replace(/\$\{[\w.]+\}/g, 'x'), 'i');
+        // Variables become literals of their own length, so that an offset still points into the text as written.
+        compileSafeRegex(p.replace(/\$\{[\w.]+\}/g, (v) => 'x'.repeat(v.length)), true);
         return { header, pattern: p, absent };
       } catch (err) {
-        throw new SuiteError(`${where}: '${key}.${header}': ${(err as Error).message}`);
+        if (!(err instanceof RegexError)) throw err;
+        throw new SuiteError(`${where}: '${key}.${header}': bad regular expression /${p}/ at character ${err.offset + 1}: ${err.message}`);
       }
     }),
   );

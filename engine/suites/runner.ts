@@ -20,6 +20,7 @@ import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth
 import { ConformanceChecker } from '../conformance/index.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
 import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { compileSafeRegex } from '../scenario/index.js';
 import { judge } from './expectation.js';
 import type { SuiteCase, SuiteStep } from './load.js';
 
@@ -461,8 +462,9 @@ export class SuiteRunner {
     const vars = this.flow?.vars ?? {};
     for (const m of step.match) {
       const source = m.pattern.replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (vars[name] ?? whole).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-      const pattern = new RegExp(source, 'i');
-      const values = msg.getAll(m.header);
+      const pattern = compileSafeRegex(source, true);
+      // A value too long for the pattern (MAX_WORK) is judged on its start.
+      const values = msg.getAll(m.header).map((v) => v.slice(0, pattern.longestText));
       const hit = values.some((v) => pattern.test(v));
       if (hit && m.absent) return `${what} has ${m.header} matching /${source}/: ${values.join(', ')}`;
       if (!hit && !m.absent) return `${what} has no ${m.header} matching /${source}/${values.length ? ` (it has: ${values.join(', ')})` : ''}`;

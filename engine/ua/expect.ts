@@ -2,13 +2,36 @@
 // ranges, headers present/absent/matching, body containing text; captures of
 // variables from headers and bodies. Expectations that name variables are
 // filled in for the UA checking (values escaped inside regular expressions).
+// Patterns run on the linear-time matcher (scenario/safe-regex.ts): a
+// server's text cannot make a check run long.
 
 import type { SipMessage } from '../codec/index.js';
-import { escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type TemplateVars } from '../scenario/index.js';
+import { compileSafeRegex, escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type SafeRegex, type TemplateVars } from '../scenario/index.js';
+
+/**
+ * Why a message does not meet a step: `kind` holds no text of the peer's (it keys the failure
+ * counts, so a server varying its values cannot grow them), `text` says it in full.
+ */
+export interface Problem {
+  kind: string;
+  text: string;
+}
 
 export function codeMatches(ranges: CodeRanges, status: number): boolean {
   for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
   return false;
+}
+
+/** Compiled patterns by source; bounded, should a source ever vary per instance. */
+const MAX_CACHED_PATTERNS = 1000;
+
+function regexOf(cache: Map<string, SafeRegex>, source: string): SafeRegex {
+  let re = cache.get(source);
+  if (!re) {
+    if (cache.size >= MAX_CACHED_PATTERNS) cache.clear();
+    cache.set(source, (re = compileSafeRegex(source)));
+  }
+  return re;
 }
 
 /**
@@ -16,42 +39,46 @@ export function codeMatches(ranges: CodeRanges, status: number): boolean {
  * expectation's variables; a regular expression made that way is compiled for this check only (values differ per
  * UA: caching them would grow without bound).
  */
-export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, RegExp>, vars?: TemplateVars): string | undefined {
+export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, SafeRegex>, vars?: TemplateVars): Problem | undefined {
   for (const h of exp.headers) {
     const values = msg.getAll(h.name);
-    if (h.mode === 'exists' && values.length === 0) return `header ${h.name} missing`;
-    if (h.mode === 'absent' && values.length > 0) return `header ${h.name} present`;
+    if (h.mode === 'exists' && values.length === 0) return same(`header ${h.name} missing`);
+    if (h.mode === 'absent' && values.length > 0) return same(`header ${h.name} present`);
     if (h.mode === 'regex') {
       let source = h.regex!;
-      let re: RegExp | undefined;
-      if (h.regexTemplate && vars) re = new RegExp((source = renderTemplate(h.regexTemplate, vars, escapeRegex)));
-      else if (!(re = regexCache.get(source))) regexCache.set(source, (re = new RegExp(source)));
-      if (values.length === 0) return `header ${h.name} missing`;
-      if (!values.some((v) => re!.test(v))) return `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${source}/`;
+      const re = h.regexTemplate && vars ? compileSafeRegex((source = renderTemplate(h.regexTemplate, vars, escapeRegex))) : regexOf(regexCache, source);
+      if (values.length === 0) return same(`header ${h.name} missing`);
+      const long = values.find((v) => !re.fits(v));
+      if (long !== undefined) return { kind: `header ${h.name} too long to match against /${h.regex}/`, text: `header ${h.name} too long (${long.length} characters) to match against /${source}/` };
+      if (!values.some((v) => re.test(v))) return { kind: `header ${h.name} does not match /${h.regex}/`, text: `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${source}/` };
     }
   }
   if (exp.body !== undefined) {
     const want = exp.bodyTemplate && vars ? renderTemplate(exp.bodyTemplate, vars) : exp.body;
-    if (!msg.body.toString('utf8').includes(want)) return `body does not contain '${want.slice(0, 40)}'`;
+    if (!msg.body.toString('utf8').includes(want)) return { kind: `body does not contain '${exp.body.slice(0, 40)}'`, text: `body does not contain '${want.slice(0, 40)}'` };
   }
   return undefined;
 }
 
-export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<string, string>, regexCache: Map<string, RegExp>): string | undefined {
+export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<string, string>, regexCache: Map<string, SafeRegex>): Problem | undefined {
   for (const c of captures) {
     const source = c.header !== undefined ? msg.getAll(c.header).join(', ') : msg.body.toString('utf8');
-    if (c.header !== undefined && msg.getAll(c.header).length === 0) return `capture '${c.name}': header ${c.header} missing`;
+    if (c.header !== undefined && msg.getAll(c.header).length === 0) return same(`capture '${c.name}': header ${c.header} missing`);
     if (c.regex === undefined) {
       vars.set(c.name, source);
       continue;
     }
-    let re = regexCache.get(c.regex);
-    if (!re) regexCache.set(c.regex, (re = new RegExp(c.regex)));
+    const re = regexOf(regexCache, c.regex);
+    if (!re.fits(source)) return same(`capture '${c.name}': ${c.header ?? 'body'} too long (${source.length} characters) to match against /${c.regex}/`);
     const m = re.exec(source);
-    if (!m) return `capture '${c.name}': /${c.regex}/ does not match`;
-    vars.set(c.name, m[1] ?? m[0]);
+    if (!m) return same(`capture '${c.name}': /${c.regex}/ does not match`);
+    vars.set(c.name, m[1] ?? m[0] ?? '');
   }
   return undefined;
+}
+
+function same(text: string): Problem {
+  return { kind: text, text };
 }
 
 export function describeCodes(exp: Expectation): string {

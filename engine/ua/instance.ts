@@ -7,7 +7,7 @@
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import {
-  createRequest, createResponse, findCallId, newBranch, newCallId, newTag, serializeMessage, type SipMessage,
+  createRequest, createResponse, findCallId, newBranch, newCallId, newTag, serializeMessage, SipParseError, type SipMessage,
 } from '../codec/index.js';
 import type { AwaitStep, CompiledStep, RawStep, RecvStep, SendStep } from '../scenario/index.js';
 import { renderTemplate, type Template, type TemplateVars } from '../scenario/index.js';
@@ -405,7 +405,15 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
   private judgeFinal(step: SendStep, req: SipMessage, res: SipMessage): void {
     const m = this.metrics(step);
     // Dialogs: a 2xx to SUBSCRIBE creates one (RFC 6665 §4.1.2.1); INVITE's is made in onInviteResponse.
-    if (res.status < 300 && step.method === 'SUBSCRIBE' && !this.dialog) this.dialog = uacDialog(req, res);
+    if (res.status < 300 && step.method === 'SUBSCRIBE' && !this.dialog) {
+      try {
+        this.dialog = uacDialog(req, res);
+      } catch (err) {
+        if (!(err instanceof SipParseError)) throw err;
+        m.fail(`${res.status} to SUBSCRIBE unusable: ${err.code}`);
+        return this.fail(`step ${this.stepLabel(step)}: ${res.status} to SUBSCRIBE unusable: ${err.message}`, `step ${this.stepLabel(step)}: ${res.status} to SUBSCRIBE unusable: ${err.code}`);
+      }
+    }
     const branch = step.on.find((o) => codeMatches(o.codes, res.status));
     if (!codeMatches(step.expect.codes, res.status)) {
       if (branch) {
@@ -415,14 +423,13 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         return this.run();
       }
       if (step.optional) return this.next();
-      m.fail(`expected ${step.expect.text}, got ${res.status}`);
-      return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
+      return this.failGot(step, res);
     }
     const content = checkContent(step.expect, res, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (content) {
       if (step.optional) return this.next();
-      m.fail(content);
-      return this.fail(`step ${this.stepLabel(step)}: ${res.status} ${content}`);
+      m.fail(content.kind);
+      return this.fail(`step ${this.stepLabel(step)}: ${res.status} ${content.text}`, `step ${this.stepLabel(step)}: ${res.status} ${content.kind}`);
     }
     m.passed++;
     if (branch) {
@@ -455,9 +462,13 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       return;
     }
     // 2xx (first or retransmitted, RFC 6026): dialog, then ACK now unless the next step sends it.
-    if (!this.dialog || this.dialog.remoteTag !== res.to().tag) {
-      this.dialog = uacDialog(req, res);
-      this.lastInvite = { request: req, response: res };
+    try {
+      if (!this.dialog || this.dialog.remoteTag !== res.to().tag) {
+        this.dialog = uacDialog(req, res);
+        this.lastInvite = { request: req, response: res };
+      }
+    } catch (err) {
+      return this.failUnusable2xx(step, res, err, p !== undefined && p.tx === tx);
     }
     const li = this.lastInvite!;
     if (li.ackData) {
@@ -468,6 +479,25 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     const nextSend = steps.slice(this.pc + 1).find((s) => s.kind === 'send' || s.kind === 'recv' || s.kind === 'raw' || s.kind === 'await');
     const ackIsNext = !step.async && nextSend?.kind === 'send' && nextSend.method === 'ACK';
     if (!ackIsNext) this.sendAck();
+  }
+
+  /**
+   * A 2xx whose To or Contact does not parse makes no dialog (§12.1.2 takes the remote target from
+   * Contact, the remote tag from To) and cannot be ACKed: the step fails at once with the parse
+   * error, instead of waiting for a final response it already had.
+   */
+  private failUnusable2xx(step: SendStep, res: SipMessage, err: unknown, async: boolean): void {
+    if (!(err instanceof SipParseError)) throw err;
+    const m = this.metrics(step);
+    if (!async) {
+      // The final came (a 2xx): counted as such; the async INVITE's was counted on arrival.
+      m.finals++;
+      m.code(res.status);
+      this.outstanding = undefined;
+    }
+    const kind = `${res.status} to ${step.method} unusable: ${err.code}`;
+    m.fail(kind);
+    this.fail(`step ${this.stepLabel(step)}: ${res.status} to ${step.method} unusable: ${err.message}`, `step ${this.stepLabel(step)}: ${kind}`);
   }
 
   /** §13.2.2.4: ACK for a 2xx, a new transaction-less request within the dialog. */
@@ -506,7 +536,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         if (gen === this.gen && !this.done) this.sendCancelStep(step);
       };
       this.armStepTimeout(step, () => {
-        m.timeouts++;
+        // Nothing was sent (sent = finals + timeouts + errors): the step fails without a timeout of a request.
+        m.fail('no provisional response to the INVITE, so no CANCEL could be sent');
         this.fail(`step ${this.stepLabel(step)}: no provisional response to the INVITE, so no CANCEL could be sent`);
       });
       return;
@@ -560,14 +591,11 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       m.code(res.status);
       const serviceMs = this.rt.wheel.now() - p.firstSentAt;
       m.latency(serviceMs, this.corrected(serviceMs));
-      if (!codeMatches(step.expect.codes, res.status)) {
-        m.fail(`expected ${step.expect.text}, got ${res.status}`);
-        return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
-      }
+      if (!codeMatches(step.expect.codes, res.status)) return this.failGot(step, res);
       const content = checkContent(step.expect, res, this.rt.regexCache, this);
       if (content) {
-        m.fail(content);
-        return this.fail(`step ${this.stepLabel(step)}: ${content}`);
+        m.fail(content.kind);
+        return this.fail(`step ${this.stepLabel(step)}: ${content.text}`, `step ${this.stepLabel(step)}: ${content.kind}`);
       }
       m.passed++;
       this.next();
@@ -581,7 +609,9 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     };
     p.waiter = wait;
     this.armStepTimeout(step, () => {
-      m.timeouts++;
+      // The await step counts as sent only what it judged; the INVITE still in flight is counted on
+      // its own step (an error, when the instance ends before its final response).
+      m.fail(`no final response to '${step.asyncId}'`);
       this.fail(`step ${this.stepLabel(step)}: no final response to '${step.asyncId}' within ${step.timeoutMs / 1000}s`);
     });
   }
@@ -647,7 +677,10 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       if (seq <= this.dialog.remoteSeq && req.method !== 'ACK') {
         if (tx) this.answer(tx, req, 500, step);
         m.fail('lower CSeq within the dialog');
-        return this.fail(`step ${this.stepLabel(step)}: ${req.method} with CSeq ${seq} not above ${this.dialog.remoteSeq} in the dialog (RFC 3261 §12.2.2)`);
+        return this.fail(
+          `step ${this.stepLabel(step)}: ${req.method} with CSeq ${seq} not above ${this.dialog.remoteSeq} in the dialog (RFC 3261 §12.2.2)`,
+          `step ${this.stepLabel(step)}: ${req.method} with a CSeq not above the last in the dialog (RFC 3261 §12.2.2)`,
+        );
       }
       this.dialog.remoteSeq = seq;
     }
@@ -658,8 +691,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     const problem = checkContent(step.expect, req, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (tx) for (const code of step.reply) this.answer(tx, req, code, step);
     if (problem) {
-      m.fail(problem);
-      return this.fail(`step ${this.stepLabel(step)}: ${req.method} ${problem}`);
+      m.fail(problem.kind);
+      return this.fail(`step ${this.stepLabel(step)}: ${req.method} ${problem.text}`, `step ${this.stepLabel(step)}: ${req.method} ${problem.kind}`);
     }
     m.passed++;
     this.next();
@@ -741,8 +774,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     m.latency(serviceMs, this.corrected(serviceMs));
     if (!codeMatches(w.step.expect.codes, res.status)) {
       if (w.step.optional) return this.next();
-      m.fail(`expected ${w.step.expect.text}, got ${res.status}`);
-      return this.fail(`step ${this.stepLabel(w.step)}: expected ${w.step.expect.text}, got ${res.status} ${res.reason}`.trim());
+      return this.failGot(w.step, res);
     }
     m.passed++;
     this.next();
@@ -755,11 +787,19 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     this.rt.ladders.add(this.serial, this.rt.wheel.now() - this.startedAt, dir, data);
   }
 
-  private fail(reason: string): void {
-    this.finish(reason);
+  /** Ends the instance as failed; `kind` is the reason without the peer's text (it keys the counts). */
+  private fail(reason: string, kind = reason): void {
+    this.finish(reason, kind);
   }
 
-  private finish(reason?: string): void {
+  /** A final response outside the step's expectation: counted by code, the reason phrase only in the example text. */
+  private failGot(step: SendStep | RawStep | AwaitStep, res: SipMessage): void {
+    this.metrics(step).fail(`expected ${step.expect.text}, got ${res.status}`);
+    const kind = `step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status}`;
+    this.fail(`${kind} ${res.reason}`.trim(), kind);
+  }
+
+  private finish(reason?: string, kind = reason): void {
     if (this.done) return;
     this.done = true;
     this.gen++;
@@ -790,7 +830,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     this.lastInvite = undefined;
     this.dialog = undefined;
     const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
-    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200));
+    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
     this.onDone(outcome);
   }
 

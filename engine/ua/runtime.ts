@@ -6,7 +6,7 @@
 
 import { isIP } from 'node:net';
 import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
-import type { CompiledRole, CompiledScenario } from '../scenario/index.js';
+import type { CompiledRole, CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
 import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
@@ -64,7 +64,7 @@ export interface UaState {
 
 export class WorkerRuntime {
   readonly roles: RoleRuntime[];
-  readonly regexCache = new Map<string, RegExp>();
+  readonly regexCache = new Map<string, SafeRegex>();
   readonly layer: TransactionLayer;
   readonly scenario: CompiledScenario;
   readonly target: Endpoint;
