@@ -3,7 +3,7 @@
 // in CI, nothing with --quiet). Reads only the result object.
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
-import { classCounts, generatorLine, ms, table } from './format.js';
+import { classCounts, generatorLine, ms, partialNote, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
   const out: string[] = [];
@@ -48,7 +48,9 @@ export function runSummary(r: RunResult): string {
   for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
   if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
   const t = r.totals;
-  out.push(`${t.verdict === 'passed' ? 'PASSED' : 'FAILED'}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}`);
+  const partial = partialNote(r);
+  if (partial) out.push(partial);
+  out.push(`${t.verdict === 'passed' ? 'PASSED' : 'FAILED'}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}${partial ? ` (partial: ${r.shardSet!.missing.length} of ${r.shardSet!.count} shards missing)` : ''}`);
   return out.join('\n');
 }
 

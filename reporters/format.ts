@@ -1,6 +1,6 @@
 // Small text helpers shared by the text reporters.
 
-import type { ScenarioResult } from '../engine/metrics/result.js';
+import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
 
 export function ms(v: number): string {
   if (v >= 10_000) return `${(v / 1000).toFixed(1)}s`;
@@ -43,4 +43,12 @@ export function classCounts(codes: Record<string, number>): number[] {
     if (cls >= 1 && cls <= 6) out[cls - 1]! += n;
   }
   return out;
+}
+
+/** For a merge of an incomplete shard set (--allow-partial): what is missing, said in every report; undefined otherwise. */
+export function partialNote(r: Pick<RunResult, 'shardSet'>): string | undefined {
+  const s = r.shardSet;
+  if (!s?.partial) return undefined;
+  const missing = s.missing.length === 1 ? `shard ${s.missing[0]} missing` : `shards ${s.missing.join(', ')} missing`;
+  return `PARTIAL: ${missing}; the totals cover ${s.merged.length} of ${s.count} shards (merged with --allow-partial)`;
 }

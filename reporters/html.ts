@@ -9,7 +9,7 @@
 import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
-import { classCounts, generatorLine, ms } from './format.js';
+import { classCounts, generatorLine, ms, partialNote } from './format.js';
 import { writeFileAtomic } from './write-file.js';
 
 function esc(s: string): string {
@@ -162,7 +162,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;co
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h2 small{color:#777;font-weight:normal;font-size:13px}
 h3{font-size:15px;margin:18px 0 6px} .muted{color:#777}
 #verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:bold}
-#verdict.passed{background:#1a7f37} #verdict.failed{background:#cf222e}
+#verdict.passed{background:#1a7f37} #verdict.failed{background:#cf222e} .partial{background:#fff8c5;border:1px solid #bf8700;padding:6px 10px;font-weight:600}
 table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right} td:first-child,th:first-child{text-align:left}
 td.codes{text-align:left;min-width:140px} tr.bad td{background:#ffebe9} tr.ok td{background:#dafbe1}
 .bar{display:flex;height:6px;width:140px;margin-top:3px;background:#eee} .bar span{display:block;height:6px}
@@ -182,6 +182,7 @@ pre.raw-message{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow:au
 </style></head><body>
 <h1>sipstorm report <span id="verdict" class="${esc(r.totals.verdict)}">${r.totals.verdict === 'passed' ? 'PASSED' : 'FAILED'}</span></h1>
 <p>${r.totals.started} started, ${r.totals.passed} passed, ${r.totals.failed} failed${r.totals.dropped ? `, ${r.totals.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''} · target <code>${esc(r.settings.target)}</code>${r.settings.embeddedServer ? ' (embedded server)' : ''} · ${r.settings.workers} workers · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · sipstorm ${esc(r.tool.version)}</p>
+${partialNote(r) ? `<p id="partial" class="partial">${esc(partialNote(r)!)}</p>` : ''}
 <h2>thresholds</h2>${thresholds}
 ${sections}
 <h2>conformance</h2>${conformance}

@@ -11,7 +11,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
-import { loadScenarios, parseDuration } from '../../engine/scenario/index.js';
+import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
@@ -45,6 +45,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
   { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
   { name: 'shard', type: 'string', value: 'I/N', help: 'run the I-th of N shares of the load (1 <= I <= N); merge the results with sipstorm merge' },
+  { name: 'run-id', type: 'string', value: 'ID', help: 'an id the shards of one run share (e.g. the CI pipeline id); merge refuses shards of different run ids' },
   { name: 'wait-for-target', type: 'string', value: 'TIME', help: 'if the target is down at start, keep trying for TIME (e.g. 30s) instead of exiting 3' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
   { name: 'socket-per-ua', type: 'boolean', help: "one socket (source port) per simulated UA, kept for the run, instead of one per worker (SIPp's -t un)" },
@@ -124,6 +125,7 @@ export const runCommand: Command = {
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard must be I/N with 1 <= I <= N, got '${f.shard}'`);
       shard = { index: Number(m[1]) - 1, count: Number(m[2]) };
     }
+    const runId = readRunId(f);
     const faults = parseFaultFlags(f);
     const limits = parseLimitFlags(f);
     const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, 'command line'));
@@ -139,6 +141,8 @@ export const runCommand: Command = {
         }
       }
     }
+    // What the shards of one run share; the password is left out of it (a secret, and not the run's shape).
+    const digest = scenarioDigest(scenarios, { ...overrides, credentials: { ...credentials, password: undefined } });
     const abortThresholds = thresholds.filter((th) => th.abortOnFail);
     let abortedBy: string | undefined;
     if (f['tls-ca'] !== undefined) {
@@ -212,7 +216,7 @@ export const runCommand: Command = {
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.
               const now = new Date();
-              const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [] });
+              const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [], scenarioDigest: digest });
               for (const v of evaluateThresholds(abortThresholds.filter((th) => elapsed >= (th.delayAbortMs ?? 0)), partial)) {
                 if (!v.ok && v.value !== null) {
                   abortedBy = `${v.expr} (got ${v.value})`;
@@ -247,7 +251,10 @@ export const runCommand: Command = {
       await server?.close();
     }
     const endedAt = new Date();
-    const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard });
+    const result = buildRunResult({
+      scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard, runId,
+      scenarioDigest: digest,
+    });
     if (abortedBy) result.abortedBy = abortedBy;
     result.thresholds = evaluateThresholds(thresholds, result);
     const balance = checkBalance(result);
@@ -263,6 +270,16 @@ export const runCommand: Command = {
   },
 };
 
+/** --run-id: printable, at most 200 characters (it lands in reports and error lines). */
+export function readRunId(f: ParsedArgs['flags']): string | null {
+  if (f['run-id'] === undefined) return null;
+  const id = String(f['run-id']);
+  if (id === '' || id.length > 200 || !/^[\x21-\x7e]+$/.test(id)) {
+    throw new UsageError(`--run-id must be 1 to 200 printable characters without spaces, got '${id.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')}'`);
+  }
+  return id;
+}
+
 export function buildRunResult(o: {
   scenarios: { file: string }[];
   results: ScenarioResult[];
@@ -275,6 +292,9 @@ export function buildRunResult(o: {
   interrupted: boolean;
   workerErrors: RunResult['workerErrors'];
   shard?: { index: number; count: number };
+  runId?: string | null;
+  /** Default: the digest of o.scenarios alone. */
+  scenarioDigest?: string;
 }): RunResult {
   const totals = totalsOf(o.results);
   return {
@@ -282,7 +302,8 @@ export function buildRunResult(o: {
     tool: { name: 'sipstorm', version: toolVersion() },
     settings: {
       target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,
-      shard: o.shard ?? { index: 0, count: 1 }, overrides: { ...o.overrides },
+      shard: o.shard ?? { index: 0, count: 1 }, runId: o.runId ?? null, scenarioDigest: o.scenarioDigest ?? scenarioDigest(o.scenarios),
+      overrides: { ...o.overrides },
     },
     machine: { hostname: hostname(), cpus: cpus().length, node: process.version, platform: process.platform },
     startedAt: o.startedAt.toISOString(),

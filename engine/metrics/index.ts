@@ -5,3 +5,4 @@ export * from './result.js';
 export * from './thresholds.js';
 export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';
+export { checkShardSet, ShardSetError, type ShardInput } from './shard-set.js';

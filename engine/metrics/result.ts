@@ -49,6 +49,17 @@ export interface ThresholdResult {
   source?: string;
 }
 
+export interface ShardSetInfo {
+  /** N of the shards' I/N. */
+  count: number;
+  /** The shards merged, as 'I/N', in order. */
+  merged: string[];
+  /** The shards missing, as 'I/N'; not empty only with --allow-partial. */
+  missing: string[];
+  /** True when shards are missing: the totals cover part of the run. */
+  partial: boolean;
+}
+
 export interface RunResult {
   totals: { started: number; passed: number; failed: number; running: number; dropped: number; verdict: 'passed' | 'failed' };
   tool: { name: 'sipstorm'; version: string };
@@ -57,9 +68,16 @@ export interface RunResult {
     embeddedServer: boolean;
     scenarios: string[];
     workers: number;
+    /** 0-based index of this shard among count (a whole run is 0 of 1). */
     shard: { index: number; count: number };
+    /** --run-id: one value shared by the shards of one run (e.g. a CI pipeline id); null when not given. */
+    runId: string | null;
+    /** sha256 of the compiled scenarios and load flags (engine/scenario/digest.ts): equal for the shards of one run. */
+    scenarioDigest: string;
     overrides: Record<string, unknown>;
   };
+  /** Set by `sipstorm merge`: which shards were added up, and which were missing (--allow-partial). */
+  shardSet?: ShardSetInfo;
   machine: { hostname: string; cpus: number; node: string; platform: string };
   startedAt: string;
   endedAt: string;
