@@ -212,7 +212,7 @@ export const runCommand: Command = {
           socketPerUa: Boolean(f['socket-per-ua']),
           tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
           limits,
-          onProgress: (snap, elapsed) => {
+          onProgress: (snap, elapsed, point) => {
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.
               const now = new Date();
@@ -229,7 +229,8 @@ export const runCommand: Command = {
             const started = snap.roles.reduce((a, r) => a + r.started, 0);
             progress.update(scenario.name, elapsed, {
               started, passed: snap.roles.reduce((a, r) => a + r.passed, 0), failed: snap.roles.reduce((a, r) => a + r.failed, 0),
-              active: snap.roles.reduce((a, r) => a + r.running, 0), rate: Math.round(started / Math.max(1, elapsed / 1000)),
+              // That second's numbers: instances started in it (not the average since the start), running at its end.
+              active: point.active, rate: point.rate,
               asked: overrides.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
             });
           },

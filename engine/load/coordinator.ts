@@ -1,10 +1,12 @@
 // The coordinator on the main thread: starts N workers, gives them one start
-// instant, merges their snapshots every second (live progress), stops them on
-// completion, abort or a worker's failure, and returns the merged result.
+// instant, adds up their snapshots second by second of the run (live progress
+// and the time series: each second's numbers are the workers' at that second,
+// see SecondsOfWorkers), stops them on completion, abort or a worker's
+// failure, and returns the merged result.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
+import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, SecondsOfWorkers, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
 import type { Credentials } from '../ua/index.js';
@@ -30,7 +32,8 @@ export interface LoadRunOptions {
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
-  onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
+  /** Once per second of the run: the workers' numbers at that second, and its point of the time series. */
+  onProgress?(snapshot: RunSnapshot, elapsedMs: number, point: TimePoint): void;
 }
 
 export interface WorkerFailure {
@@ -68,6 +71,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const restarts: number[] = new Array(n).fill(0);
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
+  const seconds = new SecondsOfWorkers(n, (second, snap) => {
+    timeseries.add(second * 1000, snap);
+    opts.onProgress?.(snap, second * 1000, timeseries.points[timeseries.points.length - 1]!);
+  });
   const cpuStart = process.cpuUsage();
   const drainMs = Math.min(opts.scenario.timeoutMs, 5000);
   let interrupted = false;
@@ -108,6 +115,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       dead.push(crashedSnapshot(last, code));
       last.roles.forEach((r, j) => (accounted[i]![j] = (accounted[i]![j] ?? 0) + r.started + r.dropped));
     }
+    seconds.crash(i, last && dead[dead.length - 1]);
     if (!opts.restartWorkers || stopping || restarts[i]! >= MAX_RESTARTS_PER_WORKER) return stopAll();
     restarts[i]!++;
     failure.restarted = true;
@@ -125,6 +133,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
       workers[i] = w;
+      if (started) seconds.revive(i);
       live++;
       let failed = false;
       let finished = false;
@@ -138,10 +147,13 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       };
       w.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve();
-        else if (m.type === 'snapshot') latest[i] = m.snapshot;
-        else if (m.type === 'done') {
+        else if (m.type === 'snapshot') {
+          latest[i] = m.snapshot;
+          seconds.report(i, m.second, m.snapshot);
+        } else if (m.type === 'done') {
           finished = true;
           finals[i] = m.snapshot;
+          seconds.finish(i, m.snapshot);
         } else if (m.type === 'error') fail(m.code, m.message);
       });
       w.on('error', (err: Error & { code?: string }) => fail(err.code ?? 'WORKER_CRASHED', err.message));
@@ -163,12 +175,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   for (const w of workers) w!.postMessage({ type: 'start', at: startEpoch } satisfies ToWorker);
 
   const merged = (list: (RunSnapshot | undefined)[]) => list.reduce<RunSnapshot>((acc, s) => (s ? mergeSnapshots(acc, s) : acc), emptyRunSnapshot());
-  const ticker = setInterval(() => {
-    const snap = merged([...dead, ...latest]);
-    const t = Date.now() - startEpoch;
-    timeseries.add(t, snap);
-    opts.onProgress?.(snap, t);
-  }, 1000);
   const onAbort = () => {
     interrupted = true;
     stopAll();
@@ -176,7 +182,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
   await exited;
-  clearInterval(ticker);
   opts.signal?.removeEventListener('abort', onAbort);
   const cpu = process.cpuUsage(cpuStart);
   const snapshot = merged([...dead, ...finals.map((f, i) => f ?? latest[i])]);
