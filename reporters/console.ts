@@ -3,27 +3,33 @@
 // in CI, nothing with --quiet). Reads only the result object.
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
-import { classCounts, generatorLine, ms, partialNote, table } from './format.js';
+import { generatorLine, ms, partialNote, pddText, sessionsText, stepRow, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
   const out: string[] = [];
   for (const r of s.roles) {
     const title = s.roles.length > 1 || r.role !== 'main' ? `${s.name} / ${r.role}` : s.name;
     out.push(`${title}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.running ? `, ${r.running} running` : ''}${r.dropped ? `, ${r.dropped} dropped` : ''}`);
-    const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
+    const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'challenges', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
+    const delays: string[] = [];
     for (const st of r.steps) {
-      const c = classCounts(st.codes);
+      const { sent, classes, challenges } = stepRow(st);
       const lat = st.service.count > 0;
+      const pdd = pddText(st);
+      if (pdd) delays.push(`  ${st.name}: ${pdd}`);
       rows.push([
-        `  ${st.name}`, String(st.sent), String(st.received), ...c.map(String), String(st.timeouts),
+        `  ${st.name}`, String(sent), String(st.received), ...classes.map(String), String(challenges), String(st.timeouts),
         lat ? ms(st.service.p50) : '-', lat ? ms(st.service.p90) : '-', lat ? ms(st.service.p99) : '-', lat ? ms(st.service.p999) : '-',
         lat ? ms(st.service.max) : '-', lat ? ms(st.corrected.p99) : '-',
       ]);
     }
     out.push(table(rows));
+    out.push(...delays);
     const reasons = Object.entries(r.failureReasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
     for (const [reason, n] of reasons) out.push(`  ✗ ${n} × step ${reason}`);
   }
+  const sessions = sessionsText(s);
+  if (sessions) out.push(`  ${sessions}`);
   const t = s.transport;
   const extras: string[] = [];
   if (t.retransmissionsSent) extras.push(`${t.retransmissionsSent} retransmissions sent`);

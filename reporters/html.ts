@@ -9,7 +9,7 @@
 import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
-import { classCounts, generatorLine, ms, partialNote } from './format.js';
+import { classCounts, generatorLine, ms, partialNote, pddText, sessionsText, stepRow } from './format.js';
 import { writeFileAtomic } from './write-file.js';
 
 function esc(s: string): string {
@@ -112,20 +112,26 @@ function scenarioSection(s: ScenarioResult, failureBase: number): string {
     .map((r) => {
       const rows = r.steps
         .map((st) => {
-          const c = classCounts(st.codes);
-          return `<tr><td>${esc(st.name)}</td><td>${st.sent}</td><td>${st.received}</td>${c.map((n) => `<td>${n}</td>`).join('')}<td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
+          const { sent, classes, challenges } = stepRow(st);
+          return `<tr><td>${esc(st.name)}</td><td>${sent}</td><td>${st.received}</td>${classes.map((n) => `<td>${n}</td>`).join('')}<td>${challenges}</td><td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
         })
         .join('');
       const charts = r.steps
         .filter((st) => st.service.count > 0)
         .map((st) => `<figure class="latency-chart" data-step="${esc(st.name)}"><figcaption>${esc(st.name)}: latency by percentile</figcaption>${percentileChart(st)}</figure>`)
         .join('');
+      const delays = r.steps
+        .map((st) => [st.name, pddText(st)] as const)
+        .filter(([, text]) => text)
+        .map(([name, text]) => `<p class="pdd">${esc(name)}: ${esc(text!)}</p>`)
+        .join('');
       const reasons = Object.entries(r.failureReasons)
         .sort((a, b) => b[1] - a[1])
         .map(([why, n]) => `<li>${n} × step ${esc(why)}</li>`)
         .join('');
       return `<h3>${esc(r.role)}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}</h3>
-<table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th title="digest challenges (401/407) answered with credentials">challenges</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>
+${delays}
 ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
 <div class="charts">${charts}</div>`;
     })
@@ -133,6 +139,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
   const ladders = s.failures.slice(0, 10).map((f, i) => ladder(f, failureBase + i)).join('');
   return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
 ${roles}
+${sessionsText(s) ? `<p class="sessions">${esc(sessionsText(s)!)}</p>` : ''}
 <p class="generator">${esc(generatorLine(s.health))}</p>
 <figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}

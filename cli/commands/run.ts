@@ -112,7 +112,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run scenarios (files or directories) against a target or the embedded server',
   usage: 'sipstorm run SCENARIO.yaml|DIR... [--target sip:HOST:PORT] [--rate N] [--total N] [--duration 30s] [options]',
-  details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json and junit.xml.',
+  details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json, junit.xml and report.html; the end of the run says where they went.',
   flags: runFlags,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
@@ -264,9 +264,12 @@ export const runCommand: Command = {
     const failed = result.totals.failed > 0 || conformanceFailed || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
     result.totals.verdict = failed ? 'failed' : 'passed';
     result.exitCode = signalName === 'SIGINT' ? EXIT.INTERRUPTED : signalName === 'SIGTERM' ? EXIT.TERMINATED : workerErrors.length > 0 && result.totals.started === 0 ? EXIT.CANNOT_RUN : failed ? EXIT.FAILED : EXIT.OK;
-    writeReports(result, f);
-    if (quiet) process.stdout.write(runSummary(result).split('\n').pop()! + '\n');
-    else process.stdout.write(runSummary(result) + '\n');
+    const written = writeReports(result, f);
+    const summary = runSummary(result).split('\n');
+    const verdict = summary.pop()!;
+    // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
+    if (!quiet) process.stdout.write([...summary, written.length ? `reports: ${written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
+    process.stdout.write(verdict + '\n');
     return result.exitCode;
   },
 };
@@ -320,14 +323,21 @@ export function buildRunResult(o: {
   };
 }
 
-export function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
+/** Writes the report files the flags ask for; returns their paths, in the order written. */
+export function writeReports(result: RunResult, f: ParsedArgs['flags']): string[] {
+  const written: string[] = [];
+  const write = (path: string, writer: (path: string, r: RunResult) => void) => {
+    writer(path, result);
+    written.push(path);
+  };
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
-    writeJson(join(dir, 'result.json'), result);
-    writeJunit(join(dir, 'junit.xml'), result);
-    writeHtml(join(dir, 'report.html'), result);
+    write(join(dir, 'result.json'), writeJson);
+    write(join(dir, 'junit.xml'), writeJunit);
+    write(join(dir, 'report.html'), writeHtml);
   }
-  if (f.html) writeHtml(String(f.html), result);
-  if (f.json) writeJson(String(f.json), result);
-  if (f.junit) writeJunit(String(f.junit), result);
+  if (f.html) write(String(f.html), writeHtml);
+  if (f.json) write(String(f.json), writeJson);
+  if (f.junit) write(String(f.junit), writeJunit);
+  return written;
 }
