@@ -6,25 +6,25 @@
 
 import t from 'tap';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../support/cli.js';
 
 const require = createRequire(import.meta.url);
 
-/** The console table row of a step, as column name -> cell. */
+/** The console table row of a step, as column name -> cell (names from the table header above it). */
 function row(out: string, step: string): Record<string, string> {
   const lines = out.split('\n');
-  const header = lines.find((l) => /^\s+step\s+sent\s+recv/.test(l) && lines.indexOf(l) < lines.findIndex((x) => x.trim().startsWith(step + ' ')))!;
+  const at = lines.findIndex((l) => l.trim().startsWith(step + ' '));
+  const header = lines.slice(0, at).reverse().find((l) => /^\s+step\s+sent\s+recv/.test(l))!;
   const names = header.trim().split(/\s+/);
-  const line = lines.find((l) => l.trim().startsWith(step + ' '))!;
-  const cells = line.trim().split(/\s+/);
+  const cells = lines[at]!.trim().split(/\s+/);
   return Object.fromEntries(names.map((n, i) => [n, cells[i]!]));
 }
 
 t.test('register-auth and uac-call: challenges, ACKs, post-dial delay, SER/SRD, where the reports went', async (t) => {
   const r = await runCli(['run', 'scenarios/register-auth.yaml', 'scenarios/uac-call.yaml', '--total', '20', '--rate', '100', '--workers', '1'], { keep: true });
-  t.teardown(() => void import('node:fs').then((fs) => fs.rmSync(r.dir, { recursive: true, force: true })));
+  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
   t.equal(r.status, 0, r.out);
   t.notMatch(r.stderr, /do not balance/, 'the counts balance');
 
