@@ -73,7 +73,11 @@ t.test('a slow server (100-300 ms): latency shows it, nothing times out', async 
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--fault-delay', '100-300']);
   t.equal(r.status, 0, r.out);
   const step = r.result.scenarios[0].roles[0].steps[0];
-  t.ok(step.service.p50 >= 100 && step.service.max < 1000, `p50 ${step.service.p50} ms, max ${step.service.max} ms`);
+  // The server holds every request at least 100 ms: a floor the latencies must show. No ceiling is judged
+  // here (a busy machine adds its own delay); that nothing timed out is the count below.
+  t.ok(step.service.p50 >= 100, `p50 ${step.service.p50} ms >= the server's 100 ms (max ${step.service.max} ms)`);
+  t.equal(step.timeouts, 0, 'nothing timed out');
+  t.equal(step.finals, 150, 'every request answered');
   balanced(t, r.result);
 });
 
