@@ -45,7 +45,7 @@ t.test('1 worker and 2 workers agree on the counts', async (t) => {
   t.equal(s1.service.count, s2.service.count, 'as many latency samples');
 });
 
-t.test('a 2 s server pause: corrected p99 >= 1 s while only the requests caught in it are slow', async (t) => {
+t.test('a 2 s server pause: corrected latency shows it, service time only for the requests caught in it', async (t) => {
   // The pause starts on an event (the server has answered 100 OPTIONS of this run), never at a wall-clock
   // instant that a slow start of the CLI on a busy machine could miss.
   const server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'] });
@@ -65,9 +65,14 @@ t.test('a 2 s server pause: corrected p99 >= 1 s while only the requests caught 
   t.equal(result.totals.dropped, 0);
   // About 1,000 arrivals fall due during the pause and wait: far more than 1% of 3,000 wait over 1 s.
   t.ok(step.corrected.p99 >= 1000, `corrected p99 ${step.corrected.p99} ms >= 1 s`);
-  const slow = countAtOrAbove(step.service.histogram, 1000);
-  t.ok(slow >= 1 && slow <= 10, `${slow} requests took >= 1 s of service time: those caught in the pause (at most --max-concurrent 10)`);
-  t.ok(step.service.p99 < 1000, `service-time p99 ${step.service.p99} ms stays below the pause`);
+  t.ok(step.service.max >= 1000, `the requests caught in the pause show it: service max ${step.service.max} ms`);
+  // Coordinated omission: service time sees only the (at most --max-concurrent 10) requests in flight when the
+  // pause began, the corrected latency every arrival that waited (about 500 of the 1,000 due in the pause wait
+  // over 1 s). A busy machine's own stall of over 1 s adds at most 10 requests in flight to the first count,
+  // and to the second the arrivals due in it that waited over 1 s: the ratio holds with room to spare.
+  const slowService = countAtOrAbove(step.service.histogram, 1000);
+  const slowCorrected = countAtOrAbove(step.corrected.histogram, 1000);
+  t.ok(slowCorrected >= 5 * slowService, `${slowCorrected} arrivals waited >= 1 s (corrected), ${slowService} requests took >= 1 s of service time`);
 });
 
 /** Samples of an encoded histogram at or above a value in ms. */
