@@ -63,6 +63,10 @@ function exec(cmd: string, args: string[], cwd: string, env: Record<string, stri
   });
 }
 
+// Two `npm ci` (the build stage's installs every dev dependency, 160 MB) are disk-bound: about 25 s on an idle
+// machine, up to minutes on a busy one. The file's time limit is raised for them (tap's default is .taprc's).
+t.setTimeout(600_000);
+
 const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
 const stages = parseDockerfile(dockerfile);
 
