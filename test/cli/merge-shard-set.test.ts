@@ -105,3 +105,9 @@ t.test('the scenario digest does not depend on where the files are', async (t) =
   t.not(scenarioDigest(loadScenarios([join(dir, 'register-auth.yaml')]), { rate: 20 }), here, 'other load flags: another digest');
   t.not(scenarioDigest(loadScenarios([join(ROOT, 'scenarios/options.yaml')]), { rate: 10 }), here, 'another scenario: another digest');
 });
+
+t.test('--run-id: printable, without spaces, else bad input before any traffic', async (t) => {
+  const r = await sipstorm(['run', 'scenarios/options.yaml', '--run-id', 'a b', '--no-reports']);
+  t.equal(r.status, 2);
+  t.equal(r.stderr, "sipstorm: --run-id must be 1 to 200 printable characters without spaces, got 'a b'\n");
+});
