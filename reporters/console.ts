@@ -6,24 +6,28 @@
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
-import { classCounts, generatorLine, ms, printable, table } from './format.js';
+import { generatorLine, ms, partialNote, pddText, printable, sessionsText, stepRow, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
   const out: string[] = [];
   for (const r of s.roles) {
     const title = printable(s.roles.length > 1 || r.role !== 'main' ? `${s.name} / ${r.role}` : s.name);
     out.push(`${title}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.running ? `, ${r.running} running` : ''}${r.dropped ? `, ${r.dropped} dropped` : ''}`);
-    const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
+    const rows = [['  step', 'sent', 'recv', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', 'challenges', 'timeout', 'p50', 'p90', 'p99', 'p99.9', 'max', 'corr.p99']];
+    const delays: string[] = [];
     for (const st of r.steps) {
-      const c = classCounts(st.codes);
+      const { sent, classes, challenges } = stepRow(st);
       const lat = st.service.count > 0;
+      const pdd = pddText(st);
+      if (pdd) delays.push(`  ${st.name}: ${pdd}`);
       rows.push([
-        `  ${printable(st.name)}`, String(st.sent), String(st.received), ...c.map(String), String(st.timeouts),
+        `  ${printable(st.name)}`, String(sent), String(st.received), ...classes.map(String), String(challenges), String(st.timeouts),
         lat ? ms(st.service.p50) : '-', lat ? ms(st.service.p90) : '-', lat ? ms(st.service.p99) : '-', lat ? ms(st.service.p999) : '-',
         lat ? ms(st.service.max) : '-', lat ? ms(st.corrected.p99) : '-',
       ]);
     }
     out.push(table(rows));
+    out.push(...delays);
     const reasons = Object.entries(r.failureReasons).sort((a, b) => b[1] - a[1]).slice(0, 5);
     for (const [reason, n] of reasons) {
       // One example text is every failure of the kind said in full (examples are distinct): show it.
@@ -37,6 +41,8 @@ export function scenarioSummary(s: ScenarioResult): string {
       }
     }
   }
+  const sessions = sessionsText(s);
+  if (sessions) out.push(`  ${sessions}`);
   const t = s.transport;
   const extras: string[] = [];
   if (t.retransmissionsSent) extras.push(`${t.retransmissionsSent} retransmissions sent`);
@@ -58,8 +64,10 @@ export function runSummary(r: RunResult): string {
   for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${printable(e.code)}: ${printable(e.message)}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
   if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
   const t = r.totals;
+  const partial = partialNote(r);
+  if (partial) out.push(partial);
   const others = otherReasons(v, ['instance']);
-  out.push(`${verdictWord(v)}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${others}`);
+  out.push(`${verdictWord(v)}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${partial ? ` (partial: ${r.shardSet!.missing.length} of ${r.shardSet!.count} shards missing)` : ''}${others}`);
   return out.join('\n');
 }
 

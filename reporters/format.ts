@@ -1,6 +1,6 @@
 // Small text helpers shared by the text reporters.
 
-import type { ScenarioResult } from '../engine/metrics/result.js';
+import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
 
 /**
  * Text from a peer (a reason phrase, a header value) made safe for a terminal: C0 and C1 control
@@ -58,4 +58,39 @@ export function classCounts(codes: Record<string, number>): number[] {
     if (cls >= 1 && cls <= 6) out[cls - 1]! += n;
   }
   return out;
+}
+
+/** For a merge of an incomplete shard set (--allow-partial): what is missing, said in every report; undefined otherwise. */
+export function partialNote(r: Pick<RunResult, 'shardSet'>): string | undefined {
+  const s = r.shardSet;
+  if (!s?.partial) return undefined;
+  const missing = s.missing.length === 1 ? `shard ${s.missing[0]} missing` : `shards ${s.missing.join(', ')} missing`;
+  return `PARTIAL: ${missing}; the totals cover ${s.merged.length} of ${s.count} shards (merged with --allow-partial)`;
+}
+
+/**
+ * A step's row counts as the tables show them: sent includes the ACKs an ACK step sent (kept apart in the
+ * result, outside the balance), and the digest challenges answered with credentials (401/407) are a column
+ * of their own instead of 4xx: a clean registration run reads 4xx 0.
+ */
+export function stepRow(st: StepResult): { sent: number; classes: number[]; challenges: number } {
+  const classes = classCounts(st.codes);
+  classes[3] = Math.max(0, classes[3]! - st.challenges);
+  return { sent: st.sent + (st.acks ?? 0), classes, challenges: st.challenges };
+}
+
+/** INVITE steps: the post-dial delay (first send to first 18x), or undefined when none rang. */
+export function pddText(st: StepResult): string | undefined {
+  const p = st.pdd;
+  if (!p || p.count === 0) return undefined;
+  return `post-dial delay (to the first 18x, ${p.count} rang): p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`;
+}
+
+/** RFC 6076 over the scenario's INVITEs: session establishment ratio and session request delay. */
+export function sessionsText(s: ScenarioResult): string | undefined {
+  const x = s.sessions;
+  if (!x) return undefined;
+  const ser = x.ser === null ? 'SER n/a (every INVITE redirected)' : `SER ${x.ser}% (${x.answered} of ${x.invites - x.redirected} answered 2xx${x.redirected ? `, ${x.redirected} redirected not counted` : ''})`;
+  const srd = x.srd.count ? `SRD p50 ${ms(x.srd.p50)}, p99 ${ms(x.srd.p99)}, max ${ms(x.srd.max)}` : 'SRD: no response';
+  return `sessions (RFC 6076): ${x.invites} INVITEs, ${ser}, ${srd}`;
 }

@@ -11,7 +11,7 @@ import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { verdictOf } from '../engine/metrics/verdict.js';
-import { classCounts, generatorLine, ms } from './format.js';
+import { classCounts, generatorLine, ms, partialNote, pddText, sessionsText, stepRow } from './format.js';
 import { writeFileAtomic } from './write-file.js';
 
 function esc(s: string): string {
@@ -114,20 +114,26 @@ function scenarioSection(s: ScenarioResult, failureBase: number): string {
     .map((r) => {
       const rows = r.steps
         .map((st) => {
-          const c = classCounts(st.codes);
-          return `<tr><td>${esc(st.name)}</td><td>${st.sent}</td><td>${st.received}</td>${c.map((n) => `<td>${n}</td>`).join('')}<td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
+          const { sent, classes, challenges } = stepRow(st);
+          return `<tr><td>${esc(st.name)}</td><td>${sent}</td><td>${st.received}</td>${classes.map((n) => `<td>${n}</td>`).join('')}<td>${challenges}</td><td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
         })
         .join('');
       const charts = r.steps
         .filter((st) => st.service.count > 0)
         .map((st) => `<figure class="latency-chart" data-step="${esc(st.name)}"><figcaption>${esc(st.name)}: latency by percentile</figcaption>${percentileChart(st)}</figure>`)
         .join('');
+      const delays = r.steps
+        .map((st) => [st.name, pddText(st)] as const)
+        .filter(([, text]) => text)
+        .map(([name, text]) => `<p class="pdd">${esc(name)}: ${esc(text!)}</p>`)
+        .join('');
       const reasons = Object.entries(r.failureReasons)
         .sort((a, b) => b[1] - a[1])
         .map(([why, n]) => `<li>${n} × step ${esc(why)}</li>`)
         .join('');
       return `<h3>${esc(r.role)}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}</h3>
-<table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th title="digest challenges (401/407) answered with credentials">challenges</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>
+${delays}
 ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
 <div class="charts">${charts}</div>`;
     })
@@ -135,6 +141,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
   const ladders = s.failures.slice(0, 10).map((f, i) => ladder(f, failureBase + i)).join('');
   return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
 ${roles}
+${sessionsText(s) ? `<p class="sessions">${esc(sessionsText(s)!)}</p>` : ''}
 <p class="generator">${esc(generatorLine(s.health))}</p>
 <figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
@@ -171,7 +178,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;co
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h2 small{color:#777;font-weight:normal;font-size:13px}
 h3{font-size:15px;margin:18px 0 6px} .muted{color:#777}
 #verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:bold}
-#verdict.passed{background:#1a7f37} #verdict.failed{background:#cf222e}
+#verdict.passed{background:#1a7f37} #verdict.failed{background:#cf222e} .partial{background:#fff8c5;border:1px solid #bf8700;padding:6px 10px;font-weight:600}
 table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right} td:first-child,th:first-child{text-align:left}
 td.codes{text-align:left;min-width:140px} tr.bad td{background:#ffebe9} tr.ok td{background:#dafbe1}
 .bar{display:flex;height:6px;width:140px;margin-top:3px;background:#eee} .bar span{display:block;height:6px}
@@ -191,6 +198,7 @@ pre.raw-message{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow:au
 </style></head><body>
 <h1>sipstorm report <span id="verdict" class="${esc(v.verdict)}">${v.verdict === 'passed' ? 'PASSED' : 'FAILED'}</span></h1>
 ${reasons}<p>${counts}${r.interrupted ? ' (interrupted)' : ''} · target <code>${esc(r.settings.target)}</code>${r.settings.embeddedServer ? ' (embedded server)' : ''} · ${r.settings.workers} workers · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · sipstorm ${esc(r.tool.version)}</p>
+${partialNote(r) ? `<p id="partial" class="partial">${esc(partialNote(r)!)}</p>` : ''}
 <h2>thresholds</h2>${thresholds}
 ${sections}
 <h2>conformance</h2>${conformance}

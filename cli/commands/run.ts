@@ -12,7 +12,7 @@ import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
-import { loadScenarios, parseDuration } from '../../engine/scenario/index.js';
+import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
@@ -50,6 +50,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
   { name: 'threshold', type: 'list', value: 'EXPR', help: "pass/fail threshold, repeatable, e.g. 'step.REGISTER.p99 < 200ms'" },
   { name: 'shard', type: 'string', value: 'I/N', help: 'run the I-th of N shares of the load (1 <= I <= N); merge the results with sipstorm merge' },
+  { name: 'run-id', type: 'string', value: 'ID', help: 'an id the shards of one run share (e.g. the CI pipeline id); merge refuses shards of different run ids' },
   { name: 'wait-for-target', type: 'string', value: 'TIME', help: 'if the target is down at start, keep trying for TIME (e.g. 30s) instead of exiting 3' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
   { name: 'socket-per-ua', type: 'boolean', help: "one socket (source port) per simulated UA, kept for the run, instead of one per worker (SIPp's -t un)" },
@@ -121,7 +122,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run scenarios (files or directories) against a target or the embedded server',
   usage: 'sipstorm run SCENARIO.yaml|DIR... [--target sip:HOST:PORT] [--rate N] [--total N] [--duration 30s] [options]',
-  details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json and junit.xml.',
+  details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json, junit.xml and report.html; the end of the run says where they went.',
   flags: runFlags,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
@@ -134,6 +135,7 @@ export const runCommand: Command = {
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard must be I/N with 1 <= I <= N, got '${f.shard}'`);
       shard = { index: Number(m[1]) - 1, count: Number(m[2]) };
     }
+    const runId = readRunId(f);
     const faults = parseFaultFlags(f);
     const limits = parseLimitFlags(f);
     const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, '--threshold'));
@@ -167,6 +169,8 @@ export const runCommand: Command = {
         thresholds.push(parsed);
       }
     }
+    // What the shards of one run share; the password is left out of it (a secret, and not the run's shape).
+    const digest = scenarioDigest(scenarios, { ...overrides, credentials: { ...credentials, password: undefined } });
     const abortThresholds = thresholds.filter((th) => th.abortOnFail);
     let abortedBy: string | undefined;
     if (f['tls-ca'] !== undefined) {
@@ -238,11 +242,11 @@ export const runCommand: Command = {
             progress.end();
             process.stderr.write(`sipstorm: worker ${wf.worker} failed: ${printable(wf.code)}: ${printable(wf.message)}\n`);
           },
-          onProgress: (snap, elapsed) => {
+          onProgress: (snap, elapsed, point) => {
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.
               const now = new Date();
-              const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [] });
+              const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [], scenarioDigest: digest });
               for (const v of evaluateThresholds(abortThresholds.filter((th) => elapsed >= (th.delayAbortMs ?? 0)), partial)) {
                 if (!v.ok && v.value !== null) {
                   abortedBy = `${v.expr} (got ${formatMeasured(v.value, v.unit)})`;
@@ -255,7 +259,9 @@ export const runCommand: Command = {
             const started = snap.roles.reduce((a, r) => a + r.started, 0);
             progress.update(scenario.name, elapsed, {
               started, passed: snap.roles.reduce((a, r) => a + r.passed, 0), failed: snap.roles.reduce((a, r) => a + r.failed, 0),
-              active: snap.roles.reduce((a, r) => a + r.running, 0), rate: Math.round(started / Math.max(1, elapsed / 1000)),
+              // That second's numbers: instances started in it (not the average since the start), running at its end.
+              active: point.active, rate: point.rate,
+              ...(point.p99 > 0 ? { p50: point.p50, p99: point.p99 } : {}), // the first step's latency in that second
               asked: overrides.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
             });
           },
@@ -277,18 +283,34 @@ export const runCommand: Command = {
       await server?.close();
     }
     const endedAt = new Date();
-    const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard });
+    const result = buildRunResult({
+      scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard, runId,
+      scenarioDigest: digest,
+    });
     if (abortedBy) result.abortedBy = abortedBy;
     if (signalName === 'SIGINT' || signalName === 'SIGTERM') result.signal = signalName;
     result.thresholds = evaluateThresholds(thresholds, result);
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
     applyVerdict(result);
-    writeReports(result, f);
-    if (quiet) process.stdout.write(runSummary(result).split('\n').pop()! + '\n');
-    else process.stdout.write(runSummary(result) + '\n');
+    const written = writeReports(result, f);
+    const summary = runSummary(result).split('\n');
+    const verdict = summary.pop()!;
+    // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
+    if (!quiet) process.stdout.write([...summary, written.length ? `reports: ${written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
+    process.stdout.write(verdict + '\n');
     return result.exitCode;
   },
 };
+
+/** --run-id: printable, at most 200 characters (it lands in reports and error lines). */
+export function readRunId(f: ParsedArgs['flags']): string | null {
+  if (f['run-id'] === undefined) return null;
+  const id = String(f['run-id']);
+  if (id === '' || id.length > 200 || !/^[\x21-\x7e]+$/.test(id)) {
+    throw new UsageError(`--run-id must be 1 to 200 printable characters without spaces, got '${id.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')}'`);
+  }
+  return id;
+}
 
 export function buildRunResult(o: {
   scenarios: { file: string }[];
@@ -303,6 +325,9 @@ export function buildRunResult(o: {
   workerErrors: RunResult['workerErrors'];
   shard?: { index: number; count: number };
   kind?: RunResult['kind'];
+  runId?: string | null;
+  /** Default: the digest of o.scenarios alone. */
+  scenarioDigest?: string;
 }): RunResult {
   const totals = totalsOf(o.results);
   return {
@@ -311,7 +336,8 @@ export function buildRunResult(o: {
     tool: { name: 'sipstorm', version: toolVersion() },
     settings: {
       target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,
-      shard: o.shard ?? { index: 0, count: 1 }, overrides: { ...o.overrides },
+      shard: o.shard ?? { index: 0, count: 1 }, runId: o.runId ?? null, scenarioDigest: o.scenarioDigest ?? scenarioDigest(o.scenarios),
+      overrides: { ...o.overrides },
     },
     machine: { hostname: hostname(), cpus: cpus().length, node: process.version, platform: process.platform },
     startedAt: o.startedAt.toISOString(),
@@ -327,14 +353,21 @@ export function buildRunResult(o: {
   };
 }
 
-export function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
+/** Writes the report files the flags ask for; returns their paths, in the order written. */
+export function writeReports(result: RunResult, f: ParsedArgs['flags']): string[] {
+  const written: string[] = [];
+  const write = (path: string, writer: (path: string, r: RunResult) => void) => {
+    writer(path, result);
+    written.push(path);
+  };
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
-    writeJson(join(dir, 'result.json'), result);
-    writeJunit(join(dir, 'junit.xml'), result);
-    writeHtml(join(dir, 'report.html'), result);
+    write(join(dir, 'result.json'), writeJson);
+    write(join(dir, 'junit.xml'), writeJunit);
+    write(join(dir, 'report.html'), writeHtml);
   }
-  if (f.html) writeHtml(String(f.html), result);
-  if (f.json) writeJson(String(f.json), result);
-  if (f.junit) writeJunit(String(f.junit), result);
+  if (f.html) write(String(f.html), writeHtml);
+  if (f.json) write(String(f.json), writeJson);
+  if (f.junit) write(String(f.junit), writeJunit);
+  return written;
 }

@@ -1,6 +1,8 @@
 // The coordinator on the main thread: starts N workers, gives them one start
-// instant, merges their snapshots every second (live progress), stops them on
-// completion, abort or a worker's failure, and returns the merged result.
+// instant, adds up their snapshots second by second of the run (live progress
+// and the time series: each second's numbers are the workers' at that second,
+// see SecondsOfWorkers), stops them on completion, abort or a worker's
+// failure, and returns the merged result.
 // A watchdog ends workers that stop answering: one that posts no snapshot for
 // watchdogMs, or that has not finished a grace period after being told to
 // stop, is terminated and its running instances count as failed ("worker
@@ -8,7 +10,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
+import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, SecondsOfWorkers, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
 import type { Credentials } from '../ua/index.js';
@@ -37,7 +39,8 @@ export interface LoadRunOptions {
   signal?: AbortSignal;
   /** A worker silent this long (no snapshot; they come every second) is terminated. Default WATCHDOG_MS. */
   watchdogMs?: number;
-  onProgress?(snapshot: RunSnapshot, elapsedMs: number): void;
+  /** Once per second of the run: the workers' numbers at that second, and its point of the time series. */
+  onProgress?(snapshot: RunSnapshot, elapsedMs: number, point: TimePoint): void;
   /** A worker crashed or was found unresponsive (as it happens, for a console line). */
   onWorkerFailure?(failure: WorkerFailure): void;
 }
@@ -91,6 +94,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   let stopAskedAt = 0;
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
+  const seconds = new SecondsOfWorkers(n, (second, snap) => {
+    timeseries.add(second * 1000, snap);
+    opts.onProgress?.(snap, second * 1000, timeseries.points[timeseries.points.length - 1]!);
+  });
   const cpuStart = process.cpuUsage();
   const drainMs = Math.min(opts.scenario.timeoutMs, 5000);
   let interrupted = false;
@@ -138,6 +145,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       dead.push(crashedSnapshot(last, code, code === UNRESPONSIVE ? 'worker unresponsive' : undefined));
       last.roles.forEach((r, j) => (accounted[i]![j] = (accounted[i]![j] ?? 0) + r.started + r.dropped));
     }
+    seconds.crash(i, last && dead[dead.length - 1]);
     if (!opts.restartWorkers || stopping || restarts[i]! >= MAX_RESTARTS_PER_WORKER) return stopAll();
     restarts[i]!++;
     failure.restarted = true;
@@ -155,6 +163,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
       workers[i] = w;
+      if (started) seconds.revive(i);
       live++;
       let failed = false;
       let finished = false;
@@ -177,11 +186,14 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       w.on('message', (m: FromWorker) => {
         heardAt[i] = Date.now();
         if (m.type === 'ready') resolve();
-        else if (m.type === 'snapshot') latest[i] = m.snapshot;
-        else if (m.type === 'done') {
+        else if (m.type === 'snapshot') {
+          latest[i] = m.snapshot;
+          seconds.report(i, m.second, m.snapshot);
+        } else if (m.type === 'done') {
           finished = true;
           kill[i] = undefined;
           finals[i] = m.snapshot;
+          seconds.finish(i, m.snapshot);
         } else if (m.type === 'error') fail(m.code, m.message);
       });
       w.on('error', (err: Error & { code?: string }) => fail(err.code ?? 'WORKER_CRASHED', err.message));
@@ -216,12 +228,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   };
   // The watchdog looks more often than once a second so that a stop's grace ends on time.
   const watcher = setInterval(watchdog, 250);
-  const ticker = setInterval(() => {
-    const snap = merged([...dead, ...latest]);
-    const t = Date.now() - startEpoch;
-    timeseries.add(t, snap);
-    opts.onProgress?.(snap, t);
-  }, 1000);
   const onAbort = () => {
     interrupted = true;
     stopAll();
@@ -229,7 +235,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
   await exited;
-  clearInterval(ticker);
   clearInterval(watcher);
   opts.signal?.removeEventListener('abort', onAbort);
   const cpu = process.cpuUsage(cpuStart);

@@ -24,6 +24,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'snapshot'; snapshot: RunSnapshot; running: number }
+  /** Taken at whole second `second` after the run's start instant (the coordinator adds them up second by second). */
+  | { type: 'snapshot'; snapshot: RunSnapshot; running: number; second: number }
   | { type: 'done'; snapshot: RunSnapshot }
   | { type: 'error'; code: string; message: string };

@@ -1,6 +1,8 @@
 // A load worker thread: owns one timer wheel, one socket and transaction layer
-// (WorkerRuntime) and its share of the load; posts a snapshot every second
-// and a final one at the end. Loaded as plain JavaScript from dist/.
+// (WorkerRuntime) and its share of the load; posts a snapshot at every whole
+// second after the run's shared start instant (labelled with that second, so
+// the coordinator adds up the workers' numbers of one instant) and a final one
+// at the end. Loaded as plain JavaScript from dist/.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -31,10 +33,20 @@ async function main(): Promise<void> {
     s.health.workers = [{ worker: cfg.part.index, busy: Math.round(busy * 1000) / 1000 }];
     return s;
   };
-  const keepAlive = setInterval(() => post({ type: 'snapshot', snapshot: snapshot(), running: rt.runningCount }), 1000);
+  let tick: NodeJS.Timeout | undefined;
+  let nextSecond = 1;
+  /** Snapshots at startAt + k s for k = 1, 2, ...; a tick that fires late is labelled with the last second it passed. */
+  const tickAt = (startAt: number) => {
+    tick = setTimeout(() => {
+      const second = Math.max(nextSecond, Math.floor((performance.now() - startAt) / 1000));
+      post({ type: 'snapshot', snapshot: snapshot(), running: rt.runningCount, second });
+      nextSecond = second + 1;
+      tickAt(startAt);
+    }, Math.max(0, startAt + nextSecond * 1000 - performance.now()));
+  };
   let stopping = false;
   const finish = async () => {
-    clearInterval(keepAlive);
+    clearTimeout(tick);
     rt.abortAll('stopped: the run ended before this instance finished');
     const final = snapshot();
     await rt.close();
@@ -62,6 +74,9 @@ async function main(): Promise<void> {
       const delay = startAt - performance.now();
       if (delay > 0) setTimeout(begin, delay);
       else begin();
+      // A replacement (resume) starts with the first whole second still ahead.
+      nextSecond = Math.max(1, Math.floor((performance.now() - startAt) / 1000) + 1);
+      tickAt(startAt);
       // Fault knob for testing the harness itself: worker 0 throws this long after the start.
       // And one that hangs (a loop that never yields, as a catastrophic regular expression did): the coordinator's watchdog.
       const hangAfter = Number(process.env.SIPSTORM_FAULT_WORKER_HANG_MS ?? NaN);

@@ -6,3 +6,4 @@ export * from './thresholds.js';
 export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';
 export * from './verdict.js';
+export { checkShardSet, ShardSetError, type ShardInput } from './shard-set.js';

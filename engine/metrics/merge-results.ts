@@ -6,7 +6,7 @@
 import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
-import { conformanceOf, totalsOf } from './result.js';
+import { conformanceOf, sessionsOf, totalsOf } from './result.js';
 import { addCounts, addExamples, addReasonCounts, mergeWorkers } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
@@ -19,12 +19,20 @@ function addLatency<T extends { histogram: string }>(a: T, b: T): T {
   return { ...a, ...percentiles(h), histogram };
 }
 
+function addOptionalLatency<T extends { histogram: string }>(a: T | undefined, b: T | undefined): T | undefined {
+  return a && b ? addLatency(a, b) : (a ?? b);
+}
+
 function mergeStep(a: StepResult, b: StepResult): StepResult {
+  const pdd = addOptionalLatency(a.pdd, b.pdd);
+  const srd = addOptionalLatency(a.srd, b.srd);
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
-    challenges: a.challenges + b.challenges, passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
+    challenges: a.challenges + b.challenges, acks: (a.acks ?? 0) + (b.acks ?? 0), passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
     codes: addCounts(a.codes, b.codes), failures: addReasonCounts(a.failures, b.failures),
     service: addLatency(a.service, b.service), corrected: addLatency(a.corrected, b.corrected),
+    ...(pdd ? { pdd } : {}),
+    ...(srd ? { srd } : {}),
   };
 }
 
@@ -62,6 +70,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
   });
   const t = a.transport;
   const u = b.transport;
+  const sessions = sessionsOf(roles);
   return {
     name: a.name, file: a.file, startedAt, endedAt, durationMs: Date.parse(endedAt) - Date.parse(startedAt), roles,
     transport: {
@@ -81,6 +90,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
     failures: [...a.failures, ...b.failures].slice(0, 20),
     conformance: mergeCheckCounts(a.conformance ?? {}, b.conformance ?? {}),
     ...(a.cases || b.cases ? { cases: [...(a.cases ?? []), ...(b.cases ?? [])] } : {}),
+    ...(sessions ? { sessions } : {}),
   };
 }
 

@@ -2,15 +2,33 @@
 // reads, what `sipstorm merge` adds up, what CI scripts read with jq. Built
 // from merged snapshots; percentiles are derived from the encoded histograms.
 
-import { decodeHistogram, percentiles, type Percentiles } from './histogram.js';
+import { decodeHistogram, encodeHistogram, percentiles, type Percentiles } from './histogram.js';
 import type { FailureSample, RunSnapshot, StepSnapshot } from './step-metrics.js';
 import type { TimePoint } from './timeseries.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 /** A step's counts as in its snapshot, with percentiles beside each encoded histogram. */
-export interface StepResult extends Omit<StepSnapshot, 'service' | 'corrected'> {
+export interface StepResult extends Omit<StepSnapshot, 'service' | 'corrected' | 'pdd' | 'srd'> {
   service: Percentiles & { histogram: string };
   corrected: Percentiles & { histogram: string };
+  /** INVITE steps: time from the first send to the first 18x (post-dial delay). */
+  pdd?: Percentiles & { histogram: string };
+  /** INVITE steps: RFC 6076 §4.3 session request delay (to the first 18x, or else to the final response). */
+  srd?: Percentiles & { histogram: string };
+}
+
+/**
+ * RFC 6076 session metrics of a scenario's INVITE steps (absent without INVITE):
+ * §4.6 SER = INVITEs answered 2xx / (INVITEs - INVITEs answered 3xx) x 100, and §4.3 SRD.
+ */
+export interface SessionMetrics {
+  invites: number;
+  answered: number;
+  redirected: number;
+  /** Percent, 0..100, one decimal; null when every INVITE was redirected (or none was sent). */
+  ser: number | null;
+  srd: Percentiles & { histogram: string };
+  pdd: Percentiles & { histogram: string };
 }
 
 export interface RoleResult {
@@ -64,6 +82,8 @@ export interface ScenarioResult {
   conformance: Record<string, CheckCounts>;
   /** `sipstorm conform`: the suite's cases, in the order played (a role's steps stand for them in the tables). */
   cases?: CaseOutcome[];
+  /** RFC 6076 SER and SRD over the INVITE steps, when the scenario sends INVITEs. */
+  sessions?: SessionMetrics;
 }
 
 
@@ -77,6 +97,16 @@ export interface ThresholdResult {
 }
 
 export type ThresholdUnit = 'us' | 'ms' | 's' | '%' | '';
+export interface ShardSetInfo {
+  /** N of the shards' I/N. */
+  count: number;
+  /** The shards merged, as 'I/N', in order. */
+  merged: string[];
+  /** The shards missing, as 'I/N'; not empty only with --allow-partial. */
+  missing: string[];
+  /** True when shards are missing: the totals cover part of the run. */
+  partial: boolean;
+}
 
 export interface RunResult {
   /**
@@ -92,9 +122,16 @@ export interface RunResult {
     embeddedServer: boolean;
     scenarios: string[];
     workers: number;
+    /** 0-based index of this shard among count (a whole run is 0 of 1). */
     shard: { index: number; count: number };
+    /** --run-id: one value shared by the shards of one run (e.g. a CI pipeline id); null when not given. */
+    runId: string | null;
+    /** sha256 of the compiled scenarios and load flags (engine/scenario/digest.ts): equal for the shards of one run. */
+    scenarioDigest: string;
     overrides: Record<string, unknown>;
   };
+  /** Set by `sipstorm merge`: which shards were added up, and which were missing (--allow-partial). */
+  shardSet?: ShardSetInfo;
   machine: { hostname: string; cpus: number; node: string; platform: string };
   startedAt: string;
   endedAt: string;
@@ -130,9 +167,11 @@ export function scenarioResult(
     steps: r.steps.map((s) => ({
       name: s.name, sent: s.sent, finals: s.finals, timeouts: s.timeouts, errors: s.errors, challenges: s.challenges,
       passed: s.passed, failed: s.failed, received: s.received, codes: s.codes, failures: s.failures,
-      service: withHist(s.service), corrected: withHist(s.corrected),
+      service: withHist(s.service), corrected: withHist(s.corrected), acks: s.acks ?? 0,
+      ...(s.pdd !== undefined && s.srd !== undefined ? { pdd: withHist(s.pdd), srd: withHist(s.srd) } : {}),
     })),
   }));
+  const sessions = sessionsOf(roles);
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
     roles, transport: snap.transport,
@@ -140,6 +179,36 @@ export function scenarioResult(
     timeseries,
     failures: snap.failures,
     conformance: snap.conformance,
+    ...(sessions ? { sessions } : {}),
+  };
+}
+
+/** RFC 6076 §4.6 SER and §4.3 SRD over the INVITE steps (those that measured an SRD); undefined without any. */
+export function sessionsOf(roles: RoleResult[]): SessionMetrics | undefined {
+  const steps = roles.flatMap((r) => r.steps).filter((st) => st.srd && st.pdd);
+  if (steps.length === 0) return undefined;
+  let invites = 0;
+  let answered = 0;
+  let redirected = 0;
+  const srd = decodeHistogram(steps[0]!.srd!.histogram);
+  const pdd = decodeHistogram(steps[0]!.pdd!.histogram);
+  steps.forEach((st, i) => {
+    invites += st.sent;
+    for (const [code, n] of Object.entries(st.codes)) {
+      if (Number(code) >= 200 && Number(code) < 300) answered += n;
+      else if (Number(code) >= 300 && Number(code) < 400) redirected += n;
+    }
+    if (i > 0) {
+      srd.add(decodeHistogram(st.srd!.histogram));
+      pdd.add(decodeHistogram(st.pdd!.histogram));
+    }
+  });
+  const attempts = invites - redirected;
+  return {
+    invites, answered, redirected,
+    ser: attempts > 0 ? Math.round((answered / attempts) * 1000) / 10 : null,
+    srd: { ...percentiles(srd), histogram: encodeHistogram(srd) },
+    pdd: { ...percentiles(pdd), histogram: encodeHistogram(pdd) },
   };
 }
 

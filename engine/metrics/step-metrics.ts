@@ -3,6 +3,8 @@
 // histograms) that crosses threads and is added up by mergeSnapshots.
 //
 // Balance, per step: sent = finals + timeouts + errors (+ pending while running).
+// ACKs are counted apart (acks): an ACK gets no response (RFC 3261 §17.1.1.3),
+// so it has no place in that balance.
 
 import { decodeHistogram, encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
 import { mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
@@ -51,6 +53,8 @@ export class StepMetrics {
   timeouts = 0;
   errors = 0;
   challenges = 0;
+  /** ACKs this step sent (a send: ACK step); outside the balance, as no response comes. */
+  acks = 0;
   passed = 0;
   failed = 0;
   received = 0;
@@ -58,6 +62,27 @@ export class StepMetrics {
   failures: Record<string, number> = {};
   readonly service: Histogram = newHistogram();
   readonly corrected: Histogram = newHistogram();
+  /** INVITE steps only (made at the first INVITE): time to the first 18x, post-dial delay. */
+  pdd?: Histogram;
+  /** INVITE steps only: RFC 6076 §4.3 session request delay, to the first 18x or else the final response. */
+  srd?: Histogram;
+
+  /** An INVITE step: its delays are measured (RFC 6076). */
+  inviteSent(): void {
+    this.pdd ??= newHistogram();
+    this.srd ??= newHistogram();
+  }
+
+  /** The first 18x of an INVITE, ms after its first send: the post-dial delay and, for RFC 6076, its SRD. */
+  ringing(ms: number): void {
+    if (this.pdd) recordMs(this.pdd, ms);
+    if (this.srd) recordMs(this.srd, ms);
+  }
+
+  /** A final response to an INVITE that had no 18x before it: the SRD ends there (RFC 6076 §4.3.1, §4.3.2). */
+  finalWithoutRinging(ms: number): void {
+    if (this.srd) recordMs(this.srd, ms);
+  }
 
   code(status: number): void {
     this.codes[status] = (this.codes[status] ?? 0) + 1;
@@ -76,9 +101,10 @@ export class StepMetrics {
 
   snapshot(name: string): StepSnapshot {
     return {
-      name, sent: this.sent, finals: this.finals, timeouts: this.timeouts, errors: this.errors, challenges: this.challenges,
+      name, sent: this.sent, finals: this.finals, timeouts: this.timeouts, errors: this.errors, challenges: this.challenges, acks: this.acks,
       passed: this.passed, failed: this.failed, received: this.received, codes: { ...this.codes }, failures: { ...this.failures },
       service: encodeHistogram(this.service), corrected: encodeHistogram(this.corrected),
+      ...(this.pdd && this.srd ? { pdd: encodeHistogram(this.pdd), srd: encodeHistogram(this.srd) } : {}),
     };
   }
 }
@@ -90,6 +116,7 @@ export interface StepSnapshot {
   timeouts: number;
   errors: number;
   challenges: number;
+  acks: number;
   passed: number;
   failed: number;
   received: number;
@@ -97,6 +124,9 @@ export interface StepSnapshot {
   failures: Record<string, number>;
   service: string;
   corrected: string;
+  /** INVITE steps: post-dial delay (to the first 18x) and RFC 6076 session request delay, encoded. */
+  pdd?: string;
+  srd?: string;
 }
 
 export interface RoleSnapshot {
@@ -207,12 +237,21 @@ function addEncoded(a: string, b: string): string {
   return encodeHistogram(h);
 }
 
+/** Optional encoded histograms (INVITE steps' pdd, srd): added when both have one, else whichever exists. */
+function addOptional(a: string | undefined, b: string | undefined): string | undefined {
+  return a !== undefined && b !== undefined ? addEncoded(a, b) : (a ?? b);
+}
+
 function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
+  const pdd = addOptional(a.pdd, b.pdd);
+  const srd = addOptional(a.srd, b.srd);
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
-    challenges: a.challenges + b.challenges, passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
+    challenges: a.challenges + b.challenges, acks: (a.acks ?? 0) + (b.acks ?? 0), passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
     codes: addCounts(a.codes, b.codes), failures: addReasonCounts(a.failures, b.failures),
     service: addEncoded(a.service, b.service), corrected: addEncoded(a.corrected, b.corrected),
+    ...(pdd !== undefined ? { pdd } : {}),
+    ...(srd !== undefined ? { srd } : {}),
   };
 }
 

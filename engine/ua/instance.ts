@@ -321,6 +321,9 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     m.sent++;
     if (!step.async) this.outstanding = m;
     let challenged = 0;
+    const invite = step.method === 'INVITE';
+    if (invite) m.inviteSent();
+    let requestDelayDone = false;
     const gen = this.gen;
     this.armStepTimeout(step, () => {
       m.timeouts++;
@@ -341,6 +344,19 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
             return;
           }
           this.record('received', res);
+          if (invite && !requestDelayDone && res.status >= 180) {
+            // RFC 6076 §4.3: the session request delay runs from the INVITE to the first 18x (the post-dial
+            // delay) or, without one, to the final response; a challenge answered with credentials or a
+            // redirect does not end the attempt.
+            const ms = this.rt.wheel.now() - firstSentAt;
+            if (res.status < 190) {
+              requestDelayDone = true;
+              m.ringing(ms);
+            } else if (res.status >= 200 && (res.status < 300 || res.status >= 400) && !((res.status === 401 || res.status === 407) && step.auth)) {
+              requestDelayDone = true;
+              m.finalWithoutRinging(ms);
+            }
+          }
           // Its answer came through the transaction: no stray answer needs the request any more.
           if (res.status >= 200 && this.lastSent === r) this.lastSent = undefined;
           if (step.method === 'INVITE') this.onInviteResponse(r, res, step, tx);
@@ -501,9 +517,9 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
   }
 
   /** §13.2.2.4: ACK for a 2xx, a new transaction-less request within the dialog. */
-  private sendAck(): void {
+  private sendAck(): boolean {
     const li = this.lastInvite;
-    if (!li || !this.dialog) return;
+    if (!li || !this.dialog) return false;
     const ack = inDialogRequest(this.dialog, 'ACK', this.rt.via(this.socket.local), undefined, li.request.cseq().seq);
     for (const name of ['Authorization', 'Proxy-Authorization']) {
       const v = li.request.get(name);
@@ -512,14 +528,15 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     li.ackData = serializeMessage(ack);
     this.rt.sendStateless(li.ackData, this.socket.dest);
     this.record('sent', li.ackData);
+    return true;
   }
 
   private sendAckStep(step: SendStep): void {
     // An ACK gets no response (RFC 3261 §17.1.1.3, §13.2.2.4), so it is not a request "sent"
-    // in the balance sent = finals + timeouts + errors; the step counts it as passed.
+    // in the balance sent = finals + timeouts + errors: it is counted in acks; the step counts it as passed.
     const m = this.metrics(step);
     const li = this.lastInvite;
-    if (li?.response && li.response.status < 300 && !li.ackData) this.sendAck();
+    if (li?.response && li.response.status < 300 && !li.ackData && this.sendAck()) m.acks++;
     // An ACK for a non-2xx was sent by the INVITE transaction itself (§17.1.1.3).
     m.passed++;
     this.next();

@@ -1,6 +1,8 @@
 // Sharded runs: N shards as local processes, merged, give the counts of the
-// whole run; the merged histograms are exactly the sum of the shards', and their
-// percentiles fall in the HDR buckets of the whole run's.
+// whole run. Latencies of two runs differ from run to run (more so on a busy
+// machine), so what is compared is what merging must preserve, exactly: the
+// merged histograms are the sum of the shards' (every percentile, count and
+// max), and each merged percentile lies between the shards' own.
 
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,7 +28,7 @@ t.test('3 shards merged = the whole run', async (t) => {
     new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: root, stdio: 'ignore' }).on('exit', (code) => resolve(code)));
   t.equal(await runAsync([...common, '--json', join(dir, 'whole.json')]), 0, 'the whole run passes');
   // Shards run at the same time, as an Indexed Job would run them.
-  const shards = await Promise.all([1, 2, 3].map((i) => runAsync([...common, '--shard', `${i}/3`, '--json', join(dir, `s${i}.json`)])));
+  const shards = await Promise.all([1, 2, 3].map((i) => runAsync([...common, '--shard', `${i}/3`, '--run-id', 'local-1', '--json', join(dir, `s${i}.json`)])));
   t.same(shards, [0, 0, 0]);
   const parts = [1, 2, 3].map((i) => JSON.parse(readFileSync(join(dir, `s${i}.json`), 'utf8')));
   t.same(parts.map((p) => p.totals.started), [101, 100, 100], 'shares of 301 add up exactly');
@@ -41,42 +43,22 @@ t.test('3 shards merged = the whole run', async (t) => {
     t.equal(ms[i].sent, ws[i].sent, `${ws[i].name}: sent`);
     t.same(ms[i].codes, ws[i].codes, `${ws[i].name}: codes`);
     t.equal(ms[i].service.count, ws[i].service.count, `${ws[i].name}: latency samples`);
-    const sum = decodeHistogram(parts[0].scenarios[0].roles[0].steps[i].service.histogram);
-    for (const p of parts.slice(1)) sum.add(decodeHistogram(p.scenarios[0].roles[0].steps[i].service.histogram));
-    const { count, p50, p90, p99, p999, max } = percentiles(sum);
-    t.same({ count, p50, p90, p99, p999, max }, { count: ms[i].service.count, p50: ms[i].service.p50, p90: ms[i].service.p90, p99: ms[i].service.p99, p999: ms[i].service.p999, max: ms[i].service.max }, `${ws[i].name}: merged percentiles are those of the added histograms`);
+    for (const kind of ['service', 'corrected'] as const) {
+      const sum = decodeHistogram(parts[0].scenarios[0].roles[0].steps[i][kind].histogram);
+      for (const p of parts.slice(1)) sum.add(decodeHistogram(p.scenarios[0].roles[0].steps[i][kind].histogram));
+      const { count, p50, p90, p99, p999, max } = percentiles(sum);
+      const got = ms[i][kind];
+      t.same({ count, p50, p90, p99, p999, max }, { count: got.count, p50: got.p50, p90: got.p90, p99: got.p99, p999: got.p999, max: got.max }, `${ws[i].name} ${kind}: merged percentiles are those of the added histograms`);
+      for (const q of ['p50', 'p90', 'p99'] as const) {
+        const own = parts.map((p) => p.scenarios[0].roles[0].steps[i][kind][q] as number);
+        // A quantile of a union lies between the parts' own quantiles (to HDR's 3 significant digits).
+        t.ok(got[q] >= Math.min(...own) * 0.999 && got[q] <= Math.max(...own) * 1.001, `${ws[i].name} ${kind} ${q}: merged ${got[q]} ms within the shards' ${own.join(', ')} ms`);
+      }
+    }
   }
   t.same(m.thresholds.map((x: { ok: boolean }) => x.ok), [true], 'thresholds evaluated again on the merged result');
   t.equal(server.stats().distinctRegistered, 300);
   const bad = spawnSync(process.execPath, ['dist/cli/main.js', 'merge', join(root, 'package.json')], { cwd: root, encoding: 'utf8' });
   t.equal(bad.status, 2, 'a file that is not a result is bad input');
   t.match(bad.stderr, /package\.json: not a sipstorm result/);
-});
-
-t.test('2 shards merged: the percentiles of the whole run, within one HDR bucket', async (t) => {
-  // Two runs never see the same latencies, so the server holds every message 40 ms (its delay knob):
-  // the latencies then sit in one HDR bucket, [32.768, 65.536) ms at 3 significant digits, in both.
-  const server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults: { delayMs: 40 } });
-  const dir = mkdtempSync(join(tmpdir(), 'sipstorm-shards-'));
-  t.teardown(async () => {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const target = `127.0.0.1:${server.endpoints[0]!.port}`;
-  const common = ['dist/cli/main.js', 'run', 'scenarios/options.yaml', '--target', target, '--total', '400', '--rate', '200', '--workers', '1', '--quiet', '--no-reports'];
-  const runAsync = (args: string[]) =>
-    new Promise<number | null>((resolve) => spawn(process.execPath, args, { cwd: root, stdio: 'ignore' }).on('exit', (code) => resolve(code)));
-  t.equal(await runAsync([...common, '--json', join(dir, 'whole.json')]), 0);
-  t.same(await Promise.all([1, 2].map((i) => runAsync([...common, '--shard', `${i}/2`, '--json', join(dir, `s${i}.json`)]))), [0, 0]);
-  const merged = spawnSync(process.execPath, ['dist/cli/main.js', 'merge', join(dir, 's1.json'), join(dir, 's2.json'), '--json', join(dir, 'merged.json')], { cwd: root, encoding: 'utf8' });
-  t.equal(merged.status, 0, merged.stdout + merged.stderr);
-  const step = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).scenarios[0].roles[0].steps[0].service;
-  const m = step('merged.json');
-  const w = step('whole.json');
-  t.equal(m.count, w.count, 'as many samples');
-  // HDR bucket k (3 significant digits, microseconds) holds [1024 * 2^k, 2048 * 2^k).
-  const bucket = (ms: number) => Math.max(0, Math.floor(Math.log2((ms * 1000) / 1024)));
-  for (const p of ['p50', 'p90', 'p99'] as const) {
-    t.equal(bucket(m[p]), bucket(w[p]), `${p}: merged ${m[p]} ms, whole run ${w[p]} ms, in the same HDR bucket`);
-  }
 });

@@ -39,7 +39,7 @@ function result(o: { passed?: number; failedAtRecv?: number; neverStarted?: bool
   const s = scenarioResult('reg', '/home/someone/reg.yaml', { ...emptyRunSnapshot(), roles: [role.snapshot()] }, start, end, []);
   return {
     totals: { ...totalsOf([s]), verdict: 'passed' }, kind: 'run', tool: { name: 'sipstorm', version: 'test' },
-    settings: { target: 'sip:127.0.0.1:5060', embeddedServer: true, scenarios: [s.file], workers: 1, shard: { index: 0, count: 1 }, overrides: {} },
+    settings: { target: 'sip:127.0.0.1:5060', embeddedServer: true, scenarios: [s.file], workers: 1, shard: { index: 0, count: 1 }, runId: null, scenarioDigest: 'test', overrides: {} },
     machine: { hostname: 'h', cpus: 1, node: process.version, platform: process.platform },
     startedAt: s.startedAt, endedAt: s.endedAt, durationMs: 10_000, interrupted: false, exitCode: 0,
     scenarios: [s], thresholds: [], conformance: conformanceOf([s]), workerErrors: [], failures: [],

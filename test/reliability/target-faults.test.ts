@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { startServer } from '../../engine/server/index.js';
 import { freePort } from '../support/ports.js';
 import { runCli } from '../support/cli.js';
+import { onCount } from '../support/on-count.js';
 
 const run = (args: string[]) => runCli([...args, '--workers', '1']);
 
@@ -40,10 +41,18 @@ t.test('--wait-for-target: a server that comes up late is waited for', async (t)
 });
 
 t.test('target goes down in the middle: timeouts counted, run finishes, reports written', async (t) => {
+  // The server goes down on an event (it has answered 40 OPTIONS of the run), not at a wall-clock instant a
+  // slow start of the CLI on a busy machine could reach before the run began.
   const server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'] });
   const port = server.endpoints[0]!.port;
-  setTimeout(() => void server.close(), 2200);
+  let closed = false;
+  const cancel = onCount(() => server.stats().responses['200'] ?? 0, 40, () => {
+    closed = true;
+    void server.close();
+  });
+  t.teardown(() => (cancel(), closed ? undefined : server.close()));
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--target', `127.0.0.1:${port}`]);
+  t.ok(closed, 'the server went down during the run');
   t.equal(r.status, 1, 'exit 1: steps failed');
   const step = r.result.scenarios[0].roles[0].steps[0];
   t.ok(step.finals > 0 && step.timeouts > 0, `some answered (${step.finals}), the rest timed out (${step.timeouts})`);
@@ -64,7 +73,11 @@ t.test('a slow server (100-300 ms): latency shows it, nothing times out', async 
   const r = await run(['run', 'test/fixtures/scenarios/options-short.yaml', '--fault-delay', '100-300']);
   t.equal(r.status, 0, r.out);
   const step = r.result.scenarios[0].roles[0].steps[0];
-  t.ok(step.service.p50 >= 100 && step.service.max < 1000, `p50 ${step.service.p50} ms, max ${step.service.max} ms`);
+  // The server holds every request at least 100 ms: a floor the latencies must show. No ceiling is judged
+  // here (a busy machine adds its own delay); that nothing timed out is the count below.
+  t.ok(step.service.p50 >= 100, `p50 ${step.service.p50} ms >= the server's 100 ms (max ${step.service.max} ms)`);
+  t.equal(step.timeouts, 0, 'nothing timed out');
+  t.equal(step.finals, 150, 'every request answered');
   balanced(t, r.result);
 });
 
