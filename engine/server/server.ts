@@ -177,20 +177,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
   }
 
-  /** Answers outside any transaction (malformed requests); drops what cannot be answered. */
-  function answerStateless(req: SipMessage, source: Endpoint, status: number, reason?: string): void {
+  /**
+   * Answers outside any transaction (malformed requests, INVITEs shed by the call cap); drops what cannot be
+   * answered. RFC 3581 §4: the top Via is stamped with received and rport first, so the answer goes to the source
+   * port when the request asked for rport, and the response's Via says where it came from.
+   */
+  function answerStateless(req: SipMessage, source: Endpoint, status: number, reason?: string, headers: [string, string][] = []): void {
     if (req.method === 'ACK') return;
     try {
       if (!req.has('Via') || !req.has('CSeq') || !req.has('Call-ID')) return;
-      const res = createResponse(req, status, reason?.replace(/[\r\n]/g, ' ').slice(0, 120), newTag());
-      bump(stats.responses, status);
       const dest = (() => {
         try {
+          stampReceived(req, source);
           return responseDestination(req, source);
         } catch {
-          return source;
+          return source; // a top Via we cannot read: the source is the best guess
         }
       })();
+      const res = createResponse(req, status, reason?.replace(/[\r\n]/g, ' ').slice(0, 120), newTag());
+      for (const [k, v] of headers) res.add(k, v);
+      bump(stats.responses, status);
       send(serializeMessage(res), dest);
     } catch {
       /* unanswerable: counted already */
