@@ -13,7 +13,7 @@ import { NonceStore, type DigestAlgorithm } from '../auth/index.js';
 import { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/index.js';
 import {
-  createTransport, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport,
+  createTransport, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport, type TransportLimits,
 } from '../transport/index.js';
 import { authenticate } from './auth.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
@@ -39,7 +39,7 @@ export interface ServerOptions {
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
   /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
-  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
+  limits?: TransportLimits;
   /** Limits on the built-in UAS's calls (defaults in call-limits.ts: 10,000 live calls, 180 s of ringing). */
   calls?: Partial<CallLimits>;
   /** Called for every counted fault (parse errors, transport errors), e.g. for logging. */
