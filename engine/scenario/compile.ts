@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import type { ValidateFunction } from 'ajv';
+import { readCsvFile } from '../data/csv.js';
 import { parseDuration } from './duration.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
@@ -198,7 +199,7 @@ function buildRole(c: Compiler, name: string, r: Raw, path: Path, baseDir: strin
     g.set(target);
   }
   // Variables: builtins, user CSV columns (checked at run time), captures, peer.
-  const csvColumns = users.csv && existsSync(users.csv) ? readFileSync(users.csv, 'utf8').split(/\r?\n/)[0]!.split(/[,;]/).map((s) => s.trim().toLowerCase()) : [];
+  const csvColumns = users.csv && existsSync(users.csv) ? readCsvFile(users.csv, 'users CSV').header : [];
   for (const u of ctx.uses) {
     for (const v of u.vars) {
       if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || csvColumns.includes(v.toLowerCase())) continue;

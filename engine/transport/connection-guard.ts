@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 
 export interface ConnectionGuardLimits {
-  maxConnections: number;
+  /** A function: the default reads the open-file limit, done once, when the first connection comes. */
+  maxConnections: number | (() => number);
   maxConnectionsPerAddress: number;
   messageTimeoutMs: number;
 }
@@ -58,17 +59,14 @@ export class ConnectionGuard {
   /** Delivered one, least recently active first (re-inserted on every message). */
   private readonly proven = new Set<GuardSlot>();
   private readonly byAddress = new Map<string, Set<GuardSlot>>();
-  private readonly sweeper: NodeJS.Timeout;
+  /** Runs only while connections are tracked: a client transport that accepts none costs no timer. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly limits: ConnectionGuardLimits,
     private readonly onShed: (slot: GuardSlot, reason: ShedReason) => void,
     private readonly now: () => number = Date.now,
-  ) {
-    // A coarse sweep: deadlines are tens of seconds by default, a quarter of one is precision enough.
-    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, limits.messageTimeoutMs / 4)));
-    this.sweeper.unref();
-  }
+  ) {}
 
   get size(): number {
     return this.unproven.size + this.proven.size;
@@ -79,6 +77,7 @@ export class ConnectionGuard {
     const address = socket.remoteAddress ?? '';
     const same = this.byAddress.get(address);
     if (same && same.size >= this.limits.maxConnectionsPerAddress) this.shed(leastUseful(same), 'address-cap');
+    if (typeof this.limits.maxConnections === 'function') this.limits.maxConnections = this.limits.maxConnections();
     if (this.size >= this.limits.maxConnections) {
       const victim = first(this.unproven) ?? first(this.proven);
       if (victim) this.shed(victim, 'cap');
@@ -90,6 +89,11 @@ export class ConnectionGuard {
     if (!set) this.byAddress.set(address, (set = new Set()));
     set.add(slot);
     socket.once('close', () => this.forget(slot));
+    if (!this.sweeper) {
+      // A coarse sweep: deadlines are tens of seconds by default, a quarter of one is precision enough.
+      this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, this.limits.messageTimeoutMs / 4)));
+      this.sweeper.unref();
+    }
     return slot;
   }
 
@@ -113,11 +117,16 @@ export class ConnectionGuard {
     for (const set of [this.unproven, this.proven]) {
       for (const slot of set) if (slot.deadline !== 0 && slot.deadline <= now) this.shed(slot, 'timeout');
     }
+    if (this.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** The transport closes: no more sweeps, and every accepted socket (handshakes included) is closed. */
   stop(): void {
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     for (const set of [this.unproven, this.proven]) for (const slot of set) slot.socket.destroy();
     this.unproven.clear();
     this.proven.clear();

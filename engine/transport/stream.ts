@@ -62,7 +62,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
   const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
   const guard = new ConnectionGuard(
     {
-      maxConnections: limits.maxConnections ?? defaultMaxConnections(),
+      maxConnections: limits.maxConnections ?? defaultMaxConnections,
       maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
       messageTimeoutMs,
     },
