@@ -6,8 +6,8 @@
 // "Where it started" is the RSS after a warm-up of the same traffic (enough
 // INVITEs to fill the call cap and then be refused): V8 sizes its heap and
 // compiles the hot paths in the first seconds of load, which is start-up cost,
-// not a leak. Before this server ended unACKed calls, 100,000 INVITEs took its
-// RSS from about 70 MB to about 700 MB.
+// not a leak. RSS is VmRSS of /proc/PID/status. Before the server ended
+// unACKed calls (each kept an hour), 120,000 INVITEs took it to 855 MB.
 //
 // The server runs with --max-calls 2000 so that the warm-up fills the cap in
 // seconds; at the default 10,000 the calls themselves hold about 65 MB more
