@@ -49,6 +49,8 @@ export interface GuardSlot {
   lastMessageAt: number;
   /** A whole message is due by then (0: none is due: a proven connection with nothing buffered). */
   deadline: number;
+  /** No longer tracked (closed or shed): late events about it change nothing. */
+  gone: boolean;
 }
 
 export type ShedReason = 'cap' | 'address-cap' | 'timeout';
@@ -83,7 +85,7 @@ export class ConnectionGuard {
       if (victim) this.shed(victim, 'cap');
     }
     const now = this.now();
-    const slot: GuardSlot = { socket, address, proven: false, lastMessageAt: now, deadline: now + this.limits.messageTimeoutMs };
+    const slot: GuardSlot = { socket, address, proven: false, lastMessageAt: now, deadline: now + this.limits.messageTimeoutMs, gone: false };
     this.unproven.add(slot);
     let set = this.byAddress.get(address);
     if (!set) this.byAddress.set(address, (set = new Set()));
@@ -99,6 +101,7 @@ export class ConnectionGuard {
 
   /** Bytes arrived: `messages` whole messages were delivered, and `partial` says whether bytes of another wait. */
   progress(slot: GuardSlot, messages: number, partial: boolean): void {
+    if (slot.gone) return;
     const now = this.now();
     if (messages > 0) {
       slot.lastMessageAt = now;
@@ -140,6 +143,7 @@ export class ConnectionGuard {
   }
 
   private forget(slot: GuardSlot): void {
+    slot.gone = true;
     this.unproven.delete(slot);
     this.proven.delete(slot);
     const set = this.byAddress.get(slot.address);

@@ -140,7 +140,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
   }
   // With a listener here Node leaves the socket open: a failed or timed-out handshake must be closed by us.
   server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-    fail(/timeout/i.test(err.message) ? 'TLS_HANDSHAKE_TIMEOUT' : 'TLS_HANDSHAKE', err.message);
+    fail((err as NodeJS.ErrnoException).code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TLS_HANDSHAKE', err.message);
     socket.destroy();
   });
   server.on('error', (err) => fail(`TRANSPORT_${(err as NodeJS.ErrnoException).code ?? 'ERROR'}`, err.message));
