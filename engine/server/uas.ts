@@ -117,7 +117,8 @@ export class BuiltinUas {
     // RFC 3261 §13.3.1.4: a 2xx never ACKed within 64*T1 ends the call (see ackWaitMs), over any transport.
     call.awaitingAck = true;
     call.expiry.cancel();
-    call.expiry = core.wheel.schedule(ackWaitMs(core.layer.timers.T1), () => this.noAck(tx.request.callId(), call));
+    const callId = tx.request.callId();
+    call.expiry = core.wheel.schedule(ackWaitMs(core.layer.timers.T1), () => this.noAck(callId, call));
     if (source.protocol === 'udp') {
       // RFC 3261 §13.3.1.4: the UAS core retransmits the 2xx until the ACK arrives.
       call.retrans = retransmit2xx({
