@@ -75,6 +75,16 @@ t.test('a 2xx never ACKed: retransmitted, then the call ends at 64*T1 and a late
   t.equal(sent.at(-1)!.msg.status, 481);
 });
 
+t.test('over TCP (no 2xx retransmission) a 2xx never ACKed ends the call at 64*T1 all the same', async (t) => {
+  const { wheel, sent, layer, uas } = setup();
+  layer.receive(invite('service'), { ...peer, protocol: 'tcp' });
+  wheel.advance(31_999);
+  t.equal(sent.filter((s) => s.msg.status === 200).length, 1, 'sent once: the connection is reliable');
+  t.equal(uas.activeCalls, 1);
+  wheel.advance(1);
+  t.equal(uas.activeCalls, 0);
+});
+
 t.test('an ACKed call outlives 64*T1 and ends at its lifetime; BYE ends it at once', async (t) => {
   const { wheel, sent, layer, uas, stats } = setup({ establishedMs: 600_000 });
   const inv = invite('echo');
