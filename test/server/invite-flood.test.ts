@@ -136,17 +136,22 @@ class Flooder {
     const text =
       `OPTIONS sip:127.0.0.1:${this.port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lport};branch=z9hG4bK-flood-options;rport\r\n` +
       `Max-Forwards: 70\r\nFrom: <sip:flood@127.0.0.1>;tag=fo\r\nTo: <sip:127.0.0.1>\r\nCall-ID: flood-options@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    // Sent again every 500 ms (Timer E) until answered: the answer may be dropped by a full receive buffer while
+    // the server still retransmits its 2xx to the flood; the server's transaction absorbs the copies.
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer to OPTIONS within 10 s')), 10_000);
+      const send = () => this.socket.send(Buffer.from(text), this.port, '127.0.0.1');
+      const again = setInterval(send, 500);
+      const timer = setTimeout(() => (clearInterval(again), reject(new Error('no answer to OPTIONS within 30 s'))), 30_000);
       const onMessage = (d: Buffer) => {
         const s = d.toString('latin1');
         if (!s.includes('flood-options@test')) return;
         clearTimeout(timer);
+        clearInterval(again);
         this.socket.off('message', onMessage);
         resolve(Number(s.slice(8, 11)));
       };
       this.socket.on('message', onMessage);
-      this.socket.send(Buffer.from(text), this.port, '127.0.0.1');
+      send();
     });
   }
 }
