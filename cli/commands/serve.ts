@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { startServer, type ServerFaults } from '../../engine/server/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
+import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -25,10 +26,11 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     { name: 'tls-key', type: 'string', value: 'FILE', help: 'PEM private key for TLS' },
     { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over n >= 1 (default 'user{n}')" },
     { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern (default 'secret{n}')" },
-    { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of username,password[,domain] instead of patterns' },
+    { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV (RFC 4180, UTF-8) whose header names user and password columns, instead of patterns' },
     { name: 'realm', type: 'string', value: 'REALM', help: "digest realm (default 'sipstorm')" },
     { name: 'auth-invite', type: 'boolean', help: 'challenge INVITE with 407 (off by default: SIPp uac has no credentials)' },
     ...limitFlagSpecs,
+    ...serveLimitFlagSpecs,
     ...faultFlagSpecs,
     { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but errors' },
   ],
@@ -45,6 +47,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
       throw new UsageError('--transport tls needs --tls-cert and --tls-key');
     }
     const faults: ServerFaults = parseFaultFlags(f);
+    const guard = parseServeLimitFlags(f);
     const server = await startServer({
       host: String(f.host ?? '127.0.0.1'),
       port,
@@ -56,7 +59,8 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
       realm: f.realm ? String(f.realm) : undefined,
       authInvite: Boolean(f['auth-invite']),
       faults,
-      limits: parseLimitFlags(f),
+      limits: { ...parseLimitFlags(f), ...guard.limits },
+      calls: guard.maxCalls !== undefined ? { maxCalls: guard.maxCalls } : undefined,
     });
     if (!f.quiet) {
       for (const ep of server.endpoints) {

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import type { ValidateFunction } from 'ajv';
+import { readCsvFile } from '../data/csv.js';
 import { parseDuration } from './duration.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
@@ -44,13 +45,10 @@ export interface CompileOptions {
 }
 
 /** The column names of a users CSV's header line (lower case), or none if it cannot be read (the run reports that). */
+/** The column names of a users CSV (its header, read by the one CSV reader), lower-cased. */
 function csvColumns(file: string | undefined): string[] {
   if (!file || !existsSync(file)) return [];
-  try {
-    return readFileSync(file, 'utf8').split(/\r?\n/)[0]!.split(/[,;]/).map((s) => s.trim().replace(/^"|"$/g, '').toLowerCase());
-  } catch {
-    return [];
-  }
+  return readCsvFile(file, 'users CSV').header.map((h) => h.toLowerCase());
 }
 
 type Path = (string | number)[];

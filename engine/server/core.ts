@@ -22,12 +22,17 @@ export interface ServerStats {
   callsAnswered: number;
   callsProxied: number;
   notifiesSent: number;
+  /** New INVITEs refused with 503 because the built-in UAS had maxCalls live calls. */
+  callsShed: number;
+  /** Built-in calls ended by a limit: rang out (408) or never ACKed. */
+  callsTimedOut: number;
 }
 
 export function newServerStats(): ServerStats {
   return {
     requests: {}, responses: {}, parseErrors: {}, transportErrors: {}, droppedByFault: 0, delayedByFault: 0,
     errorsByFault: 0, unsolicitedResponses: 0, callsAnswered: 0, callsProxied: 0, notifiesSent: 0,
+    callsShed: 0, callsTimedOut: 0,
   };
 }
 

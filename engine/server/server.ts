@@ -13,9 +13,10 @@ import { NonceStore, type DigestAlgorithm } from '../auth/index.js';
 import { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/index.js';
 import {
-  createTransport, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport,
+  createTransport, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport, type TransportLimits,
 } from '../transport/index.js';
 import { authenticate } from './auth.js';
+import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import { ALLOW, bump, makeAnswer, newServerStats, type ServerCore, type ServerStats } from './core.js';
 import { faultDelay, type ServerFaults } from './faults.js';
 import { LocationService } from './location.js';
@@ -38,7 +39,9 @@ export interface ServerOptions {
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
   /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
-  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
+  limits?: TransportLimits;
+  /** Limits on the built-in UAS's calls (defaults in call-limits.ts: 10,000 live calls, 180 s of ringing). */
+  calls?: Partial<CallLimits>;
   /** Called for every counted fault (parse errors, transport errors), e.g. for logging. */
   onError?(code: string, detail: string): void;
 }
@@ -119,7 +122,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   };
   const location = new LocationService(() => wheel.now());
   const presence = new PresenceServer(core);
-  const uas = new BuiltinUas(core);
+  const callLimits: CallLimits = { ...DEFAULT_CALL_LIMITS, ...opts.calls };
+  const uas = new BuiltinUas(core, callLimits);
   const proxy = new Proxy(core);
 
   const countParseError = (code: string, detail: string) => {
@@ -166,6 +170,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           return;
         }
         stampReceived(msg, source);
+        if (shedByCallLimit(msg, source)) return;
       }
       layer.receive(msg, source);
     } catch (err) {
@@ -177,24 +182,50 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
   }
 
-  /** Answers outside any transaction (malformed requests); drops what cannot be answered. */
-  function answerStateless(req: SipMessage, source: Endpoint, status: number, reason?: string): void {
+  /**
+   * Answers outside any transaction (malformed requests, INVITEs shed by the call cap); drops what cannot be
+   * answered. RFC 3581 §4: the top Via is stamped with received and rport first, so the answer goes to the source
+   * port when the request asked for rport, and the response's Via says where it came from.
+   */
+  function answerStateless(req: SipMessage, source: Endpoint, status: number, reason?: string, headers: [string, string][] = []): void {
     if (req.method === 'ACK') return;
     try {
       if (!req.has('Via') || !req.has('CSeq') || !req.has('Call-ID')) return;
-      const res = createResponse(req, status, reason?.replace(/[\r\n]/g, ' ').slice(0, 120), newTag());
-      bump(stats.responses, status);
       const dest = (() => {
         try {
+          stampReceived(req, source);
           return responseDestination(req, source);
         } catch {
-          return source;
+          return source; // a top Via we cannot read: the source is the best guess
         }
       })();
+      const res = createResponse(req, status, reason?.replace(/[\r\n]/g, ' ').slice(0, 120), newTag());
+      for (const [k, v] of headers) res.add(k, v);
+      bump(stats.responses, status);
       send(serializeMessage(res), dest);
     } catch {
       /* unanswerable: counted already */
     }
+  }
+
+  /**
+   * A new INVITE to a built-in user while the UAS holds maxCalls calls: 503 with Retry-After (RFC 3261 §21.5.4),
+   * sent statelessly (§8.2.7) so that a flood of them creates no transaction. A retransmission of an INVITE we took
+   * (its Call-ID is a live call) goes on to its transaction.
+   */
+  function shedByCallLimit(req: SipMessage, source: Endpoint): boolean {
+    if (req.method !== 'INVITE' || !uas.full || req.to().tag || uas.hasCall(req.callId()) || req.has('Route')) return false;
+    let uri;
+    try {
+      uri = parseUri(req.uri);
+    } catch {
+      return false; // answered 416/400 the usual way
+    }
+    if (!BUILTIN_USERS.has(uri.user ?? '') || !core.isLocal(uri.host, uri.port)) return false;
+    bump(stats.requests, 'INVITE');
+    stats.callsShed++;
+    answerStateless(req, source, 503, 'Service Unavailable (call limit reached)', [['Retry-After', String(callLimits.retryAfterS)]]);
+    return true;
   }
 
   function onRequest(req: SipMessage, tx: ServerTransaction | undefined, source: Endpoint): void {

@@ -2,26 +2,32 @@
 // SIPp's built-in UAC (`sipp -sn uac`, which calls sip:service@host) and
 // sipstorm's own scenarios have a callee with no setup.
 //   service, echo: 100 Trying, 180 Ringing, 200 OK with an SDP answer.
-//   ringing:       100 Trying, 180 Ringing, then nothing until CANCEL (487).
+//   ringing:       100 Trying, 180 Ringing, then nothing until CANCEL (487),
+//                  or 408 when it has rung for CallLimits.ringingMs.
+// A call lives until BYE, CANCEL, or one of the limits of call-limits.ts.
 
 import { newTag, type SipMessage } from '../codec/index.js';
+import type { TimerHandle } from '../timer/index.js';
 import { retransmit2xx, type Retransmission, type ServerTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
+import { ackWaitMs, DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { ServerCore } from './core.js';
 
 export const BUILTIN_USERS = new Set(['service', 'echo', 'ringing']);
 
 interface Call {
   toTag: string;
-  invite: ServerTransaction;
+  /** The INVITE transaction while the call rings (CANCEL, merged requests); let go once answered. */
+  invite: ServerTransaction | undefined;
   retrans?: Retransmission;
   answered: boolean;
+  /** A 2xx was sent and its ACK has not come yet. */
+  awaitingAck: boolean;
   /** The caller's last CSeq number in the dialog (RFC 3261 §12.2.2). */
   remoteCseq: number;
-  expiry: { cancel(): void };
+  /** The one limit running: ring-out, the wait for ACK, or the lifetime of an established call. */
+  expiry: TimerHandle;
 }
-
-const CALL_LIFETIME_MS = 3_600_000; // a call never hung up is forgotten after an hour
 
 function sdpAnswer(host: string): string {
   const ip = host.includes(':') ? `IP6 ${host}` : `IP4 ${host}`;
@@ -37,10 +43,22 @@ function isMerged(a: SipMessage, b: SipMessage): boolean {
 export class BuiltinUas {
   private readonly calls = new Map<string, Call>();
 
-  constructor(private readonly core: ServerCore) {}
+  constructor(
+    private readonly core: ServerCore,
+    private readonly limits: CallLimits = DEFAULT_CALL_LIMITS,
+  ) {}
 
   get activeCalls(): number {
     return this.calls.size;
+  }
+
+  /** No room for another call: a new INVITE is to be refused (503) before it makes a transaction. */
+  get full(): boolean {
+    return this.calls.size >= this.limits.maxCalls;
+  }
+
+  hasCall(callId: string): boolean {
+    return this.calls.has(callId);
   }
 
   handleInvite(tx: ServerTransaction, user: string, source: Endpoint): void {
@@ -61,7 +79,7 @@ export class BuiltinUas {
     }
     // RFC 3261 §8.2.2.2: the same From tag, Call-ID and CSeq as an ongoing INVITE, but another transaction (a copy that
     // forked and came back by another path): "the UAS core SHOULD generate a 482 (Loop Detected) response".
-    if (existing && !existing.answered && existing.invite !== tx && isMerged(existing.invite.request, req)) {
+    if (existing?.invite && !existing.answered && existing.invite !== tx && isMerged(existing.invite.request, req)) {
       core.answer(tx, 482);
       return;
     }
@@ -71,12 +89,15 @@ export class BuiltinUas {
       core.answer(tx, 406, { headers: [['Accept', 'application/sdp']] });
       return;
     }
-    const call: Call = { toTag: newTag(), invite: tx, answered: false, remoteCseq: req.cseq().seq, expiry: core.wheel.schedule(CALL_LIFETIME_MS, () => this.forget(callId)) };
-    existing?.expiry.cancel();
+    if (existing) this.forget(callId); // a new call on an old Call-ID replaces the old one
+    const call: Call = {
+      toTag: newTag(), invite: tx, answered: false, awaitingAck: false, remoteCseq: req.cseq().seq,
+      expiry: core.wheel.schedule(this.limits.ringingMs, () => this.ringOut(callId, call)),
+    };
     this.calls.set(callId, call);
     if (!core.faults.no100) core.answer(tx, 100);
     core.answer(tx, 180, { toTag: call.toTag, headers: [['Contact', `<sip:${user}@${core.hostPort(source.protocol)}>`]] });
-    if (user === 'ringing') return; // rings until CANCEL
+    if (user === 'ringing') return; // rings until CANCEL, or until it rings out
     core.stats.callsAnswered++;
     this.answer200(tx, call, source, user);
   }
@@ -90,8 +111,14 @@ export class BuiltinUas {
       contentType: 'application/sdp',
     });
     call.answered = true;
-    call.invite = tx;
+    call.invite = undefined;
     call.retrans?.stop();
+    call.retrans = undefined;
+    // RFC 3261 §13.3.1.4: a 2xx never ACKed within 64*T1 ends the call (see ackWaitMs), over any transport.
+    call.awaitingAck = true;
+    call.expiry.cancel();
+    const callId = tx.request.callId();
+    call.expiry = core.wheel.schedule(ackWaitMs(core.layer.timers.T1), () => this.noAck(callId, call));
     if (source.protocol === 'udp') {
       // RFC 3261 §13.3.1.4: the UAS core retransmits the 2xx until the ACK arrives.
       call.retrans = retransmit2xx({
@@ -104,13 +131,34 @@ export class BuiltinUas {
     }
   }
 
-  /** ACK for a 2xx (no transaction): stop retransmitting. */
+  /** ACK for a 2xx (no transaction): stop retransmitting; the call is established. */
   handleAck(callId: string): boolean {
     const call = this.calls.get(callId);
     if (!call) return false;
     call.retrans?.stop();
     call.retrans = undefined;
+    if (call.awaitingAck) {
+      call.awaitingAck = false;
+      call.expiry.cancel();
+      call.expiry = this.core.wheel.schedule(this.limits.establishedMs, () => this.forget(callId, call));
+    }
     return true;
+  }
+
+  /** A call that rang for ringingMs with no CANCEL: 408 for its INVITE (the transaction then waits for the ACK). */
+  private ringOut(callId: string, call: Call): void {
+    if (this.calls.get(callId) !== call) return;
+    if (!call.answered && call.invite) this.core.answer(call.invite, 408, { toTag: call.toTag, reason: 'Request Timeout (no answer)' });
+    this.core.stats.callsTimedOut++;
+    this.forget(callId, call);
+  }
+
+  /** §13.3.1.4: 64*T1 without the ACK for our 2xx. */
+  private noAck(callId: string, call: Call): void {
+    if (this.calls.get(callId) !== call) return;
+    this.core.layer.counters.timeouts++;
+    this.core.stats.callsTimedOut++;
+    this.forget(callId, call);
   }
 
   /**
@@ -154,9 +202,9 @@ export class BuiltinUas {
     return true;
   }
 
-  private forget(callId: string): void {
+  private forget(callId: string, only?: Call): void {
     const call = this.calls.get(callId);
-    if (!call) return;
+    if (!call || (only && call !== only)) return;
     call.retrans?.stop();
     call.expiry.cancel();
     this.calls.delete(callId);

@@ -1,9 +1,9 @@
 // The accounts the embedded server knows: a pattern pair such as user{n} /
-// secret{n} (any n >= 1, so 100,000 accounts cost no memory) or a CSV file of
-// username,password[,domain].
+// secret{n} (any n >= 1, so 100,000 accounts cost no memory) or a CSV file
+// whose header names the columns (user or username, password; others are
+// ignored), read by the CSV reader `run` uses too (engine/data/csv.ts).
 
-import { readFileSync } from 'node:fs';
-import { SipstormError } from '../errors.js';
+import { readCsvFile, CsvError } from '../data/csv.js';
 
 export type UserSource = { user: string; password: string } | { csv: string };
 
@@ -18,20 +18,18 @@ function escapeRegExp(s: string): string {
 
 export function createUserDirectory(source: UserSource): UserDirectory {
   if ('csv' in source) {
-    let text: string;
-    try {
-      text = readFileSync(source.csv, 'utf8');
-    } catch (err) {
-      throw new SipstormError('CSV_UNREADABLE', `${source.csv}: cannot read users CSV (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
+    const file = source.csv;
+    const { header, headerLine, rows } = readCsvFile(file, 'users CSV');
+    const userCol = header.findIndex((h) => h === 'user' || h === 'username');
+    if (userCol < 0) throw new CsvError('CSV_MISSING_COLUMN', `${file}:${headerLine}: users CSV needs a 'user' column (found: ${header.join(', ')})`);
+    const passCol = header.indexOf('password');
+    if (passCol < 0) throw new CsvError('CSV_MISSING_COLUMN', `${file}:${headerLine}: users CSV needs a 'password' column (found: ${header.join(', ')})`);
     const users = new Map<string, string>();
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('#'));
-    const first = lines[0]?.toLowerCase() ?? '';
-    const start = first.startsWith('user') ? 1 : 0; // optional header line
-    for (let i = start; i < lines.length; i++) {
-      const cells = lines[i]!.split(/[,;]/).map((c) => c.trim());
-      if (cells.length < 2 || !cells[0]) throw new SipstormError('CSV_BAD_ROW', `${source.csv}:${i + 1}: expected username,password`);
-      users.set(cells[0], cells[1]!);
+    for (const r of rows) {
+      const user = r.cells[userCol]!;
+      if (user === '') throw new CsvError('CSV_BAD_ROW', `${file}:${r.line}: empty user`);
+      if (users.has(user)) throw new CsvError('CSV_BAD_ROW', `${file}:${r.line}: user '${user}' appears twice`);
+      users.set(user, r.cells[passCol]!);
     }
     return { password: (u) => users.get(u) };
   }

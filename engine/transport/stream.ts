@@ -3,12 +3,17 @@
 // on the connection the request came on; new requests reuse an open one).
 // Framing by Content-Length through the codec's StreamFramer, with bounded
 // buffers: a peer that breaks the limits is counted and disconnected.
+// Accepted connections are capped and must deliver messages in time
+// (connection-guard.ts): what is shed is counted, never silent.
 
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { StreamFramer, SipParseError } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
+import {
+  ConnectionGuard, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MESSAGE_TIMEOUT_MS, type GuardSlot, type ShedReason,
+} from './connection-guard.js';
 import {
   countError, endpointKey, newCounters, type Endpoint, type Protocol, type Transport, type TransportOptions,
 } from './transport.js';
@@ -19,7 +24,15 @@ interface Connection {
   queue: Buffer[];
   framer: StreamFramer;
   remote: Endpoint;
+  /** Accepted connections only: what the guard knows of it. */
+  slot?: GuardSlot;
 }
+
+const SHED_CODES: Record<ShedReason, string> = {
+  cap: 'TRANSPORT_CONNECTION_LIMIT',
+  'address-cap': 'TRANSPORT_ADDRESS_LIMIT',
+  timeout: 'TRANSPORT_MESSAGE_TIMEOUT',
+};
 
 function readPem(file: string, what: string): Buffer {
   try {
@@ -46,8 +59,27 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     opts.events.onError(code, detail, remote);
   };
 
-  function attach(socket: net.Socket, remote: Endpoint, ready: boolean): Connection {
-    const conn: Connection = { socket, ready, queue: [], framer: new StreamFramer(limits), remote };
+  const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
+  const guard = new ConnectionGuard(
+    {
+      maxConnections: limits.maxConnections ?? defaultMaxConnections,
+      maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      messageTimeoutMs,
+    },
+    (slot, reason) => {
+      const remote: Endpoint = { protocol, host: slot.address, port: slot.socket.remotePort ?? 0 };
+      const why =
+        reason === 'timeout'
+          ? `no whole message within ${messageTimeoutMs} ms`
+          : reason === 'cap'
+            ? 'closed to make room: connection limit reached'
+            : `closed to make room: limit of connections from ${slot.address} reached`;
+      fail(SHED_CODES[reason], `${protocol} ${slot.address}:${remote.port}: ${why}`, remote);
+    },
+  );
+
+  function attach(socket: net.Socket, remote: Endpoint, ready: boolean, slot?: GuardSlot): Connection {
+    const conn: Connection = { socket, ready, queue: [], framer: new StreamFramer(limits), remote, slot };
     const k = endpointKey(remote);
     conns.set(k, conn);
     socket.setNoDelay(true);
@@ -62,6 +94,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
         socket.destroy();
         return;
       }
+      if (conn.slot) guard.progress(conn.slot, messages.length, conn.framer.buffered > 0);
       for (const m of messages) {
         counters.messagesIn++;
         opts.events.onMessage(m, remote);
@@ -79,15 +112,37 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     return conn;
   }
 
+  // TLS connections are counted from the TCP accept, before their handshake: a peer that never finishes one holds a
+  // socket all the same.
+  const handshaking = new Map<string, GuardSlot>();
   const onIncoming = (socket: net.Socket) => {
     const remote: Endpoint = { protocol, host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    attach(socket, remote, true);
+    let slot: GuardSlot | undefined;
+    if (protocol === 'tls') {
+      slot = handshaking.get(endpointKey(remote));
+      handshaking.delete(endpointKey(remote));
+    } else slot = guard.admit(socket);
+    attach(socket, remote, true, slot);
   };
   const server =
     protocol === 'tls'
-      ? tls.createServer({ cert, key, ca, handshakeTimeout: 10_000 }, onIncoming)
+      ? tls.createServer({ cert, key, ca, handshakeTimeout: limits.connectTimeoutMs ?? 10_000 }, onIncoming)
       : net.createServer(onIncoming);
-  server.on('tlsClientError', (err: Error) => fail('TLS_HANDSHAKE', err.message));
+  if (protocol === 'tls') {
+    server.on('connection', (raw: net.Socket) => {
+      const k = endpointKey({ host: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 });
+      const slot = guard.admit(raw);
+      handshaking.set(k, slot);
+      raw.once('close', () => {
+        if (handshaking.get(k) === slot) handshaking.delete(k);
+      });
+    });
+  }
+  // With a listener here Node leaves the socket open: a failed or timed-out handshake must be closed by us.
+  server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+    fail((err as NodeJS.ErrnoException).code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TLS_HANDSHAKE', err.message);
+    socket.destroy();
+  });
   server.on('error', (err) => fail(`TRANSPORT_${(err as NodeJS.ErrnoException).code ?? 'ERROR'}`, err.message));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -151,6 +206,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     async close() {
       if (closed) return;
       closed = true;
+      guard.stop();
       for (const c of conns.values()) c.socket.destroy();
       conns.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));

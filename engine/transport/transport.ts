@@ -55,8 +55,14 @@ export interface TransportLimits {
   maxBodyBytes?: number;
   /** Messages queued per connection while it connects. */
   maxQueue?: number;
-  /** Longest wait for a TCP connection or TLS handshake (default 10 s). */
+  /** Longest wait for a TCP connection or TLS handshake, ours or a peer's (default 10 s). */
   connectTimeoutMs?: number;
+  /** Listening: connections accepted at once; the least useful is closed for a new one (see connection-guard.ts). */
+  maxConnections?: number;
+  /** Listening: connections accepted at once from one remote address. */
+  maxConnectionsPerAddress?: number;
+  /** Listening: a connection must deliver a whole message within this of opening, or of a message's first byte. */
+  messageTimeoutMs?: number;
 }
 
 export interface TransportOptions {

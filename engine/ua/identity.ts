@@ -2,8 +2,9 @@
 // index n (1-based), from patterns ('user{n}', 'secret{n}') or a CSV file.
 // Passwords are held here and nowhere else; reporters never see them.
 
-import { readFileSync } from 'node:fs';
-import { SipstormError } from '../errors.js';
+import { CsvError, readCsvFile } from '../data/csv.js';
+
+export { CsvError };
 
 export interface Identity {
   index: number;
@@ -12,12 +13,6 @@ export interface Identity {
   domain?: string;
   /** Extra CSV columns, usable as ${name} in templates. */
   fields: Record<string, string>;
-}
-
-export class CsvError extends SipstormError {
-  constructor(code: string, message: string) {
-    super(code, message);
-  }
 }
 
 /** Expands '{n}' (and '{n+K}' offsets, '{n:05}' zero padding) in a pattern for index n. */
@@ -52,38 +47,27 @@ export function patternIdentities(user: string, password: string, domain?: strin
 }
 
 /**
- * CSV: a header line naming the columns; 'user' (or 'username') is required,
- * 'password' and 'domain' are optional. Fields may be double-quoted.
+ * CSV (RFC 4180, engine/data/csv.ts): a header line naming the columns in any order; 'user' (or 'username') is
+ * required, 'password' and 'domain' are optional.
  */
 export function csvIdentities(file: string, fallbackPassword?: string): IdentitySource {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CsvError('CSV_UNREADABLE', `${file}: cannot read users CSV (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  if (lines.length === 0) throw new CsvError('CSV_EMPTY', `${file}: users CSV is empty`);
-  const header = splitCsvLine(lines[0]!).map((h) => h.trim().toLowerCase());
+  const { header, headerLine, rows: records } = readCsvFile(file, 'users CSV');
   const userCol = header.findIndex((h) => h === 'user' || h === 'username');
-  if (userCol < 0) throw new CsvError('CSV_MISSING_COLUMN', `${file}:1: users CSV needs a 'user' column (found: ${header.join(', ')})`);
+  if (userCol < 0) throw new CsvError('CSV_MISSING_COLUMN', `${file}:${headerLine}: users CSV needs a 'user' column (found: ${header.join(', ')})`);
   const passCol = header.indexOf('password');
   if (passCol < 0 && fallbackPassword === undefined) {
-    throw new CsvError('CSV_MISSING_COLUMN', `${file}:1: users CSV needs a 'password' column, or give --password / --password-env`);
+    throw new CsvError('CSV_MISSING_COLUMN', `${file}:${headerLine}: users CSV needs a 'password' column, or give --password / --password-env`);
   }
   const domainCol = header.indexOf('domain');
   const rows: Identity[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const cells = splitCsvLine(lines[i]!);
-    if (cells.length !== header.length) {
-      throw new CsvError('CSV_BAD_ROW', `${file}:${i + 1}: expected ${header.length} columns, found ${cells.length}`);
-    }
+  for (const [i, record] of records.entries()) {
+    const cells = record.cells;
     const fields: Record<string, string> = {};
     header.forEach((h, c) => (fields[h] = cells[c]!));
     const user = cells[userCol]!;
-    if (user === '') throw new CsvError('CSV_BAD_ROW', `${file}:${i + 1}: empty user`);
+    if (user === '') throw new CsvError('CSV_BAD_ROW', `${file}:${record.line}: empty user`);
     rows.push({
-      index: i,
+      index: i + 1,
       user,
       password: passCol >= 0 ? cells[passCol]! : fallbackPassword!,
       domain: domainCol >= 0 && cells[domainCol] ? cells[domainCol] : undefined,
@@ -101,26 +85,4 @@ export function csvIdentities(file: string, fallbackPassword?: string): Identity
       return rows.map((r) => r.password).filter((p) => p.length > 0);
     },
   };
-}
-
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',' || ch === ';') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((c) => c.trim());
 }
