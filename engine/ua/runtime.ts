@@ -177,8 +177,18 @@ export class WorkerRuntime {
     return s;
   }
 
+  /**
+   * The top Via of a request from `local`: its transport, and over TLS the `alias` of RFC 5923 §5, so that the
+   * server sends requests for this UA (whose Contact names its listening port) back over the connection the UA
+   * opened rather than opening one to the UA, which has no certificate to offer.
+   */
   via(local: Endpoint): string {
-    return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport`;
+    return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport${local.protocol === 'tls' ? ';alias' : ''}`;
+  }
+
+  /** A UA's contact URI: its address and port, and the transport when not UDP (RFC 3261 §19.1.1: no parameter means UDP). */
+  contactUri(user: string, local: Endpoint): string {
+    return `sip:${user}@${this.localHostText}:${local.port}${local.protocol === 'udp' ? '' : `;transport=${local.protocol}`}`;
   }
 
   send(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
