@@ -606,6 +606,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       return this.handleRecv(step, e!.req, e!.tx);
     }
     this.waitingRecv = step;
+    // The peer-ready rule: a UA called by another role is ready at its first wait for a request.
+    this.rt.instanceWaiting(this, this.role);
     this.armStepTimeout(step, () => {
       this.waitingRecv = undefined;
       if (step.optional) return this.next();
@@ -790,6 +792,11 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
     this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200));
     this.onDone(outcome);
+  }
+
+  /** Ends before its first step ran (e.g. its peer never became ready): failed at that step, with why. */
+  abortBeforeStart(why: string): void {
+    this.fail(`step ${this.stepLabel(this.role.role.steps[this.pc])}: ${why}`);
   }
 
   /** Stops at once (end of run): counts as failed only if `reason` is given. */
