@@ -382,6 +382,11 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
           this.outstanding = undefined;
           this.fail(`step ${this.stepLabel(step)}: no final response (transaction timeout)`);
         },
+        // The connection it went on is gone (§17.1.4): the step fails now, counted as an error (finish()), with why.
+        onTransportError: (code, detail) => {
+          if (this.done || (gen !== this.gen && !step.async)) return;
+          this.fail(`step ${this.stepLabel(step)}: ${detail} (${code})`);
+        },
       });
       this.record('sent', tx.data);
       if (step.async && step.asyncId) {
@@ -554,6 +559,10 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         m.timeouts++;
         this.outstanding = undefined;
         this.fail(`step ${this.stepLabel(step)}: no response to CANCEL (transaction timeout)`);
+      },
+      onTransportError: (code, detail) => {
+        if (this.done || gen !== this.gen) return;
+        this.fail(`step ${this.stepLabel(step)}: ${detail} (${code})`);
       },
     });
     this.record('sent', tx.data);

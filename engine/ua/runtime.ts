@@ -169,6 +169,12 @@ export class WorkerRuntime {
         onError: (code) => {
           this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
         },
+        onConnectionLost: (remote, code, detail) => {
+          const failed = this.layer.connectionLost(tagged ? { ...remote, localPort } : remote, code, detail);
+          // A plain close is an error when requests were waiting on it (the others were counted as they happened).
+          if (failed > 0 && code === 'TRANSPORT_CLOSED') this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
+          this.wheel.poll();
+        },
       },
     });
     localPort = t.local.port;
