@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
 import { freePort } from './ports.js';
+import { opensslAvailable, selfSignedCert } from './certs.js';
 
 export const KAMAILIO = '/usr/sbin/kamailio';
 
@@ -19,19 +20,7 @@ export function kamailioAvailable(): boolean {
 
 /** Kamailio's TLS module (Debian package kamailio-tls-modules) and openssl to make its certificate. */
 export function kamailioTlsAvailable(): boolean {
-  return existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so') && spawnSync('openssl', ['version']).status === 0;
-}
-
-/** A self-signed certificate for 127.0.0.1 (subjectAltName IP), good for a day: its own CA. */
-export function selfSignedCert(dir: string, name = 'server'): { certFile: string; keyFile: string } {
-  const certFile = join(dir, `${name}.crt`);
-  const keyFile = join(dir, `${name}.key`);
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.stderr}`);
-  return { certFile, keyFile };
+  return existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so') && opensslAvailable();
 }
 
 export interface KamailioInstance {
