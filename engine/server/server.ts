@@ -29,6 +29,11 @@ export interface ServerOptions {
   host?: string;
   port?: number;
   transports?: Protocol[];
+  /**
+   * TLS listens on its own port (TCP and TLS cannot share one): this one, or by default the port after `port`
+   * (5060/5061) when other transports are served, `port` itself when TLS is the only one, any free port with port 0.
+   */
+  tlsPort?: number;
   tls?: { certFile: string; keyFile: string };
   users?: UserSource;
   realm?: string;
@@ -344,15 +349,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
   }
 
-  // Bind every transport on the same port number (0: the first picks, the others follow).
+  // Bind every transport on the same port number (0: the first picks, the others follow), TLS on its own.
   let port = opts.port ?? 5060;
+  let binding = port;
+  const tlsOnly = protocols.every((p) => p === 'tls');
   for (let attempt = 0; ; attempt++) {
     try {
       for (const p of protocols) {
+        binding = p !== 'tls' ? port : (opts.tlsPort ?? ((opts.port ?? 5060) === 0 ? 0 : tlsOnly ? port : port + 1));
         const t = await createTransport({
           protocol: p,
           host,
-          port,
+          port: binding,
           listen: true,
           limits: opts.limits,
           tls: p === 'tls' ? opts.tls : undefined,
@@ -365,16 +373,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           },
         });
         transports.set(p, t);
-        if (port === 0) port = t.local.port;
+        if (port === 0 && p !== 'tls') port = t.local.port;
       }
       break;
     } catch (err) {
       for (const t of transports.values()) await t.close();
       transports.clear();
       if ((err as { code?: string }).code === 'TLS_FILE_UNREADABLE') throw err;
-      if ((opts.port ?? 5060) !== 0 || attempt >= 5) {
+      if ((opts.port ?? 5060) !== 0 || (opts.tlsPort ?? 0) !== 0 || attempt >= 5) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw Object.assign(new Error(`cannot listen on ${host}:${opts.port ?? 5060} (${code ?? (err as Error).message})`), {
+        throw Object.assign(new Error(`cannot listen on ${host}:${binding || (opts.port ?? 5060)} (${code ?? (err as Error).message})`), {
           code: code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
           exitCode: 3,
         });
