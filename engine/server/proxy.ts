@@ -38,7 +38,14 @@ export class Proxy {
     }
     const out = new SipMessage({ isRequest: true, method: req.method, uri: targetUri, headers: req.headers.map((h) => ({ ...h })), body: req.body });
     out.set('Max-Forwards', String(mf - 1));
-    if (recordRoute) out.prepend('Record-Route', `<sip:${core.hostPort(dest.protocol)};lr${dest.protocol === 'udp' ? '' : `;transport=${dest.protocol}`}>`);
+    if (recordRoute) {
+      // Each Record-Route names the transport (and port) of its side. When the request leaves on another transport
+      // than it came in on, two (RFC 5658 §3, "double record-routing"): the top one for the side it leaves on,
+      // the next for the side it came from, so that each UA's route set starts at the address it can reach.
+      const inbound = tx.responseDest.protocol;
+      out.prepend('Record-Route', recordRouteOf(core, inbound));
+      if (inbound !== dest.protocol) out.prepend('Record-Route', recordRouteOf(core, dest.protocol));
+    }
     out.prepend('Via', core.via(dest.protocol));
     const state: Forwarded = { request: out, dest, final: false };
     if (req.method === 'INVITE') {
@@ -91,6 +98,10 @@ export class Proxy {
     }
     return true;
   }
+}
+
+function recordRouteOf(core: ServerCore, protocol: Endpoint['protocol']): string {
+  return `<sip:${core.hostPort(protocol)};lr${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
 }
 
 /** Where a URI points: its host and port over the given protocol (maddr and DNS left out: loopback use). */

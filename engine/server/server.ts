@@ -82,9 +82,30 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   const users = createUserDirectory(opts.users ?? { user: 'user{n}', password: 'secret{n}' });
   const registrarOpts: RegistrarOptions = { defaultExpires: 3600, minExpires: 1, maxExpires: 86400, ...opts.registrar };
 
+  /**
+   * RFC 5923 connection reuse: a request over TLS (or TCP) whose top Via carries `alias` makes its connection the
+   * way to its sent-by address, so that requests to a UA's Contact go back over the connection the UA opened.
+   */
+  const aliases = new Map<string, Endpoint>();
+  /** The aliases of each connection, to forget them when it closes. */
+  const aliasesOf = new Map<string, Set<string>>();
+  const aliasKey = (e: { protocol: string; host: string; port: number }) => `${e.protocol}|${e.host}|${e.port}`;
   const send = (data: Buffer, dest: Endpoint) => {
     const t = transports.get(dest.protocol) ?? transports.values().next().value!;
-    t.send(data, dest);
+    t.send(data, (dest.protocol !== 'udp' && aliases.get(aliasKey(dest))) || dest);
+  };
+  const noteAlias = (req: SipMessage, source: Endpoint) => {
+    const via = req.topVia();
+    if (!via.params.has('alias') || via.transport.toLowerCase() !== source.protocol) return;
+    const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+    if (host !== source.host) return; // only for the address the connection comes from
+    const k = aliasKey({ protocol: source.protocol, host, port: via.port ?? (source.protocol === 'tls' ? 5061 : 5060) });
+    if (aliases.get(k) === source) return;
+    aliases.set(k, source);
+    const conn = aliasKey(source);
+    let set = aliasesOf.get(conn);
+    if (!set) aliasesOf.set(conn, (set = new Set()));
+    set.add(k);
   };
   const layer = new TransactionLayer({
     wheel,
@@ -171,6 +192,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           return;
         }
         stampReceived(msg, source);
+        if (source.protocol !== 'udp') noteAlias(msg, source);
       }
       layer.receive(msg, source);
     } catch (err) {
@@ -222,9 +244,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       core.answer(tx, 420, { headers: [['Unsupported', required.join(', ')]] });
       return;
     }
-    // Loose routing (§16.4): a Route naming us is removed; another Route is the next hop.
-    const routes = req.getAll('Route');
-    if (routes.length > 0 && isOurRoute(routes[0]!)) {
+    // Loose routing (§16.4): a Route naming us is removed (both of a double record-route, RFC 5658); another
+    // Route is the next hop.
+    for (let i = 0; i < 2; i++) {
+      const top = req.getAll('Route')[0];
+      if (top === undefined || !isOurRoute(top)) break;
       req.removeFirst('Route');
     }
     const nextRoute = req.getAll('Route')[0];
@@ -332,8 +356,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   }
 
   function onAck(req: SipMessage): void {
-    const routes = req.getAll('Route');
-    if (routes.length > 0 && isOurRoute(routes[0]!)) req.removeFirst('Route');
+    for (let i = 0; i < 2; i++) {
+      const top = req.getAll('Route')[0];
+      if (top === undefined || !isOurRoute(top)) break;
+      req.removeFirst('Route');
+    }
     let uriHost = '';
     let uriPort: number | undefined;
     try {
@@ -369,6 +396,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
             onError: (code, detail) => {
               bump(stats.transportErrors, code);
               opts.onError?.(code, detail);
+            },
+            onConnectionLost: (remote) => {
+              const conn = aliasKey(remote);
+              for (const k of aliasesOf.get(conn) ?? []) if (aliases.get(k) && aliasKey(aliases.get(k)!) === conn) aliases.delete(k);
+              aliasesOf.delete(conn);
             },
           },
         });

@@ -1,6 +1,7 @@
 // `sipstorm serve --transport udp,tcp,tls`: TLS listens on its own port (TCP
 // holds the main one), the port after --port by default (5060/5061), or
-// --tls-port, printed at start; a run over TLS against it passes.
+// --tls-port, printed at start; runs over TLS against it pass, calls between
+// roles included.
 
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -67,6 +68,11 @@ t.test('serve with udp, tcp and tls', { skip: !opensslAvailable() && process.env
     const r = await runCli(['run', 'scenarios/options.yaml', '--target', `sips:127.0.0.1:${s.ports.tls}`, '--tls-ca', certFile, '--no-reports', '--workers', '1']);
     t.equal(r.status, 0, r.out);
     t.match(r.out, /PASSED: 10 started, 10 passed/, 'OPTIONS over TLS answered');
+    // Calls between two roles over TLS: the proxy reaches the callee over the connection it opened (its Via's
+    // RFC 5923 alias), since a UA has no certificate to accept one.
+    const calls = await runCli(['run', 'scenarios/uas-call.yaml', '--target', `sips:127.0.0.1:${s.ports.tls}`, '--tls-ca', certFile, '--no-reports', '--workers', '2', '--users', '20', '--total', '20']);
+    t.equal(calls.status, 0, calls.out);
+    t.match(calls.out, /PASSED: 40 started, 40 passed, 0 failed/, '20 calls over TLS through serve');
   });
 
   await t.test('--port P: TLS on P+1 by default', async (t) => {
