@@ -104,11 +104,14 @@ function recordRouteOf(core: ServerCore, protocol: Endpoint['protocol']): string
   return `<sip:${core.hostPort(protocol)};lr${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
 }
 
-/** Where a URI points: its host and port over the given protocol (maddr and DNS left out: loopback use). */
-export function uriDestination(uriText: string, protocol: Endpoint['protocol']): Endpoint {
+/**
+ * Where a URI points: its host and port over the transport it names (RFC 3263 §4.1 without NAPTR: `transport=`,
+ * else TLS for sips:, else UDP; maddr and DNS left out: loopback use).
+ */
+export function uriDestination(uriText: string): Endpoint {
   const u = parseUri(uriText);
-  const t = u.params.get('transport');
-  const proto = t === 'tcp' || t === 'tls' || t === 'udp' ? t : protocol;
+  const t = u.params.get('transport')?.toLowerCase();
+  const proto = t === 'tcp' || t === 'tls' || t === 'udp' ? (u.scheme === 'sips' && t === 'tcp' ? 'tls' : t) : u.scheme === 'sips' ? 'tls' : 'udp';
   const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
   return { protocol: proto, host, port: u.port ?? (proto === 'tls' ? 5061 : 5060) };
 }

@@ -253,12 +253,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
     const nextRoute = req.getAll('Route')[0];
     if (nextRoute) {
-      proxy.forward(tx, req.uri, uriDestination(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1'), source.protocol), false);
+      proxy.forward(tx, req.uri, uriDestination(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1')), false);
       return;
     }
     if (!core.isLocal(uri.host, uri.port)) {
-      // An in-dialog request between two UAs record-routed through us.
-      proxy.forward(tx, req.uri, uriDestination(req.uri, source.protocol), false);
+      // An in-dialog request between two UAs record-routed through us: to the remote target, over the transport it names.
+      proxy.forward(tx, req.uri, uriDestination(req.uri), false);
       return;
     }
     const user = uri.user ?? '';
@@ -372,7 +372,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
     if (uas.handleAck(req.callId())) return;
     if (!core.isLocal(uriHost, uriPort)) {
-      proxy.forwardStateless(req, req.uri, uriDestination(req.uri, 'udp'));
+      proxy.forwardStateless(req, req.uri, uriDestination(req.uri));
     }
   }
 
