@@ -66,6 +66,11 @@ export class Proxy {
       onTimeout: () => {
         if (!state.final) core.answer(tx, 408);
       },
+      // §16.9: "If the transport layer notifies a proxy of an error when it tries to forward a request, the proxy
+      // MUST behave as if the forwarded request received a 503 (Service Unavailable) response."
+      onTransportError: () => {
+        if (!state.final) core.answer(tx, 503);
+      },
     });
     if (req.method === 'INVITE' && !core.faults.no100) core.answer(tx, 100);
   }

@@ -397,7 +397,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
               bump(stats.transportErrors, code);
               opts.onError?.(code, detail);
             },
-            onConnectionLost: (remote) => {
+            onConnectionLost: (remote, code, detail) => {
+              // Requests forwarded over it fail now (§17.1.4), not after Timer B/F.
+              layer.connectionLost(remote, code, detail);
               const conn = aliasKey(remote);
               for (const k of aliasesOf.get(conn) ?? []) if (aliases.get(k) && aliasKey(aliases.get(k)!) === conn) aliases.delete(k);
               aliasesOf.delete(conn);
