@@ -10,7 +10,8 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
-import { resolveTarget, type Target } from '../../engine/transport/index.js';
+import { probeTarget, resolveTarget, type Protocol, type Target } from '../../engine/transport/index.js';
+import { readFileSync } from 'node:fs';
 import { parseDuration } from '../../engine/scenario/index.js';
 import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
@@ -19,13 +20,13 @@ import { printable } from '../../reporters/format.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 
-const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];
+const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet', 'tls-ca', 'tls-insecure'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
 
 export const conformCommand: Command = {
   name: 'conform',
   summary: 'run the conformance suites against a server and give a verdict per case and RFC section',
-  usage: 'sipstorm conform [--target sip:HOST:PORT] [--suite torture,rfc3261] [options]',
+  usage: 'sipstorm conform [--target sip:HOST:PORT] [--transport udp|tcp|tls] [--suite torture,rfc3261] [options]',
   details: `Suites live in scenarios/conformance/: torture (the RFC 4475 messages, byte for
 byte but for the sent-by of the top Via, which names this tester so that the
 answer can reach it), rfc3261 (requests a UAS must refuse or answer in a set
@@ -34,9 +35,13 @@ way), register (RFC 3261 §10.3), presence (RFC 6665, 3856, 3903), message
 authenticate use user{n}/secret{n} with a fresh n per case, or --user and
 --password. Every case is followed by an OPTIONS: a server that stops
 answering fails that case, and the cases after it are reported as not run.
-Over UDP.`,
+Over UDP, or TCP or TLS (--transport, or the target's transport= / sips:):
+each case then has a connection of its own, and the cases that test what only
+a datagram has are not applicable (docs/conformance.md). TLS needs --target
+(the embedded server has no certificate).`,
   flags: [
-    { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT or HOST:PORT, UDP (default: the embedded server)' },
+    { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls], sips:HOST:PORT or HOST:PORT (default: the embedded server)' },
+    { name: 'transport', type: 'string', value: 'udp|tcp|tls', help: "transport to play the suites over (default: the target's, else udp)" },
     { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
     { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
@@ -63,22 +68,46 @@ Over UDP.`,
       if (!quiet) process.stdout.write(s + '\n');
     };
 
+    const transportFlag = f.transport !== undefined ? String(f.transport).toLowerCase() : undefined;
+    if (transportFlag !== undefined && !['udp', 'tcp', 'tls'].includes(transportFlag)) throw new UsageError(`--transport must be udp, tcp or tls, got '${f.transport}'`);
+    if (f['tls-ca'] !== undefined) {
+      try {
+        readFileSync(String(f['tls-ca']));
+      } catch (err) {
+        throw new UsageError(`--tls-ca ${f['tls-ca']}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    const tlsOpts = { caFile: f['tls-ca'] as string | undefined, rejectUnauthorized: !f['tls-insecure'] };
     let server: SipServer | undefined;
     let target: Target;
     if (f.target !== undefined) {
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
       target = await resolveTarget(String(f.target));
-      if (target.endpoint.protocol !== 'udp') throw new UsageError(`conform runs over UDP; ${target.uri} asks for ${target.endpoint.protocol}`);
+      const named = /;\s*transport=|^\s*sips:/i.test(String(f.target));
+      if (transportFlag !== undefined && transportFlag !== target.endpoint.protocol) {
+        if (named) throw new UsageError(`--transport ${transportFlag}: the target ${target.uri} names ${target.endpoint.protocol}`);
+        target = await resolveTarget(`${transportFlag === 'tls' ? 'sips' : 'sip'}:${target.hostText}:${target.endpoint.port}${transportFlag === 'tcp' ? ';transport=tcp' : ''}`);
+      }
+      if (target.endpoint.protocol === 'tls') {
+        const probe = await probeTarget(target.endpoint, 500, tlsOpts);
+        if (!probe.up) {
+          const hint = probe.fatal && /certificate|self.signed|CERT/i.test(probe.reason) && !f['tls-insecure'] ? ' Give --tls-ca FILE to trust its CA, or --tls-insecure not to check it' : '';
+          throw Object.assign(new Error(`target ${target.uri}: ${probe.reason}; nothing was sent.${hint}`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
+        }
+      }
     } else {
-      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults });
+      const protocol = (transportFlag ?? 'udp') as Protocol;
+      if (protocol === 'tls') throw new UsageError('--transport tls needs --target: the embedded server has no certificate (start `sipstorm serve --transport udp,tcp,tls --tls-cert ... --tls-key ...` and aim at it)');
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: [protocol], faults });
       const ep = server.endpoints[0]!;
-      target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
+      target = await resolveTarget(`sip:${ep.host}:${ep.port}${protocol === 'tcp' ? ';transport=tcp' : ''}`);
     }
     const localHost = (f['local-host'] as string | undefined) ?? (isIPv6(target.endpoint.host) ? '::1' : '127.0.0.1');
     if ((f.user === undefined) !== (f.password === undefined)) throw new UsageError('--user and --password go together');
     const runner = await SuiteRunner.open({
       target: target.endpoint, targetHostText: target.hostText, localHost, answerMs,
       user: f.user as string | undefined, password: f.password as string | undefined, vars,
+      tls: target.endpoint.protocol === 'tls' ? tlsOpts : undefined,
     });
     const startedAt = new Date();
     const results: ScenarioResult[] = [];

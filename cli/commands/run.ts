@@ -195,8 +195,12 @@ export const runCommand: Command = {
       if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const probe = await probeTarget(target.endpoint);
+        const probe = await probeTarget(target.endpoint, 500, { caFile: f['tls-ca'] as string | undefined, rejectUnauthorized: !f['tls-insecure'] });
         if (probe.up) break;
+        if (!probe.up && probe.fatal) {
+          const hint = /certificate|self.signed|CERT/i.test(probe.reason) && !f['tls-insecure'] ? ' Give --tls-ca FILE to trust its CA, or --tls-insecure not to check it' : '';
+          throw Object.assign(new Error(`target ${target.uri}: ${probe.reason}; nothing was sent.${hint}`), { code: 'TARGET_TLS', exitCode: EXIT.CANNOT_RUN });
+        }
         if (Date.now() >= deadline) {
           throw Object.assign(new Error(`target ${target.uri} is not reachable (${probe.reason}); nothing was sent. Use --wait-for-target TIME to wait for it`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
         }

@@ -11,7 +11,7 @@ import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the embedded reference SIP server (registrar, presence, UAS, proxy-lite)',
-  usage: 'sipstorm serve [--host 127.0.0.1] [--port 5060] [--transport udp,tcp] [options]',
+  usage: 'sipstorm serve [--host 127.0.0.1] [--port 5060] [--transport udp,tcp,tls] [--tls-port 5061] [options]',
   details: `The server answers REGISTER with a digest challenge (users from --user/--password
 patterns, default user{n}/secret{n}, or --users-csv), keeps bindings in memory,
 serves presence (SUBSCRIBE/NOTIFY with PIDF, PUBLISH, SERVICE), answers INVITE
@@ -22,6 +22,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     { name: 'host', type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1; use ::1 for IPv6)' },
     { name: 'port', type: 'string', value: 'N', help: 'port to bind (default 5060; 0 picks a free port)' },
     { name: 'transport', type: 'string', value: 'LIST', help: 'comma list of udp, tcp, tls (default udp,tcp)' },
+    { name: 'tls-port', type: 'string', value: 'N', help: 'port for TLS (default: --port + 1, as 5060/5061; --port itself if TLS is the only transport; 0 picks a free port)' },
     { name: 'tls-cert', type: 'string', value: 'FILE', help: 'PEM certificate for TLS' },
     { name: 'tls-key', type: 'string', value: 'FILE', help: 'PEM private key for TLS' },
     { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over n >= 1 (default 'user{n}')" },
@@ -39,6 +40,8 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     const port = numberFlag(f, 'port', { min: 0, integer: true }) ?? 5060;
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got '${port}'`);
+    const tlsPort = numberFlag(f, 'tls-port', { min: 0, integer: true });
+    if (tlsPort !== undefined && tlsPort > 65535) throw new UsageError(`--tls-port must be at most 65535, got '${tlsPort}'`);
     const transports = String(f.transport ?? 'udp,tcp').split(',').map((s) => s.trim().toLowerCase());
     for (const t of transports) {
       if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new UsageError(`--transport: unknown transport '${t}' (udp, tcp, tls)`);
@@ -46,11 +49,19 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     if (transports.includes('tls') && (!f['tls-cert'] || !f['tls-key'])) {
       throw new UsageError('--transport tls needs --tls-cert and --tls-key');
     }
+    if (tlsPort !== undefined && !transports.includes('tls')) throw new UsageError('--tls-port needs tls in --transport');
+    if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === port && transports.includes('tcp')) {
+      throw new UsageError(`--tls-port ${tlsPort}: TCP listens on that port already (TLS needs its own)`);
+    }
+    if (tlsPort === undefined && port === 65535 && transports.includes('tls') && transports.length > 1) {
+      throw new UsageError('--port 65535 leaves no next port for TLS: give --tls-port');
+    }
     const faults: ServerFaults = parseFaultFlags(f);
     const guard = parseServeLimitFlags(f);
     const server = await startServer({
       host: String(f.host ?? '127.0.0.1'),
       port,
+      tlsPort,
       transports: transports as ('udp' | 'tcp' | 'tls')[],
       tls: f['tls-cert'] ? { certFile: String(f['tls-cert']), keyFile: String(f['tls-key']) } : undefined,
       users: f['users-csv']

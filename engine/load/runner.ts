@@ -13,6 +13,7 @@ import type { InstanceOutcome, RoleRuntime, WorkerRuntime } from '../ua/index.js
 import { ArrivalSchedule } from './arrivals.js';
 import { RunWideCap, type SharedCap } from './concurrency.js';
 import { Lateness } from './health.js';
+import { servedUsers } from './peer-served.js';
 import { shareOf, type Part } from './segment.js';
 
 /**
@@ -109,6 +110,14 @@ export class LoadRunner {
   start(): void {
     let loadEnd = 0;
     let graceMs = 0;
+    // What each role's users are (the same counts as runOpen/runClosed below), for the peer-ready rule.
+    const counts = this.rt.roles.map((role) => {
+      const load = effectiveLoad(role.role.load, this.opts.overrides);
+      return this.opts.overrides.users ?? role.role.users.count ?? (load.model === 'closed' ? 1 : (load.total ?? 1000));
+    });
+    const served = this.rt.roles.map((role, i) => servedUsers(effectiveLoad(role.role.load, this.opts.overrides), counts[i]!, role.role.users.first, this.opts.part));
+    this.rt.userCounts = counts;
+    this.rt.servesUser = (roleIndex, userIndex) => served[roleIndex]!(userIndex);
     this.rt.roles.forEach((role, i) => {
       const load = effectiveLoad(role.role.load, this.opts.overrides);
       const users = this.opts.overrides.users ?? role.role.users.count;

@@ -38,7 +38,14 @@ export class Proxy {
     }
     const out = new SipMessage({ isRequest: true, method: req.method, uri: targetUri, headers: req.headers.map((h) => ({ ...h })), body: req.body });
     out.set('Max-Forwards', String(mf - 1));
-    if (recordRoute) out.prepend('Record-Route', `<sip:${core.hostPort(dest.protocol)};lr${dest.protocol === 'udp' ? '' : `;transport=${dest.protocol}`}>`);
+    if (recordRoute) {
+      // Each Record-Route names the transport (and port) of its side. When the request leaves on another transport
+      // than it came in on, two (RFC 5658 §3, "double record-routing"): the top one for the side it leaves on,
+      // the next for the side it came from, so that each UA's route set starts at the address it can reach.
+      const inbound = tx.responseDest.protocol;
+      out.prepend('Record-Route', recordRouteOf(core, inbound));
+      if (inbound !== dest.protocol) out.prepend('Record-Route', recordRouteOf(core, dest.protocol));
+    }
     out.prepend('Via', core.via(dest.protocol));
     const state: Forwarded = { request: out, dest, final: false };
     if (req.method === 'INVITE') {
@@ -58,6 +65,11 @@ export class Proxy {
       },
       onTimeout: () => {
         if (!state.final) core.answer(tx, 408);
+      },
+      // §16.9: "If the transport layer notifies a proxy of an error when it tries to forward a request, the proxy
+      // MUST behave as if the forwarded request received a 503 (Service Unavailable) response."
+      onTransportError: () => {
+        if (!state.final) core.answer(tx, 503);
       },
     });
     if (req.method === 'INVITE' && !core.faults.no100) core.answer(tx, 100);
@@ -93,11 +105,18 @@ export class Proxy {
   }
 }
 
-/** Where a URI points: its host and port over the given protocol (maddr and DNS left out: loopback use). */
-export function uriDestination(uriText: string, protocol: Endpoint['protocol']): Endpoint {
+function recordRouteOf(core: ServerCore, protocol: Endpoint['protocol']): string {
+  return `<sip:${core.hostPort(protocol)};lr${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
+}
+
+/**
+ * Where a URI points: its host and port over the transport it names (RFC 3263 §4.1 without NAPTR: `transport=`,
+ * else TLS for sips:, else UDP; maddr and DNS left out: loopback use).
+ */
+export function uriDestination(uriText: string): Endpoint {
   const u = parseUri(uriText);
-  const t = u.params.get('transport');
-  const proto = t === 'tcp' || t === 'tls' || t === 'udp' ? t : protocol;
+  const t = u.params.get('transport')?.toLowerCase();
+  const proto = t === 'tcp' || t === 'tls' || t === 'udp' ? (u.scheme === 'sips' && t === 'tcp' ? 'tls' : t) : u.scheme === 'sips' ? 'tls' : 'udp';
   const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
   return { protocol: proto, host, port: u.port ?? (proto === 'tls' ? 5061 : 5060) };
 }

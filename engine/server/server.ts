@@ -30,6 +30,11 @@ export interface ServerOptions {
   host?: string;
   port?: number;
   transports?: Protocol[];
+  /**
+   * TLS listens on its own port (TCP and TLS cannot share one): this one, or by default the port after `port`
+   * (5060/5061) when other transports are served, `port` itself when TLS is the only one, any free port with port 0.
+   */
+  tlsPort?: number;
   tls?: { certFile: string; keyFile: string };
   users?: UserSource;
   realm?: string;
@@ -80,9 +85,30 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   const users = createUserDirectory(opts.users ?? { user: 'user{n}', password: 'secret{n}' });
   const registrarOpts: RegistrarOptions = { defaultExpires: 3600, minExpires: 1, maxExpires: 86400, ...opts.registrar };
 
+  /**
+   * RFC 5923 connection reuse: a request over TLS (or TCP) whose top Via carries `alias` makes its connection the
+   * way to its sent-by address, so that requests to a UA's Contact go back over the connection the UA opened.
+   */
+  const aliases = new Map<string, Endpoint>();
+  /** The aliases of each connection, to forget them when it closes. */
+  const aliasesOf = new Map<string, Set<string>>();
+  const aliasKey = (e: { protocol: string; host: string; port: number }) => `${e.protocol}|${e.host}|${e.port}`;
   const send = (data: Buffer, dest: Endpoint) => {
     const t = transports.get(dest.protocol) ?? transports.values().next().value!;
-    t.send(data, dest);
+    t.send(data, (dest.protocol !== 'udp' && aliases.get(aliasKey(dest))) || dest);
+  };
+  const noteAlias = (req: SipMessage, source: Endpoint) => {
+    const via = req.topVia();
+    if (!via.params.has('alias') || via.transport.toLowerCase() !== source.protocol) return;
+    const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+    if (host !== source.host) return; // only for the address the connection comes from
+    const k = aliasKey({ protocol: source.protocol, host, port: via.port ?? (source.protocol === 'tls' ? 5061 : 5060) });
+    if (aliases.get(k) === source) return;
+    aliases.set(k, source);
+    const conn = aliasKey(source);
+    let set = aliasesOf.get(conn);
+    if (!set) aliasesOf.set(conn, (set = new Set()));
+    set.add(k);
   };
   const layer = new TransactionLayer({
     wheel,
@@ -170,6 +196,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           return;
         }
         stampReceived(msg, source);
+        if (source.protocol !== 'udp') noteAlias(msg, source);
         if (shedByCallLimit(msg, source)) return;
       }
       layer.receive(msg, source);
@@ -248,19 +275,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       core.answer(tx, 420, { headers: [['Unsupported', required.join(', ')]] });
       return;
     }
-    // Loose routing (§16.4): a Route naming us is removed; another Route is the next hop.
-    const routes = req.getAll('Route');
-    if (routes.length > 0 && isOurRoute(routes[0]!)) {
+    // Loose routing (§16.4): a Route naming us is removed (both of a double record-route, RFC 5658); another
+    // Route is the next hop.
+    for (let i = 0; i < 2; i++) {
+      const top = req.getAll('Route')[0];
+      if (top === undefined || !isOurRoute(top)) break;
       req.removeFirst('Route');
     }
     const nextRoute = req.getAll('Route')[0];
     if (nextRoute) {
-      proxy.forward(tx, req.uri, uriDestination(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1'), source.protocol), false);
+      proxy.forward(tx, req.uri, uriDestination(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1')), false);
       return;
     }
     if (!core.isLocal(uri.host, uri.port)) {
-      // An in-dialog request between two UAs record-routed through us.
-      proxy.forward(tx, req.uri, uriDestination(req.uri, source.protocol), false);
+      // An in-dialog request between two UAs record-routed through us: to the remote target, over the transport it names.
+      proxy.forward(tx, req.uri, uriDestination(req.uri), false);
       return;
     }
     const user = uri.user ?? '';
@@ -358,8 +387,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   }
 
   function onAck(req: SipMessage): void {
-    const routes = req.getAll('Route');
-    if (routes.length > 0 && isOurRoute(routes[0]!)) req.removeFirst('Route');
+    for (let i = 0; i < 2; i++) {
+      const top = req.getAll('Route')[0];
+      if (top === undefined || !isOurRoute(top)) break;
+      req.removeFirst('Route');
+    }
     let uriHost = '';
     let uriPort: number | undefined;
     try {
@@ -371,19 +403,22 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
     if (uas.handleAck(req.callId())) return;
     if (!core.isLocal(uriHost, uriPort)) {
-      proxy.forwardStateless(req, req.uri, uriDestination(req.uri, 'udp'));
+      proxy.forwardStateless(req, req.uri, uriDestination(req.uri));
     }
   }
 
-  // Bind every transport on the same port number (0: the first picks, the others follow).
+  // Bind every transport on the same port number (0: the first picks, the others follow), TLS on its own.
   let port = opts.port ?? 5060;
+  let binding = port;
+  const tlsOnly = protocols.every((p) => p === 'tls');
   for (let attempt = 0; ; attempt++) {
     try {
       for (const p of protocols) {
+        binding = p !== 'tls' ? port : (opts.tlsPort ?? ((opts.port ?? 5060) === 0 ? 0 : tlsOnly ? port : port + 1));
         const t = await createTransport({
           protocol: p,
           host,
-          port,
+          port: binding,
           listen: true,
           limits: opts.limits,
           tls: p === 'tls' ? opts.tls : undefined,
@@ -393,19 +428,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
               bump(stats.transportErrors, code);
               opts.onError?.(code, detail);
             },
+            onConnectionLost: (remote, code, detail) => {
+              // Requests forwarded over it fail now (§17.1.4), not after Timer B/F.
+              layer.connectionLost(remote, code, detail);
+              const conn = aliasKey(remote);
+              for (const k of aliasesOf.get(conn) ?? []) if (aliases.get(k) && aliasKey(aliases.get(k)!) === conn) aliases.delete(k);
+              aliasesOf.delete(conn);
+            },
           },
         });
         transports.set(p, t);
-        if (port === 0) port = t.local.port;
+        if (port === 0 && p !== 'tls') port = t.local.port;
       }
       break;
     } catch (err) {
       for (const t of transports.values()) await t.close();
       transports.clear();
       if ((err as { code?: string }).code === 'TLS_FILE_UNREADABLE') throw err;
-      if ((opts.port ?? 5060) !== 0 || attempt >= 5) {
+      if ((opts.port ?? 5060) !== 0 || (opts.tlsPort ?? 0) !== 0 || attempt >= 5) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw Object.assign(new Error(`cannot listen on ${host}:${opts.port ?? 5060} (${code ?? (err as Error).message})`), {
+        throw Object.assign(new Error(`cannot listen on ${host}:${binding || (opts.port ?? 5060)} (${code ?? (err as Error).message})`), {
           code: code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
           exitCode: 3,
         });

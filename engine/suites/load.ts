@@ -67,6 +67,11 @@ export interface SuiteCase {
   section: string;
   title: string;
   steps: SuiteStep[];
+  /**
+   * Why the case tests something only a datagram has (Content-Length against the datagram's end, several
+   * messages in one datagram, retransmissions by Timer G): over TCP and TLS it is not applicable.
+   */
+  datagramOnly?: string;
 }
 
 export interface Suite {
@@ -106,6 +111,15 @@ function loadMessageDir(dir: string, name: string): Suite {
       if (file && section) sections.set(file, section);
     }
   }
+  // datagram-only.tsv: file<TAB>why, the messages that test what only a datagram has.
+  const datagramOnly = new Map<string, string>();
+  const dgram = join(dir, 'datagram-only.tsv');
+  if (existsSync(dgram)) {
+    for (const line of readFileSync(dgram, 'utf8').split('\n').slice(1)) {
+      const [f, why] = line.split('\t');
+      if (f && why) datagramOnly.set(f, why.trim());
+    }
+  }
   const file = join(dir, 'expect.tsv');
   const cases = readFileSync(file, 'utf8')
     .split('\n')
@@ -118,7 +132,7 @@ function loadMessageDir(dir: string, name: string): Suite {
       const path = join(dir, msgFile);
       if (!existsSync(path)) throw new SuiteError(`${file}:${no}: no message file ${msgFile}`);
       const step: SuiteStep = { bytes: readFileSync(path), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
-      return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', steps: [step] };
+      return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', steps: [step], datagramOnly: datagramOnly.get(msgFile) };
     });
   return { name, file: dir, cases };
 }
@@ -140,7 +154,12 @@ function loadYamlSuite(file: string, name: string): Suite {
     if (c.steps !== undefined && c.message !== undefined) throw new SuiteError(`${where}: a case has 'message' or 'steps', not both`);
     const steps = c.steps ?? [{ send: c.message, expect: c.expect, headers: c.headers }];
     if (!Array.isArray(steps) || !steps.length) throw new SuiteError(`${where}: 'steps' must be a non-empty list`);
-    return { id: c.id as string, rfc: c.rfc as string, section: c.section as string, title: c.title as string, steps: steps.map((s, k) => yamlStep(s, `${where} step ${k + 1}`)) };
+    if (c['datagram-only'] !== undefined && typeof c['datagram-only'] !== 'string') throw new SuiteError(`${where}: 'datagram-only' must say why the case applies to UDP only`);
+    return {
+      id: c.id as string, rfc: c.rfc as string, section: c.section as string, title: c.title as string,
+      steps: steps.map((s, k) => yamlStep(s, `${where} step ${k + 1}`)),
+      datagramOnly: c['datagram-only'] as string | undefined,
+    };
   });
   return { name: (doc as { name?: string }).name ?? name, file, cases };
 }

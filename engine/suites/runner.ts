@@ -1,4 +1,5 @@
-// Plays conformance suites against a server over UDP, one case at a time: sends
+// Plays conformance suites against a server over UDP, TCP or TLS (the target's
+// transport), one case at a time: sends
 // the case's message, waits for the final answer (or its absence), judges it
 // against the case's expectation, and then asks the server an OPTIONS to tell
 // a server that chose silence from one that crashed (RFC 4475 §1: "a
@@ -11,6 +12,12 @@
 // like 192.0.2.2 that are not us. Each case is sent from a socket of its own:
 // several fixtures share a branch, and one sent-by would make the later ones
 // look like retransmissions of the first (§17.2.3).
+//
+// Over TCP and TLS each case (and the OPTIONS after it) has a connection of
+// its own; the top Via names the transport (and over TLS carries RFC 5923's
+// alias, so that the server's requests to us reuse our connection), Contacts
+// of ${local} get transport=; cases that test what only a datagram has are
+// not applicable (SuiteCase.datagramOnly).
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -19,7 +26,7 @@ import { createResponse, findCallId, parseMessage, serializeMessage, type SipMes
 import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth/index.js';
 import { ConformanceChecker } from '../conformance/index.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { createTransport, type Endpoint, type TlsOptions, type Transport } from '../transport/index.js';
 import { compileSafeRegex } from '../scenario/index.js';
 import { judge } from './expectation.js';
 import type { SuiteCase, SuiteStep } from './load.js';
@@ -60,6 +67,8 @@ export interface SuiteRunnerOptions {
   password?: string;
   /** --var NAME=VALUE: more ${NAME} for the cases' templates (the built-in names come first). */
   vars?: Record<string, string>;
+  /** TLS client settings (the target's certificate is checked unless rejectUnauthorized is false). */
+  tls?: TlsOptions;
 }
 
 /** `res` is undefined for a datagram that did not parse. */
@@ -129,9 +138,10 @@ export class SuiteRunner {
 
   private async openSocket(): Promise<void> {
     this.transport = await createTransport({
-      protocol: 'udp',
+      protocol: this.opts.target.protocol,
       host: this.opts.localHost,
       port: 0,
+      tls: this.opts.tls,
       events: { onMessage: (data, source) => this.onMessage(data, source), onError: () => undefined },
     });
     const l = this.transport.local;
@@ -152,7 +162,7 @@ export class SuiteRunner {
   private onMessage(data: Buffer, source: Endpoint): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(data);
+      msg = parseMessage(data, { stream: this.stream });
     } catch {
       this.unparsable++;
       this.anyWaiter?.(undefined, data);
@@ -195,12 +205,18 @@ export class SuiteRunner {
     this.unexpected++;
   }
 
+  private get stream(): boolean {
+    return this.opts.target.protocol !== 'udp';
+  }
+
   private vars(): Record<string, string> {
     const id = randomBytes(6).toString('hex');
     const n = randomInt(100_000, 1_000_000);
     return {
       ...this.opts.vars,
       local: this.local,
+      'uri.transport': this.stream ? `;transport=${this.opts.target.protocol}` : '',
+      transport: this.opts.target.protocol.toUpperCase(),
       'target.host': this.opts.targetHostText,
       'target.port': String(this.opts.target.port),
       'call.id': `conform-${id}@sipstorm`,
@@ -213,11 +229,22 @@ export class SuiteRunner {
 
   /** A template with its line ends made CRLF and its ${...} filled in; `length` is the body's size once filled. */
   private fill(template: string, v: Record<string, string>): Buffer {
-    let text = template.replace(/\r?\n/g, '\r\n');
+    let text = withContactTransport(template).replace(/\r?\n/g, '\r\n');
     if (!text.includes('\r\n\r\n')) text += '\r\n';
     text = text.replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (name === 'length' ? whole : (v[name] ?? whole)));
     const length = String(Buffer.byteLength(text.slice(text.indexOf('\r\n\r\n') + 4)));
-    return Buffer.from(text.replace(/\$\{length\}/g, length));
+    const data = Buffer.from(text.replace(/\$\{length\}/g, length));
+    return this.stream ? this.readdress(data) : data;
+  }
+
+  /**
+   * The top Via names this tester over the target's transport (and, over TLS, asks for connection reuse). A message
+   * whose headers end where its datagram does (RFC 4475's baddn.dat) gets the empty line that ends them on a stream.
+   */
+  private readdress(data: Buffer): Buffer {
+    const p = this.opts.target.protocol;
+    const out = rewriteTopVia(data, this.local, p.toUpperCase(), p === 'tls' ? ';alias' : '');
+    return out.includes('\r\n\r\n') ? out : Buffer.concat([out, Buffer.from(out.subarray(-2).toString() === '\r\n' ? '\r\n' : '\r\n\r\n')]);
   }
 
   /**
@@ -266,6 +293,7 @@ export class SuiteRunner {
 
   async run(suite: string, c: SuiteCase): Promise<CaseResult> {
     if (this.deadAfter) return { suite, case: c, notRun: true, problem: `not run: the server stopped answering after ${this.deadAfter}`, ms: 0, ladder: [] };
+    if (this.stream && c.datagramOnly) return { suite, case: c, notApplicable: `over ${this.opts.target.protocol.toUpperCase()}: ${c.datagramOnly}`, ms: 0, ladder: [] };
     await this.transport.close();
     await this.openSocket();
     const vars = this.vars();
@@ -291,6 +319,11 @@ export class SuiteRunner {
       this.flow = undefined;
       this.finished.add(flow.callId);
     }
+    if (this.stream) {
+      // A connection the case broke on purpose (framing) must not fail the liveness check: a new one asks.
+      await this.transport.close();
+      await this.openSocket();
+    }
     if (!(await this.alive())) {
       this.deadAfter = `${suite}/${c.id}`;
       problem = `${problem ? `${problem}; ` : ''}the server stopped answering OPTIONS after this case`;
@@ -303,7 +336,7 @@ export class SuiteRunner {
     const needsAnswer = !step.expect.drop && !step.expect.any;
     const waitMs = needsAnswer ? (this.opts.answerMs ?? 4000) : (this.opts.silenceMs ?? 1000);
     const next = (): Outgoing => {
-      if (step.bytes) return { data: rewriteTopVia(step.bytes, this.local) };
+      if (step.bytes) return { data: this.stream ? this.readdress(step.bytes) : rewriteTopVia(step.bytes, this.local) };
       if (step.resend) return flow.lastSent ?? { data: Buffer.alloc(0) };
       flow.cseq++;
       const data = this.fill(step.template!, { ...flow.vars, cseq: String(flow.cseq), branch: `z9hG4bK-conform-${randomBytes(6).toString('hex')}` });
@@ -461,7 +494,7 @@ export class SuiteRunner {
     }
     const vars = this.flow?.vars ?? {};
     for (const m of step.match) {
-      const source = m.pattern.replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (vars[name] ?? whole).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      const source = m.pattern.replace(/@\$\{local\}>/g, '@${local}${uri.transport}>').replace(/SIP\/2\.0\/UDP \$\{local\}/g, 'SIP/2.0/${transport} ${local}').replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (vars[name] ?? whole).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       const pattern = compileSafeRegex(source, true);
       // A value too long for the pattern (MAX_WORK) is judged on its start.
       const values = msg.getAll(m.header).map((v) => v.slice(0, pattern.longestText));
@@ -529,8 +562,16 @@ function withHeader(data: Buffer, name: string, value: string): { data: Buffer; 
   return { data: out, msg, cseq: cseqText(msg) };
 }
 
-/** Puts UDP and `local` (with rport) as the transport and sent-by of the first Via, folded lines and compact form included. */
-export function rewriteTopVia(msg: Buffer, local: string): Buffer {
+/**
+ * `<...@${local}>` in Contact lines becomes `<...@${local}${uri.transport}>`: a contact reached over TCP or TLS
+ * says so (RFC 3261 §19.1.1). Header patterns get the same (they match what a server echoes of those Contacts).
+ */
+function withContactTransport(text: string): string {
+  return text.includes('${local}>') ? text.replace(/^(?:Contact|m)[ \t]*:.*$/gim, (line) => line.replace(/@\$\{local\}>/g, '@${local}${uri.transport}>')) : text;
+}
+
+/** Puts `transport` (UDP by default) and `local` (with rport) as the transport and sent-by of the first Via, folded lines and compact form included. */
+export function rewriteTopVia(msg: Buffer, local: string, transport = 'UDP', extraParams = ''): Buffer {
   const text = msg.toString('latin1');
   const headEnd = text.indexOf('\r\n\r\n');
   const head = headEnd < 0 ? text : text.slice(0, headEnd);
@@ -539,7 +580,8 @@ export function rewriteTopVia(msg: Buffer, local: string): Buffer {
   const re = new RegExp(String.raw`(\r\n(?:Via|v)${lws}:${lws}SIP${lws}/${lws}2\.0${lws}/${lws})([A-Za-z]+)(${lws})([^;,\s]+)([^,\r\n]*)`, 'i');
   const m = re.exec(head);
   if (!m) return msg;
-  const params = /;\s*rport/i.test(m[5]!) ? m[5]! : `;rport${m[5]}`;
-  const out = head.slice(0, m.index) + m[1] + 'UDP' + m[3] + local + params + head.slice(m.index + m[0].length) + text.slice(head.length);
+  let params = /;\s*rport/i.test(m[5]!) ? m[5]! : `;rport${m[5]}`;
+  if (extraParams && !params.includes(extraParams)) params += extraParams;
+  const out = head.slice(0, m.index) + m[1] + transport + m[3] + local + params + head.slice(m.index + m[0].length) + text.slice(head.length);
   return Buffer.from(out, 'latin1');
 }

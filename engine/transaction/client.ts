@@ -11,6 +11,8 @@ export interface ClientTransactionUser {
   onResponse(res: SipMessage): void;
   /** Timer B or F fired: no final response. */
   onTimeout(): void;
+  /** The transport failed the request (§17.1.4): the connection it went on is gone. Without it, onTimeout. */
+  onTransportError?(code: string, detail: string): void;
 }
 
 const NO_DATA = Buffer.alloc(0);
@@ -158,6 +160,20 @@ export class ClientTransaction {
     this.retransmit = undefined;
     // Only retransmissions need the bytes; a transaction that waits out Timer M or K should cost little.
     this.data = NO_DATA;
+  }
+
+  /**
+   * RFC 3261 §17.1.4: "the client transaction SHOULD inform the TU that a transport failure has occurred, and
+   * the client transaction SHOULD transition directly to the Terminated state". True when it was still waiting
+   * for its final response (a transaction past that has nothing to fail).
+   */
+  transportFailed(code: string, detail: string): boolean {
+    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return false;
+    const user = this.user;
+    this.terminate();
+    if (user.onTransportError) user.onTransportError(code, detail);
+    else user.onTimeout();
+    return true;
   }
 
   /** Ends the transaction now (e.g. the run is stopping). */

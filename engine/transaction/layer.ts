@@ -127,6 +127,20 @@ export class TransactionLayer {
     this.opts.onRequest(msg, tx, source);
   }
 
+  /**
+   * A connection to `dest` is gone (streams): every client transaction sent over it and still waiting for its
+   * final response fails now with the transport error (§17.1.4), not 64*T1 later. Returns how many did.
+   */
+  connectionLost(dest: Endpoint, code: string, detail: string): number {
+    let failed = 0;
+    for (const tx of [...this.clients.values()]) {
+      const d = tx.dest;
+      if (d.port !== dest.port || d.host !== dest.host || d.protocol !== dest.protocol || d.localPort !== dest.localPort) continue;
+      if (tx.transportFailed(code, detail)) failed++;
+    }
+    return failed;
+  }
+
   /** The INVITE server transaction a CANCEL refers to (§9.2: same matching, method INVITE). */
   findInviteFor(cancel: SipMessage): ServerTransaction | undefined {
     const key = this.serverKey(cancel, 'INVITE');

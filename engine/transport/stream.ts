@@ -26,6 +26,8 @@ interface Connection {
   remote: Endpoint;
   /** Accepted connections only: what the guard knows of it. */
   slot?: GuardSlot;
+  /** Why it ended, when it ended in an error (reported once the socket closes). */
+  lost?: { code: string; detail: string };
 }
 
 const SHED_CODES: Record<ShedReason, string> = {
@@ -57,6 +59,11 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
   const fail = (code: string, detail: string, remote?: Endpoint) => {
     countError(counters, code);
     opts.events.onError(code, detail, remote);
+  };
+  /** A counted error that ends the connection: the reason it reports when it closes. */
+  const failConnection = (conn: Connection, code: string, detail: string) => {
+    fail(code, detail, conn.remote);
+    conn.lost ??= { code, detail };
   };
 
   const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
@@ -90,7 +97,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
         messages = conn.framer.push(chunk);
       } catch (err) {
         const code = err instanceof SipParseError ? err.code : 'STREAM_FRAMING';
-        fail(code, (err as Error).message, remote);
+        failConnection(conn, code, `${protocol} ${remote.host}:${remote.port}: ${(err as Error).message}`);
         socket.destroy();
         return;
       }
@@ -101,13 +108,26 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (conn.lost) return; // already failed (framing, handshake timeout): the destroy's echo
+      if (protocol === 'tls' && !conn.ready && err.code !== 'ECONNREFUSED') {
+        // The handshake failed (an untrusted or expired certificate, a peer that is not TLS): say why.
+        failConnection(conn, `TLS_${err.code ?? 'HANDSHAKE'}`, `TLS handshake with ${remote.host}:${remote.port} failed: ${err.message}`);
+        return;
+      }
       const code = err.code === 'ECONNREFUSED' ? 'TRANSPORT_CONNECT_REFUSED' : `TRANSPORT_${err.code ?? 'ERROR'}`;
-      fail(code, `${protocol} ${remote.host}:${remote.port}: ${err.message}`, remote);
+      failConnection(conn, code, `${protocol} ${remote.host}:${remote.port}: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`);
     });
     socket.on('close', () => {
       if (conns.get(k) === conn) conns.delete(k);
       if (conn.queue.length > 0) fail('TRANSPORT_DROPPED_QUEUE', `${conn.queue.length} messages not sent: connection closed`, remote);
       conn.queue.length = 0;
+      if (closed) return;
+      // A message cut off by the close is a counted error; a clean close is reported, counted by whoever it hurt.
+      if (!conn.lost && conn.framer.buffered > 0) {
+        failConnection(conn, 'TRANSPORT_CLOSED_MID_MESSAGE', `${protocol} ${remote.host}:${remote.port}: connection closed in the middle of a message (${conn.framer.buffered} bytes of it received)`);
+      }
+      const lost = conn.lost ?? { code: 'TRANSPORT_CLOSED', detail: `${protocol} ${remote.host}:${remote.port}: connection closed by the peer` };
+      opts.events.onConnectionLost?.(remote, lost.code, lost.detail);
     });
     return conn;
   }
@@ -172,7 +192,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     const connectTimeoutMs = limits.connectTimeoutMs ?? 10_000;
     socket.setTimeout(connectTimeoutMs, () => {
       if (conn.ready) return;
-      fail(protocol === 'tls' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TRANSPORT_CONNECT_TIMEOUT', `${protocol} ${dest.host}:${dest.port}: no ${protocol === 'tls' ? 'TLS handshake' : 'connection'} within ${connectTimeoutMs} ms`, dest);
+      failConnection(conn, protocol === 'tls' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TRANSPORT_CONNECT_TIMEOUT', `${protocol} ${dest.host}:${dest.port}: no ${protocol === 'tls' ? 'TLS handshake' : 'connection'} within ${connectTimeoutMs} ms`);
       socket.destroy();
     });
     socket.once(protocol === 'tls' ? 'secureConnect' : 'connect', () => {

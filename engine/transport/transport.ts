@@ -22,6 +22,12 @@ export interface TransportEvents {
   onMessage(data: Buffer, source: Endpoint): void;
   /** A counted fault: never thrown, the transport keeps serving. */
   onError(code: string, detail: string, source?: Endpoint): void;
+  /**
+   * Streams: a connection is gone (refused, TLS handshake failed, reset, closed by the peer, dropped by us for
+   * a framing error). `code` is the error already counted through onError, or TRANSPORT_CLOSED for a plain
+   * close (not counted: whether it hurt depends on what waited on it).
+   */
+  onConnectionLost?(remote: Endpoint, code: string, detail: string): void;
 }
 
 export interface TransportCounters {

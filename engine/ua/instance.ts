@@ -16,6 +16,8 @@ import { retransmit2xx, type ClientTransaction, type Retransmission, type Server
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { inDialogRequest, uacDialog, uasDialog, type DialogState } from './dialog.js';
 import type { Identity } from './identity.js';
+import { dialogHop } from './next-hop.js';
+import type { Endpoint } from '../transport/index.js';
 import type { RoleRuntime, UaSocket, WorkerRuntime } from './runtime.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
@@ -61,9 +63,9 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
   private vars: Map<string, string> | undefined;
   private readonly loopCounters: number[];
   private dialog: DialogState | undefined;
-  private lastInvite: { request: SipMessage; response?: SipMessage; ackData?: Buffer } | undefined;
-  /** After the end: the ACK of the 2xx, all that is kept of the call while its INVITE transaction waits out Timer M. */
-  private reAck: Buffer | undefined;
+  private lastInvite: { request: SipMessage; response?: SipMessage; ackData?: Buffer; ackDest?: Endpoint } | undefined;
+  /** After the end: the ACK of the 2xx and where it went, all that is kept of the call while its INVITE transaction waits out Timer M. */
+  private reAck: { data: Buffer; dest: Endpoint } | undefined;
   /** INVITEs sent with `async`, by their id; made at the first one. */
   private pending: Map<string, PendingInvite> | undefined;
   /** Requests that came before a step waited for them; made at the first. */
@@ -153,7 +155,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       case 'local.transport':
         return rt.local.protocol;
       case 'local.uri':
-        return `sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}`;
+        return rt.contactUri(this.me.user, this.socket.local);
       case 'call.id':
         return this.callId;
       case 'branch':
@@ -276,7 +278,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     const rt = this.rt;
     const state = rt.uaState(this.me.user);
     const via = rt.via(this.socket.local);
-    const contact = NO_CONTACT.has(step.method) ? undefined : `<sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}${rt.local.protocol === 'udp' ? '' : `;transport=${rt.local.protocol}`}>`;
+    const contact = NO_CONTACT.has(step.method) ? undefined : `<${rt.contactUri(this.me.user, this.socket.local)}>`;
     let req: SipMessage;
     if (this.inDialog(step)) {
       req = inDialogRequest(this.dialog!, step.method, via, contact);
@@ -312,10 +314,23 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     return req;
   }
 
+  /**
+   * Where the requests of the dialog go (RFC 3261 §12.2.1.1): its first route, or its remote target; --target
+   * when sipstorm cannot reach that hop itself (see next-hop.ts).
+   */
+  private dialogDest(): Endpoint {
+    const hop = this.dialog ? dialogHop(this.dialog, this.socket.dest.protocol) : undefined;
+    if (!hop) return this.socket.dest;
+    const dest = this.socket.dest;
+    if (hop.host === dest.host && hop.port === dest.port) return dest;
+    return dest.localPort === undefined ? hop : { ...hop, localPort: dest.localPort };
+  }
+
   private doSend(step: SendStep): void {
     const m = this.metrics(step);
     if (step.method === 'ACK') return this.sendAckStep(step);
     if (step.method === 'CANCEL') return this.sendCancelStep(step);
+    const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
     const firstSentAt = this.rt.wheel.now();
     m.sent++;
@@ -333,14 +348,14 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     const sendIt = (r: SipMessage) => {
       this.lastSent = r;
       let answered = false;
-      const tx = this.rt.send(r, this.socket.dest, {
+      const tx = this.rt.send(r, dest, {
         onResponse: (res) => {
           this.rt.conformance.response(r, res);
           if (!answered && r.method === 'INVITE' && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
           answered = true;
           if (this.done) {
             // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again.
-            if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck, this.socket.dest);
+            if (this.reAck && res.status >= 200 && res.status < 300 && r.method === 'INVITE') this.rt.sendStateless(this.reAck.data, this.reAck.dest);
             return;
           }
           this.record('received', res);
@@ -388,6 +403,11 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
           m.timeouts++;
           this.outstanding = undefined;
           this.fail(`step ${this.stepLabel(step)}: no final response (transaction timeout)`);
+        },
+        // The connection it went on is gone (§17.1.4): the step fails now, counted as an error (finish()), with why.
+        onTransportError: (code, detail) => {
+          if (this.done || (gen !== this.gen && !step.async)) return;
+          this.fail(`step ${this.stepLabel(step)}: ${detail} (${code})`);
         },
       });
       this.record('sent', tx.data);
@@ -488,7 +508,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     }
     const li = this.lastInvite!;
     if (li.ackData) {
-      this.rt.sendStateless(li.ackData, this.socket.dest);
+      this.rt.sendStateless(li.ackData, li.ackDest ?? this.socket.dest);
       return;
     }
     const steps = this.role.role.steps;
@@ -526,7 +546,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       if (v) ack.add(name, v);
     }
     li.ackData = serializeMessage(ack);
-    this.rt.sendStateless(li.ackData, this.socket.dest);
+    li.ackDest = this.dialogDest();
+    this.rt.sendStateless(li.ackData, li.ackDest);
     this.record('sent', li.ackData);
     return true;
   }
@@ -574,7 +595,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       this.outstanding = undefined;
       this.fail(`step ${this.stepLabel(step)}: no response to CANCEL within ${step.timeoutMs / 1000}s`);
     });
-    const tx = this.rt.send(cancel, this.socket.dest, {
+    // §9.1: the CANCEL goes where the INVITE went.
+    const tx = this.rt.send(cancel, p.tx.dest, {
       onResponse: (res) => {
         this.record('received', res);
         this.rt.conformance.response(cancel, res);
@@ -591,6 +613,10 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         m.timeouts++;
         this.outstanding = undefined;
         this.fail(`step ${this.stepLabel(step)}: no response to CANCEL (transaction timeout)`);
+      },
+      onTransportError: (code, detail) => {
+        if (this.done || gen !== this.gen) return;
+        this.fail(`step ${this.stepLabel(step)}: ${detail} (${code})`);
       },
     });
     this.record('sent', tx.data);
@@ -642,6 +668,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       return this.handleRecv(step, e!.req, e!.tx);
     }
     this.waitingRecv = step;
+    // The peer-ready rule: a UA called by another role is ready at its first wait for a request.
+    this.rt.instanceWaiting(this, this.role);
     this.armStepTimeout(step, () => {
       this.waitingRecv = undefined;
       if (step.optional) return this.next();
@@ -724,7 +752,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       for (const rr of req.getAll('Record-Route')) res.add('Record-Route', rr);
     }
     if (req.method === 'INVITE' && code > 100 && code < 300) {
-      res.add('Contact', `<sip:${this.me.user}@${rt.localHostText}:${this.socket.local.port}>`);
+      // The Contact names the transport it is reached over (RFC 3261 §8.1.1.8, §19.1.1), or a proxy would use UDP.
+      res.add('Contact', `<${rt.contactUri(this.me.user, this.socket.local)}>`);
       if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: rt.uaState(this.me.user).cseq };
     }
     for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this));
@@ -777,7 +806,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     if (sent && res.cseq().seq === sent.cseq().seq && res.cseq().method === sent.method) this.rt.conformance.response(sent, res);
     if (this.done) return;
     if (res.cseq().method === 'INVITE' && res.status >= 200 && res.status < 300 && this.lastInvite?.ackData) {
-      this.rt.sendStateless(this.lastInvite.ackData, this.socket.dest);
+      this.rt.sendStateless(this.lastInvite.ackData, this.lastInvite.ackDest ?? this.socket.dest);
       return;
     }
     const w = this.rawWait;
@@ -843,12 +872,18 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
     this.pending = undefined;
     this.vars = undefined;
     this.lastSent = undefined;
-    this.reAck = this.lastInvite?.ackData;
+    const li = this.lastInvite;
+    this.reAck = li?.ackData ? { data: li.ackData, dest: li.ackDest ?? this.socket.dest } : undefined;
     this.lastInvite = undefined;
     this.dialog = undefined;
     const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
     this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
     this.onDone(outcome);
+  }
+
+  /** Ends before its first step ran (e.g. its peer never became ready): failed at that step, with why. */
+  abortBeforeStart(why: string): void {
+    this.fail(`step ${this.stepLabel(this.role.role.steps[this.pc])}: ${why}`);
   }
 
   /** Stops at once (end of run): counts as failed only if `reason` is given. */

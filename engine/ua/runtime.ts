@@ -56,6 +56,16 @@ export interface RoleRuntime {
   metrics: RoleMetrics;
   identities: IdentitySource;
   peer?: RoleRuntime;
+  /** Another role calls this one (names it as `peer:`) and it waits for requests: its UAs say when they are ready. */
+  called?: boolean;
+  index: number;
+}
+
+/** A caller held by the peer-ready rule: started when its peer is ready, or ended without a call. */
+interface HeldCaller {
+  go(): void;
+  /** `beforeStart`: the reason is said at the caller's first step. */
+  abort(reason: string, beforeStart?: boolean): void;
 }
 
 export interface UaState {
@@ -90,6 +100,14 @@ export class WorkerRuntime {
   readonly transportErrors: Record<string, number> = {};
   unexpectedRequests = 0;
   private readonly running = new Set<ScenarioInstance>();
+  /** Users of called roles whose running instance reached its first wait for a request (the peer-ready rule). */
+  private readonly readyUsers = new Set<string>();
+  /** Callers held until their peer user is ready, by that user. */
+  private readonly peerWaiters = new Map<string, HeldCaller[]>();
+  /** Does this worker ever start user `userIndex` of role `roleIndex`? Set by the load runner; a peer elsewhere is not waited for. */
+  servesUser: (roleIndex: number, userIndex: number) => boolean = () => true;
+  /** How many users each role cycles through (--users included), set by the load runner: a caller's peer is the peer role's user at the same offset. */
+  userCounts: (number | undefined)[] = [];
   /** Every message received is checked against the conformance catalog. */
   readonly conformance: ConformanceChecker;
 
@@ -115,9 +133,14 @@ export class WorkerRuntime {
       const identities = creds.usersCsv || u.csv
         ? csvIdentities((creds.usersCsv ?? u.csv)!, creds.password)
         : patternIdentities(creds.user ?? u.user, creds.password ?? u.password, u.domain);
-      return { role, metrics: new RoleMetrics(cfg.scenario.name, role.name, role.metricNames), identities };
+      return { role, metrics: new RoleMetrics(cfg.scenario.name, role.name, role.metricNames), identities, index: 0 };
     });
-    for (const r of this.roles) if (r.role.peer) r.peer = this.roles.find((x) => x.role.name === r.role.peer);
+    this.roles.forEach((r, i) => (r.index = i));
+    for (const r of this.roles) {
+      if (!r.role.peer) continue;
+      r.peer = this.roles.find((x) => x.role.name === r.role.peer);
+      if (r.peer && r.peer.role.steps.some((s) => s.kind === 'recv')) r.peer.called = true;
+    }
     this.conformance = new ConformanceChecker((text) => redact(text, this.secrets), cfg.checks !== false);
     this.secrets = [...new Set([...(creds.password && !creds.password.includes('{n') ? [creds.password] : []), ...this.roles.flatMap((r) => r.identities.secrets())])];
   }
@@ -145,6 +168,12 @@ export class WorkerRuntime {
         onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
           this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
+        },
+        onConnectionLost: (remote, code, detail) => {
+          const failed = this.layer.connectionLost(tagged ? { ...remote, localPort } : remote, code, detail);
+          // A plain close is an error when requests were waiting on it (the others were counted as they happened).
+          if (failed > 0 && code === 'TRANSPORT_CLOSED') this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
+          this.wheel.poll();
         },
       },
     });
@@ -177,8 +206,18 @@ export class WorkerRuntime {
     return s;
   }
 
+  /**
+   * The top Via of a request from `local`: its transport, and over TLS the `alias` of RFC 5923 §5, so that the
+   * server sends requests for this UA (whose Contact names its listening port) back over the connection the UA
+   * opened rather than opening one to the UA, which has no certificate to offer.
+   */
   via(local: Endpoint): string {
-    return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport`;
+    return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport${local.protocol === 'tls' ? ';alias' : ''}`;
+  }
+
+  /** A UA's contact URI: its address and port, and the transport when not UDP (RFC 3261 §19.1.1: no parameter means UDP). */
+  contactUri(user: string, local: Endpoint): string {
+    return `sip:${user}@${this.localHostText}:${local.port}${local.protocol === 'udp' ? '' : `;transport=${local.protocol}`}`;
   }
 
   send(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
@@ -199,7 +238,23 @@ export class WorkerRuntime {
     this.running.delete(inst);
     this.calls.remove(inst.callId, inst);
     for (const callId of inst.otherCallIds ?? []) this.calls.remove(callId, inst);
-    if (this.byUser.get(inst.user) === inst) this.byUser.delete(inst.user);
+    if (this.byUser.get(inst.user) === inst) {
+      this.byUser.delete(inst.user);
+      this.readyUsers.delete(inst.user);
+    }
+  }
+
+  /**
+   * An instance reached a step that waits for a request: if its role is called by another, its user is ready
+   * and the callers held for it start now.
+   */
+  instanceWaiting(inst: ScenarioInstance, role: RoleRuntime): void {
+    if (!role.called || this.readyUsers.has(inst.user) || this.byUser.get(inst.user) !== inst) return;
+    this.readyUsers.add(inst.user);
+    const waiters = this.peerWaiters.get(inst.user);
+    if (!waiters) return;
+    this.peerWaiters.delete(inst.user);
+    for (const w of waiters) w.go();
   }
 
   /** A key per instance for the ladder store. */
@@ -234,11 +289,47 @@ export class WorkerRuntime {
     let peer: Identity | undefined;
     if (role.peer) {
       const offset = userIndex - role.role.users.first;
-      const count = role.peer.role.users.count ?? role.peer.role.load.total ?? 1;
+      const count = this.userCounts[role.peer.index] ?? role.peer.role.users.count ?? role.peer.role.load.total ?? 1;
       peer = this.identityOf(role.peer, role.peer.role.users.first + (((offset % count) + count) % count));
     }
     role.metrics.started++;
     role.metrics.running++;
+    const peerRole = role.peer;
+    if (peer && peerRole?.called && !this.readyUsers.has(peer.user) && this.servesUser(peerRole.index, peer.index)) {
+      // The peer-ready rule: a caller starts once its peer reached its first wait for a request (it registered,
+      // say), so that its INVITE never meets a stale contact. The wait counts in the corrected latency (the
+      // intended start stays) and is bounded by the scenario timeout.
+      const waitMs = this.scenario.timeoutMs;
+      const held: HeldCaller = {
+        go: () => {
+          timer.cancel();
+          this.launchInstance(role, me, peer, intendedStart, done);
+        },
+        abort: (reason, beforeStart) => {
+          timer.cancel();
+          // Never started: nothing is routed to it, it only ends failed with the reason.
+          const inst = new ScenarioInstance(this, role, me, peer, intendedStart, this.shared, done);
+          this.running.add(inst);
+          if (beforeStart) inst.abortBeforeStart(reason);
+          else inst.abort(reason);
+        },
+      };
+      const timer = this.wheel.schedule(waitMs, () => {
+        const list = this.peerWaiters.get(peer.user);
+        const i = list?.indexOf(held) ?? -1;
+        if (i >= 0) list!.splice(i, 1);
+        if (list?.length === 0) this.peerWaiters.delete(peer.user);
+        held.abort(`not started: its peer ${peer.user} (role ${peerRole.role.name}) was not ready within ${waitMs / 1000}s (it never reached a step that waits for a request)`, true);
+      });
+      let list = this.peerWaiters.get(peer.user);
+      if (!list) this.peerWaiters.set(peer.user, (list = []));
+      list.push(held);
+      return;
+    }
+    this.launchInstance(role, me, peer, intendedStart, done);
+  }
+
+  private launchInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, done: (o: InstanceOutcome) => void): void {
     const socket = this.socketOf(me.user);
     if (!(socket instanceof Promise)) return this.newInstance(role, me, peer, intendedStart, socket, done).start();
     // A UA's first call waits for its socket to be bound; the wait is part of how late it started (corrected latency).
@@ -266,6 +357,10 @@ export class WorkerRuntime {
 
   /** Ends every running instance now, as failed ("stopped at end of run"), so counts balance. */
   abortAll(reason: string): void {
+    // Callers still held for their peer end too, without sending anything.
+    const held = [...this.peerWaiters.values()].flat();
+    this.peerWaiters.clear();
+    for (const h of held) h.abort(reason);
     for (const inst of [...this.running]) inst.abort(reason);
   }
 

@@ -1,6 +1,8 @@
 // Starts a real Kamailio (Debian package kamailio) for interop tests: the
-// shipped config, a free port on 127.0.0.1, a control socket in a temp
-// folder for kamcmd, killed by PID at teardown.
+// shipped config, a free port on 127.0.0.1 for UDP and TCP (and, asked for, a
+// second one for TLS with a self-signed certificate made by openssl in the
+// temp folder), a control socket in that folder for kamcmd, killed by PID at
+// teardown.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
 import { freePort } from './ports.js';
+import { opensslAvailable, selfSignedCert } from './certs.js';
 
 export const KAMAILIO = '/usr/sbin/kamailio';
 
@@ -15,9 +18,19 @@ export function kamailioAvailable(): boolean {
   return existsSync(KAMAILIO) && existsSync('/usr/sbin/kamcmd') && existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/presence.so');
 }
 
+/** Kamailio's TLS module (Debian package kamailio-tls-modules) and openssl to make its certificate. */
+export function kamailioTlsAvailable(): boolean {
+  return existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so') && opensslAvailable();
+}
+
 export interface KamailioInstance {
   host: string;
+  /** UDP and TCP. */
   port: number;
+  /** TLS, when started with tls: true. */
+  tlsPort?: number;
+  /** The self-signed certificate of the TLS listener (pass it as --tls-ca). */
+  tlsCert?: string;
   /** Number of AORs with a binding, from Kamailio's own statistics (kamcmd). */
   registeredUsers(): number;
   /** Whether Kamailio's location table has a binding for this user (kamcmd ul.lookup). */
@@ -26,9 +39,18 @@ export interface KamailioInstance {
   log(): string;
 }
 
-export async function startKamailio(): Promise<KamailioInstance> {
+export async function startKamailio(opts: { tls?: boolean } = {}): Promise<KamailioInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const port = await freePort();
+  const tlsArgs: string[] = [];
+  let tlsPort: number | undefined;
+  let tlsCert: string | undefined;
+  if (opts.tls) {
+    const { certFile, keyFile } = selfSignedCert(dir);
+    tlsCert = certFile;
+    tlsPort = await freePort();
+    tlsArgs.push('-l', `tls:127.0.0.1:${tlsPort}`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${certFile}"`, '-A', `TLS_KEY="${keyFile}"`);
+  }
   const ctl = join(dir, 'ctl.sock');
   const cfg = new URL('../../../test/fixtures/kamailio/kamailio.cfg', import.meta.url).pathname;
   const pidFile = join(dir, 'kamailio.pid');
@@ -38,7 +60,7 @@ export async function startKamailio(): Promise<KamailioInstance> {
   }
   const child: ChildProcess = spawn(
     KAMAILIO,
-    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
+    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, ...tlsArgs, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
     // Its own process group, so that stop() can end Kamailio's forked children too.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
@@ -73,6 +95,8 @@ export async function startKamailio(): Promise<KamailioInstance> {
   return {
     host: '127.0.0.1',
     port,
+    tlsPort,
+    tlsCert,
     registeredUsers() {
       // ul.dump answers "reply too big" for 1,000 contacts; the usrloc statistics and
       // ul.lookup are Kamailio's own view too.
