@@ -7,10 +7,11 @@
 // is part of the tool, but a user may point --suite-dir elsewhere, so
 // problems are one clear line, never a stack trace.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SipstormError } from '../errors.js';
+import { InputFileError, readInputFile, type InputKind } from '../input-file.js';
 import { parseExpectation, type Expectation } from './expectation.js';
 
 /**
@@ -80,6 +81,20 @@ export class SuiteError extends SipstormError {
   }
 }
 
+/** A suite's file, refused (SuiteError, exit 2) when not a regular file or above its kind's size limit. */
+function suiteBytes(path: string, kind: InputKind): Buffer {
+  try {
+    return readInputFile(path, kind);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new SuiteError(err.message);
+    throw err;
+  }
+}
+
+function suiteText(path: string): string {
+  return suiteBytes(path, 'suite').toString('utf8');
+}
+
 export function suiteNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
@@ -100,13 +115,13 @@ function loadMessageDir(dir: string, name: string): Suite {
   const sections = new Map<string, string>();
   const index = join(dir, 'index.tsv');
   if (existsSync(index)) {
-    for (const line of readFileSync(index, 'utf8').split('\n').slice(1)) {
+    for (const line of suiteText(index).split('\n').slice(1)) {
       const [file, section] = line.split('\t');
       if (file && section) sections.set(file, section);
     }
   }
   const file = join(dir, 'expect.tsv');
-  const cases = readFileSync(file, 'utf8')
+  const cases = suiteText(file)
     .split('\n')
     .slice(1)
     .map((line, i) => ({ line, no: i + 2 }))
@@ -116,7 +131,7 @@ function loadMessageDir(dir: string, name: string): Suite {
       if (!msgFile || !expect) throw new SuiteError(`${file}:${no}: expected 'file<TAB>expect<TAB>why'`);
       const path = join(dir, msgFile);
       if (!existsSync(path)) throw new SuiteError(`${file}:${no}: no message file ${msgFile}`);
-      const step: SuiteStep = { bytes: readFileSync(path), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
+      const step: SuiteStep = { bytes: suiteBytes(path, 'body'), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
       return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', steps: [step] };
     });
   return { name, file: dir, cases };
@@ -124,8 +139,9 @@ function loadMessageDir(dir: string, name: string): Suite {
 
 function loadYamlSuite(file: string, name: string): Suite {
   let doc: unknown;
+  const text = suiteText(file);
   try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
+    doc = parseYaml(text);
   } catch (err) {
     throw new SuiteError(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }

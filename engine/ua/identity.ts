@@ -2,8 +2,8 @@
 // index n (1-based), from patterns ('user{n}', 'secret{n}') or a CSV file.
 // Passwords are held here and nowhere else; reporters never see them.
 
-import { readFileSync } from 'node:fs';
 import { SipstormError } from '../errors.js';
+import { readInputText, type InputFileError } from '../input-file.js';
 
 export interface Identity {
   index: number;
@@ -58,9 +58,11 @@ export function patternIdentities(user: string, password: string, domain?: strin
 export function csvIdentities(file: string, fallbackPassword?: string): IdentitySource {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputText(file, 'csv');
   } catch (err) {
-    throw new CsvError('CSV_UNREADABLE', `${file}: cannot read users CSV (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const e = err as InputFileError;
+    if (e.code === 'INPUT_MISSING') throw new CsvError('CSV_UNREADABLE', `${file}: cannot read users CSV (ENOENT)`);
+    throw new CsvError(e.code === 'INPUT_TOO_LARGE' ? 'CSV_TOO_LARGE' : 'CSV_UNREADABLE', `${file}: users CSV ${e.reason ?? e.message}`);
   }
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
   if (lines.length === 0) throw new CsvError('CSV_EMPTY', `${file}: users CSV is empty`);
