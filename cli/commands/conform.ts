@@ -16,6 +16,8 @@ import { checkBalance, type RunResult, type ScenarioResult } from '../../engine/
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
+import { interrupts, markInterrupted, type StopSignal } from '../interrupts.js';
+import { checkReportFlags, exitAfterReports } from '../report-output.js';
 
 const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
@@ -44,8 +46,14 @@ Over UDP.`,
     ...runFlags.filter((s) => SHARED_WITH_RUN.includes(s.name)),
     ...faultFlagSpecs,
   ],
+  handlesSignals: true,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
+    let signalName: StopSignal | undefined;
+    interrupts.listen((sig) => {
+      signalName = sig;
+      process.stderr.write(`\nsipstorm: ${sig}: stopping after the current case, writing reports of what ran (again to quit at once)\n`);
+    });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     const dir = (f['suite-dir'] as string | undefined) ?? BUNDLED;
     const names = f.suite !== undefined ? String(f.suite).split(',').map((s) => s.trim()).filter(Boolean) : suiteNames(dir);
@@ -54,6 +62,7 @@ Over UDP.`,
     const answerMs = f['answer-wait'] !== undefined ? parseDuration(String(f['answer-wait'])) : 4000;
     if (answerMs === undefined || answerMs <= 0) throw new UsageError(`--answer-wait must be a time like 4s, got '${f['answer-wait']}'`);
     const faults = parseFaultFlags(f);
+    checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -86,10 +95,13 @@ Over UDP.`,
       if (!up) {
         throw Object.assign(new Error(`target ${target.uri} does not answer OPTIONS; nothing else was sent`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
       }
+      await interrupts.holdForTest('start');
       for (const suite of suites) {
+        if (signalName) break;
         const began = new Date();
         const cases: CaseResult[] = [];
         for (const c of suite.cases) {
+          if (signalName) break;
           const r = await runner.run(suite.name, c);
           cases.push(r);
           const mark = r.problem ? (r.notRun ? '-' : '✗') : r.notApplicable ? 'n/a' : '✓';
@@ -110,7 +122,14 @@ Over UDP.`,
     const failed = result.totals.failed > 0 || result.conformance.some((c) => c.severity === 'error' && c.failed > 0) || balance.length > 0;
     result.totals.verdict = failed ? 'failed' : 'passed';
     result.exitCode = failed ? EXIT.FAILED : EXIT.OK;
-    writeReports(result, f);
+    if (signalName) markInterrupted(result, signalName);
+    let failedReports = writeReports(result, f);
+    await interrupts.holdForTest('reports');
+    await interrupts.settle();
+    if (signalName && !result.interrupted) {
+      markInterrupted(result, signalName);
+      failedReports = writeReports(result, f);
+    }
     if (!quiet) {
       const rows = bySection(all);
       const w = Math.max(...rows.map((r) => r.section.length), 7);
@@ -123,6 +142,6 @@ Over UDP.`,
     const checks = summary.filter((l) => /^conformance:|^  [✗!] /.test(l));
     if (checks.length) log(checks.join('\n'));
     process.stdout.write(summary[summary.length - 1]! + '\n');
-    return result.exitCode;
+    return exitAfterReports(result.exitCode, failedReports);
   },
 };

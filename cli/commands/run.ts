@@ -23,6 +23,8 @@ import { ProgressPrinter, runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
+import { interrupts, markInterrupted, type StopSignal } from '../interrupts.js';
+import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -113,8 +115,17 @@ export const runCommand: Command = {
   usage: 'sipstorm run SCENARIO.yaml|DIR... [--target sip:HOST:PORT] [--rate N] [--total N] [--duration 30s] [options]',
   details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json and junit.xml.',
   flags: runFlags,
+  handlesSignals: true,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
+    const abort = new AbortController();
+    let signalName: StopSignal | undefined;
+    // Taken from the start: a signal while loading or starting ends the run before any traffic, with its reports.
+    interrupts.listen((sig) => {
+      signalName = sig;
+      process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
+      abort.abort();
+    });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
     const { overrides, credentials } = readOverrides(f);
     const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
@@ -152,6 +163,7 @@ export const runCommand: Command = {
       const { csvIdentities } = await import('../../engine/ua/index.js');
       csvIdentities(credentials.usersCsv, credentials.password);
     }
+    checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -168,7 +180,7 @@ export const runCommand: Command = {
       const deadline = Date.now() + waitMs;
       for (;;) {
         const probe = await probeTarget(target.endpoint);
-        if (probe.up) break;
+        if (probe.up || abort.signal.aborted) break;
         if (Date.now() >= deadline) {
           throw Object.assign(new Error(`target ${target.uri} is not reachable (${probe.reason}); nothing was sent. Use --wait-for-target TIME to wait for it`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
         }
@@ -182,16 +194,7 @@ export const runCommand: Command = {
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
-    const abort = new AbortController();
-    let signalName: NodeJS.Signals | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (signalName) process.exit(sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED); // a second Ctrl-C exits at once
-      signalName = sig;
-      process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
-      abort.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    await interrupts.holdForTest('start');
 
     const startedAt = new Date();
     const results: ScenarioResult[] = [];
@@ -237,8 +240,6 @@ export const runCommand: Command = {
         if (run.interrupted) break;
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       if (server) {
         const st = server.stats();
         const parse = Object.values(st.parseErrors).reduce((a, b) => a + b, 0);
@@ -256,10 +257,17 @@ export const runCommand: Command = {
     const failed = result.totals.failed > 0 || conformanceFailed || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
     result.totals.verdict = failed ? 'failed' : 'passed';
     result.exitCode = signalName === 'SIGINT' ? EXIT.INTERRUPTED : signalName === 'SIGTERM' ? EXIT.TERMINATED : workerErrors.length > 0 && result.totals.started === 0 ? EXIT.CANNOT_RUN : failed ? EXIT.FAILED : EXIT.OK;
-    writeReports(result, f);
+    let failedReports = writeReports(result, f);
+    await interrupts.holdForTest('reports');
+    await interrupts.settle();
+    if (signalName && !result.interrupted) {
+      // The signal came once the result was built (while the reports were written): they are written again to say so.
+      markInterrupted(result, signalName);
+      failedReports = writeReports(result, f);
+    }
     if (quiet) process.stdout.write(runSummary(result).split('\n').pop()! + '\n');
     else process.stdout.write(runSummary(result) + '\n');
-    return result.exitCode;
+    return exitAfterReports(result.exitCode, failedReports);
   },
 };
 
@@ -298,14 +306,18 @@ export function buildRunResult(o: {
   };
 }
 
-export function writeReports(result: RunResult, f: ParsedArgs['flags']): void {
+/** Writes every report the flags ask for; one that fails is named on stderr and the others are still written. Returns how many failed. */
+export function writeReports(result: RunResult, f: ParsedArgs['flags']): number {
+  const files: ReportFile[] = [];
+  const add = (path: string, write: (path: string, result: RunResult) => void) => files.push({ path, write: (p) => write(p, result) });
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
-    writeJson(join(dir, 'result.json'), result);
-    writeJunit(join(dir, 'junit.xml'), result);
-    writeHtml(join(dir, 'report.html'), result);
+    add(join(dir, 'result.json'), writeJson);
+    add(join(dir, 'junit.xml'), writeJunit);
+    add(join(dir, 'report.html'), writeHtml);
   }
-  if (f.html) writeHtml(String(f.html), result);
-  if (f.json) writeJson(String(f.json), result);
-  if (f.junit) writeJunit(String(f.junit), result);
+  if (f.html) add(String(f.html), writeHtml);
+  if (f.json) add(String(f.json), writeJson);
+  if (f.junit) add(String(f.junit), writeJunit);
+  return writeReportFiles(files);
 }

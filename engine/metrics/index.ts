@@ -5,3 +5,4 @@ export * from './result.js';
 export * from './thresholds.js';
 export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';
+export { findBadHistogram, type BadHistogram } from './check-histograms.js';
