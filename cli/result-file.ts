@@ -23,15 +23,16 @@ function validate(): ValidateFunction {
   return validator;
 }
 
-/** "line 3 column 7" of a JSON.parse error's character position, when the message has one. */
+/** A JSON.parse error as file:line:col (when V8 gives the position) and its words, without V8's quote of the file's text. */
 function jsonSyntaxError(file: string, text: string, err: Error): UsageError {
-  const first = err.message.split('\n')[0]!;
-  const m = /at position (\d+)/.exec(first);
-  if (!m) return new UsageError(`${file}: not valid JSON (${first})`);
-  const before = text.slice(0, Number(m[1]));
+  const message = err.message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s+/g, ' ');
+  const m = /^(.*?) in JSON at position (\d+)/.exec(message);
+  const offset = m ? Number(m[2]) : /end of JSON input/.test(message) ? text.length : undefined;
+  if (offset === undefined) return new UsageError(`${file}: not valid JSON (${message})`);
+  const before = text.slice(0, offset);
   const line = before.split('\n').length;
-  const col = Number(m[1]) - before.lastIndexOf('\n');
-  return new UsageError(`${file}:${line}:${col}: not valid JSON (${first.replace(/ in JSON at position \d+.*$/, '')})`);
+  const col = offset - before.lastIndexOf('\n');
+  return new UsageError(`${file}:${line}:${col}: not valid JSON (${m ? m[1] : message})`);
 }
 
 export function readResultFile(file: string): RunResult {
