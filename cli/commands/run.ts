@@ -5,7 +5,7 @@
 
 import { hostname, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readInputFile, type InputFileError } from '../../engine/input-file.js';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -154,9 +154,10 @@ export const runCommand: Command = {
     let abortedBy: string | undefined;
     if (f['tls-ca'] !== undefined) {
       try {
-        readFileSync(String(f['tls-ca']));
+        readInputFile(String(f['tls-ca']), 'certificate');
       } catch (err) {
-        throw new UsageError(`--tls-ca ${f['tls-ca']}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        const e = err as InputFileError;
+        throw new UsageError(`--tls-ca ${f['tls-ca']}: ${e.code === 'INPUT_MISSING' ? 'cannot read the CA file (ENOENT)' : `the CA file ${e.reason ?? e.message}`}`);
       }
     }
     if (credentials.usersCsv) {
