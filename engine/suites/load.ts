@@ -9,10 +9,11 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { SipstormError } from '../errors.js';
 import { InputFileError, readInputFile, type InputKind } from '../input-file.js';
 import { parseExpectation, type Expectation } from './expectation.js';
+import { aliasBombError, MAX_ALIAS_COUNT } from '../scenario/yaml-limits.js';
 
 /**
  * How a step deals with a digest challenge (401/407) to what it sends:
@@ -140,10 +141,13 @@ function loadMessageDir(dir: string, name: string): Suite {
 function loadYamlSuite(file: string, name: string): Suite {
   let doc: unknown;
   const text = suiteText(file);
+  const lc = new LineCounter();
+  const parsed = parseDocument(text, { lineCounter: lc });
+  if (parsed.errors.length) throw new SuiteError(`${file}: ${parsed.errors[0]!.message.split('\n')[0]}`);
   try {
-    doc = parseYaml(text);
+    doc = parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    throw new SuiteError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    throw new SuiteError(aliasBombError(err, parsed, lc, file).message);
   }
   const list = (doc as { cases?: unknown } | null)?.cases;
   if (!Array.isArray(list)) throw new SuiteError(`${file}: expected a list under 'cases'`);
