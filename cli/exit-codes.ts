@@ -4,7 +4,7 @@
 export const EXIT = {
   /** Everything passed: every expectation, conformance check and threshold. */
   OK: 0,
-  /** The run was carried out and a conformance check or threshold failed. */
+  /** The run was carried out and something failed (engine/metrics/verdict.ts says what can). */
   FAILED: 1,
   /** Bad input: scenario file, flags, CSV, certificate, threshold expression. No traffic was sent. */
   BAD_INPUT: 2,
@@ -18,7 +18,8 @@ export const EXIT = {
 
 export const EXIT_CODE_TABLE = `Exit codes:
   0    everything passed
-  1    a conformance check, step expectation or threshold failed
+  1    a step expectation, conformance case or check, threshold, worker or count balance failed
+       (merge/report: also an interrupted run)
   2    bad input (scenario, flags, files, threshold expression); nothing was sent
   3    the run could not be carried out (target unreachable, port in use, generator overloaded),
        or it passed but a report could not be written (disk full)

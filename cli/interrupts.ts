@@ -6,7 +6,7 @@
 // and 130/143; any other command ends at once with one line and 130/143. A
 // second signal ends the process at once.
 
-import type { RunResult } from '../engine/metrics/index.js';
+import { applyVerdict, type RunResult } from '../engine/metrics/index.js';
 import { EXIT } from './exit-codes.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -15,11 +15,11 @@ export function signalExitCode(sig: StopSignal): number {
   return sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;
 }
 
-/** What a signal that came after the result was built changes in it: an interrupted run is never a pass. */
+/** Marks a result interrupted by `sig` and gives it the verdict again (engine/metrics/verdict.ts: an interrupted run is never a pass). */
 export function markInterrupted(result: RunResult, sig: StopSignal): void {
   result.interrupted = true;
-  result.exitCode = signalExitCode(sig);
-  result.totals.verdict = 'failed';
+  result.signal = sig;
+  applyVerdict(result);
 }
 
 class Interrupts {

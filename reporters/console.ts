@@ -3,6 +3,8 @@
 // in CI, nothing with --quiet). Reads only the result object.
 
 import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
+import { formatMeasured } from '../engine/metrics/thresholds.js';
+import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
@@ -36,20 +38,61 @@ export function scenarioSummary(s: ScenarioResult): string {
   return out.join('\n');
 }
 
+/** The end-of-run summary; a conformance result gets conformSummary. Its verdict is verdictOf's, nothing else. */
 export function runSummary(r: RunResult): string {
+  if (r.kind === 'conform') return conformSummary(r);
+  const v = verdictOf(r);
   const out = r.scenarios.map(scenarioSummary);
+  out.push(...checksAndThresholds(r));
+  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
+  if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
+  const t = r.totals;
+  const others = otherReasons(v, ['instance']);
+  out.push(`${verdictWord(v)}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${others}`);
+  return out.join('\n');
+}
+
+/**
+ * `sipstorm conform`'s summary: every failed case (all of them, each with its RFC section and what came), how many
+ * were not run, the catalog and the closing line `passed / failed / not applicable / not run`, the counts of
+ * totals in the JSON and of testcases in the JUnit.
+ */
+export function conformSummary(r: RunResult): string {
+  const v = verdictOf(r);
+  const out: string[] = [];
+  // The cases are the verdict's case items; listed from the cases for their reason without the title.
+  const cases = r.scenarios.flatMap((s) => (s.cases ?? []).map((c) => ({ suite: s.name, ...c })));
+  const failed = cases.filter((c) => c.outcome === 'failed');
+  if (failed.length) out.push(`failed cases (${failed.length}):`);
+  for (const c of failed) out.push(`  ✗ ${c.suite} ${caseName(c)}: ${c.reason ?? ''}`);
+  const notRun = cases.filter((c) => c.outcome === 'notRun');
+  if (notRun.length) out.push(`  - ${notRun.length} case${notRun.length === 1 ? '' : 's'} not run: ${notRun[0]!.reason ?? ''}`);
+  out.push(...checksAndThresholds(r));
+  const t = r.totals;
+  out.push(`${verdictWord(v)}: ${t.passed + t.failed + t.notApplicable + t.notRun} cases: ${t.passed} passed, ${t.failed} failed, ${t.notApplicable} not applicable, ${t.notRun} not run${otherReasons(v, ['case'])}`);
+  return out.join('\n');
+}
+
+function verdictWord(v: Verdict): string {
+  return v.verdict === 'passed' ? 'PASSED' : 'FAILED';
+}
+
+/** The verdict's reasons other than the counts the closing line already shows. */
+function otherReasons(v: Verdict, shown: string[]): string {
+  const rest = v.reasons.filter((x) => !shown.some((k) => new RegExp(`^\\d+ ${k}s? failed$`).test(x)));
+  return rest.length ? `; ${rest.join('; ')}` : '';
+}
+
+function checksAndThresholds(r: RunResult): string[] {
+  const out: string[] = [];
   const broken = r.conformance.filter((c) => c.failed > 0);
   if (r.conformance.length) out.push(`conformance: ${r.conformance.length} checks applied, ${broken.length} failed`);
   for (const c of broken) out.push(`  ${c.severity === 'error' ? '✗' : '!'} ${c.id} (${c.rfc} §${c.section}): ${c.failed} of ${c.passed + c.failed} — ${c.examples[0] ?? ''}`);
   if (r.thresholds.length) {
     out.push('thresholds:');
-    for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : th.value})`);
+    for (const th of r.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (${th.value === null ? 'no data' : formatMeasured(th.value, th.unit)})`);
   }
-  for (const e of r.workerErrors) out.push(`worker ${e.worker} failed: ${e.code}: ${e.message}${e.restarted ? ' (replaced; its running instances counted as failed)' : ''}`);
-  if (r.abortedBy) out.push(`stopped early: threshold ${r.abortedBy} failed (abortOnFail)`);
-  const t = r.totals;
-  out.push(`${t.verdict === 'passed' ? 'PASSED' : 'FAILED'}: ${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''}`);
-  return out.join('\n');
+  return out;
 }
 
 export class ProgressPrinter {

@@ -9,6 +9,8 @@
 import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
+import { formatMeasured } from '../engine/metrics/thresholds.js';
+import { verdictOf } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms } from './format.js';
 import { writeFileAtomic } from './write-file.js';
 
@@ -140,6 +142,13 @@ ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
 }
 
 export function renderHtml(r: RunResult): string {
+  // The verdict is verdictOf's (the console's and JUnit's), with its reasons.
+  const v = verdictOf(r);
+  const t = r.totals;
+  const counts = r.kind === 'conform'
+    ? `${t.passed + t.failed + t.notApplicable + t.notRun} cases: ${t.passed} passed, ${t.failed} failed, ${t.notApplicable} not applicable, ${t.notRun} not run`
+    : `${t.started} started, ${t.passed} passed, ${t.failed} failed${t.dropped ? `, ${t.dropped} dropped` : ''}`;
+  const reasons = v.reasons.length ? `<ul class="reasons">${v.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '';
   let base = 0;
   const sections = r.scenarios
     .map((s) => {
@@ -149,14 +158,14 @@ export function renderHtml(r: RunResult): string {
     })
     .join('');
   const thresholds = r.thresholds.length
-    ? `<table class="thresholds"><tbody>${r.thresholds.map((t) => `<tr class="${t.ok ? 'ok' : 'bad'}"><td>${t.ok ? '✓' : '✗'}</td><td><code>${esc(t.expr)}</code></td><td>${t.value === null ? 'no data' : t.value}</td></tr>`).join('')}</tbody></table>`
+    ? `<table class="thresholds"><tbody>${r.thresholds.map((t) => `<tr class="${t.ok ? 'ok' : 'bad'}"><td>${t.ok ? '✓' : '✗'}</td><td><code>${esc(t.expr)}</code></td><td>${t.value === null ? 'no data' : esc(formatMeasured(t.value, t.unit))}</td></tr>`).join('')}</tbody></table>`
     : '<p class="muted">no thresholds</p>';
   const conformance = r.conformance.length
     ? `<table class="conformance"><thead><tr><th>check</th><th>RFC</th><th>passed</th><th>failed</th><th>examples</th></tr></thead><tbody>${r.conformance.map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.rfc)} §${esc(c.section)}</td><td>${c.passed}</td><td>${c.failed}</td><td>${c.examples.map((e) => `<pre>${esc(e)}</pre>`).join('')}</td></tr>`).join('')}</tbody></table>`
     : '<p class="muted">no conformance checks ran in this run</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>sipstorm report: ${esc(r.totals.verdict)}</title>
+<title>sipstorm report: ${esc(v.verdict)}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1b1f24;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px} h2 small{color:#777;font-weight:normal;font-size:13px}
@@ -180,8 +189,8 @@ svg.chart{width:${W}px;max-width:100%;height:auto;background:#fafbfc;border:1px 
 pre.raw-message{background:#f6f8fa;border:1px solid #ddd;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap}
 @media print{.ladder pre.raw-message{display:block!important} body{margin:0} svg.chart{border:none}}
 </style></head><body>
-<h1>sipstorm report <span id="verdict" class="${esc(r.totals.verdict)}">${r.totals.verdict === 'passed' ? 'PASSED' : 'FAILED'}</span></h1>
-<p>${r.totals.started} started, ${r.totals.passed} passed, ${r.totals.failed} failed${r.totals.dropped ? `, ${r.totals.dropped} dropped` : ''}${r.interrupted ? ' (interrupted)' : ''} · target <code>${esc(r.settings.target)}</code>${r.settings.embeddedServer ? ' (embedded server)' : ''} · ${r.settings.workers} workers · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · sipstorm ${esc(r.tool.version)}</p>
+<h1>sipstorm report <span id="verdict" class="${esc(v.verdict)}">${v.verdict === 'passed' ? 'PASSED' : 'FAILED'}</span></h1>
+${reasons}<p>${counts}${r.interrupted ? ' (interrupted)' : ''} · target <code>${esc(r.settings.target)}</code>${r.settings.embeddedServer ? ' (embedded server)' : ''} · ${r.settings.workers} workers · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · sipstorm ${esc(r.tool.version)}</p>
 <h2>thresholds</h2>${thresholds}
 ${sections}
 <h2>conformance</h2>${conformance}

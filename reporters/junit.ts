@@ -1,10 +1,16 @@
-// JUnit XML as GitLab, Jenkins and GitHub test-report actions read it: a
-// testsuite per scenario, a testcase per step expectation and per threshold,
-// classname = the scenario file, times in seconds, one failure element per
-// failing case saying expected vs got with counts. XML escaping covers any
-// bytes a server sends back (characters XML 1.0 forbids are dropped).
+// JUnit XML as Jenkins, GitLab and GitHub test-report actions read it
+// (schemas/junit.xsd, the structure of Jenkins' junit-10.xsd): a testcase per
+// item of the verdict (engine/metrics/verdict.ts) — a conformance case, a
+// step of a role, a role's instances, a catalog check, a threshold, and the
+// run itself —, so that its counts are the verdict's and the console's. Not
+// applicable, not run and never reached are <skipped message="why">; a
+// failure says the RFC section, what was expected and what came. classname
+// is stable across machines (sipstorm.conform.torture,
+// sipstorm.run.register-auth.main), never a file path. XML escaping covers
+// any bytes a server sends back (characters XML 1.0 forbids are dropped).
 
 import type { RunResult } from '../engine/metrics/result.js';
+import { verdictOf, type VerdictItem } from '../engine/metrics/verdict.js';
 import { writeFileAtomic } from './write-file.js';
 
 export function xmlEscape(s: string): string {
@@ -19,85 +25,55 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, '&apos;');
 }
 
-interface Case {
-  name: string;
-  classname: string;
-  time: number;
-  failure?: { message: string; type: string; text: string };
+/** A classname segment: letters, digits, `_` and `-` (a dot would be read as a package separator). */
+function segment(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '_') || '_';
 }
 
+/** The testsuite (and classname) an item belongs to, e.g. sipstorm.conform.torture, sipstorm.run.register-auth.main. */
+export function junitClassname(kind: RunResult['kind'], item: Pick<VerdictItem, 'group' | 'scenario' | 'role'>): string {
+  const root = `sipstorm.${kind ?? 'run'}`;
+  if (item.role !== undefined) return `${root}.${segment(item.scenario!)}.${segment(item.role)}`;
+  return `${root}.${segment(item.scenario ?? item.group)}`;
+}
+
+const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
+
 export function renderJunit(r: RunResult): string {
-  const suites: string[] = [];
-  let totalTests = 0;
-  let totalFailures = 0;
-  for (const s of r.scenarios) {
-    const cases: Case[] = [];
-    for (const role of s.roles) {
-      const prefix = s.roles.length > 1 || role.role !== 'main' ? `${role.role}: ` : '';
-      role.steps.forEach((st, i) => {
-        const failed = st.failed + st.timeouts + st.errors;
-        const reasons = Object.entries(st.failures).sort((a, b) => b[1] - a[1]);
-        const c: Case = { name: `${prefix}step ${i + 1} ${st.name}`, classname: s.file, time: (st.service.mean * Math.max(1, st.service.count)) / 1000 };
-        if (failed > 0) {
-          const parts = reasons.map(([why, n]) => `${n} × ${why}`);
-          if (st.timeouts) parts.push(`${st.timeouts} × no final response (timeout)`);
-          if (st.errors) parts.push(`${st.errors} × abandoned (the instance ended first)`);
-          c.failure = {
-            message: `${failed} of ${Math.max(st.sent, st.received)} failed: ${parts.join('; ')}`,
-            type: st.timeouts ? 'timeout' : 'expectation',
-            text: `step ${st.name}: sent ${st.sent}, received ${st.received}, codes ${JSON.stringify(st.codes)}\n${parts.join('\n')}`,
-          };
-        }
-        cases.push(c);
-      });
-      if (role.failed > 0 && role.steps.every((st) => st.failed + st.timeouts + st.errors === 0)) {
-        const reasons = Object.entries(role.failureReasons).map(([why, n]) => `${n} × ${why}`);
-        cases.push({ name: `${prefix}instances`, classname: s.file, time: 0, failure: { message: `${role.failed} of ${role.started} instances failed: ${reasons.join('; ')}`, type: 'instance', text: reasons.join('\n') } });
-      }
-    }
-    const failures = cases.filter((c) => c.failure).length;
-    totalTests += cases.length;
-    totalFailures += failures;
-    suites.push(
-      `  <testsuite name="${xmlEscape(s.name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${(s.durationMs / 1000).toFixed(3)}" timestamp="${s.startedAt.replace(/\.\d+Z$/, '')}">\n` +
-        cases.map(renderCase).join('') +
+  const { items } = verdictOf(r);
+  const suites = new Map<string, VerdictItem[]>();
+  for (const i of items) {
+    const name = junitClassname(r.kind, i);
+    suites.set(name, [...(suites.get(name) ?? []), i]);
+  }
+  const stamp = (iso: string) => iso.replace(/\.\d+Z$/, '').replace(/Z$/, '');
+  let tests = 0;
+  let failures = 0;
+  const body: string[] = [];
+  for (const [name, list] of suites) {
+    const f = list.filter((i) => i.outcome === 'failed').length;
+    const sk = list.filter((i) => i.outcome === 'skipped').length;
+    tests += list.length;
+    failures += f;
+    // A suite of cases or steps took its scenario's wall time; checks, thresholds and the run item took none of their own.
+    const first = list[0]!;
+    const scenario = first.scenario !== undefined ? r.scenarios.find((s) => s.name === first.scenario) : undefined;
+    const time = scenario ? scenario.durationMs : first.kind === 'run' ? r.durationMs : 0;
+    const startedAt = scenario?.startedAt ?? r.startedAt;
+    body.push(
+      `  <testsuite name="${xmlEscape(name)}" tests="${list.length}" failures="${f}" errors="0" skipped="${sk}" time="${seconds(time)}" timestamp="${xmlEscape(stamp(startedAt))}">\n` +
+        list.map((i) => renderCase(name, i)).join('') +
         `  </testsuite>\n`,
     );
   }
-  if (r.conformance.length) {
-    const cases: Case[] = r.conformance.map((c) => ({
-      name: `${c.id} (${c.rfc} §${c.section})`,
-      classname: 'conformance',
-      time: 0,
-      failure:
-        c.failed > 0 && c.severity === 'error'
-          ? { message: `${c.rfc} §${c.section}: ${c.text} — ${c.failed} of ${c.passed + c.failed} failed; e.g. ${c.examples[0] ?? ''}`, type: 'conformance', text: c.examples.join('\n') }
-          : undefined,
-    }));
-    const failures = cases.filter((c) => c.failure).length;
-    totalTests += cases.length;
-    totalFailures += failures;
-    suites.push(`  <testsuite name="conformance" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="0">\n${cases.map(renderCase).join('')}  </testsuite>\n`);
-  }
-  if (r.thresholds.length) {
-    const cases: Case[] = r.thresholds.map((th) => ({
-      name: `threshold ${th.expr}`,
-      classname: 'thresholds',
-      time: 0,
-      failure: th.ok ? undefined : { message: `${th.expr}: got ${th.value === null ? 'no data' : th.value}`, type: 'threshold', text: th.source ?? '' },
-    }));
-    const failures = cases.filter((c) => c.failure).length;
-    totalTests += cases.length;
-    totalFailures += failures;
-    suites.push(`  <testsuite name="thresholds" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="0">\n${cases.map(renderCase).join('')}  </testsuite>\n`);
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="sipstorm" tests="${totalTests}" failures="${totalFailures}" errors="0" time="${(r.durationMs / 1000).toFixed(3)}">\n${suites.join('')}</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="sipstorm ${r.kind ?? 'run'}" tests="${tests}" failures="${failures}" errors="0" time="${seconds(r.durationMs)}">\n${body.join('')}</testsuites>\n`;
 }
 
-function renderCase(c: Case): string {
-  const head = `    <testcase name="${xmlEscape(c.name)}" classname="${xmlEscape(c.classname)}" time="${c.time.toFixed(3)}"`;
-  if (!c.failure) return `${head}/>\n`;
-  return `${head}>\n      <failure message="${xmlEscape(c.failure.message)}" type="${xmlEscape(c.failure.type)}">${xmlEscape(c.failure.text)}</failure>\n    </testcase>\n`;
+function renderCase(classname: string, i: VerdictItem): string {
+  const head = `    <testcase name="${xmlEscape(i.name)}" classname="${xmlEscape(classname)}" time="${seconds(i.timeMs)}"`;
+  if (i.outcome === 'passed') return `${head}/>\n`;
+  if (i.outcome === 'skipped') return `${head}>\n      <skipped message="${xmlEscape(i.message ?? '')}"/>\n    </testcase>\n`;
+  return `${head}>\n      <failure message="${xmlEscape(i.message ?? '')}" type="${xmlEscape(i.type ?? 'failure')}">${xmlEscape(i.detail ?? i.message ?? '')}</failure>\n    </testcase>\n`;
 }
 
 export function writeJunit(path: string, r: RunResult): void {

@@ -12,9 +12,9 @@ import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { resolveTarget, type Target } from '../../engine/transport/index.js';
 import { parseDuration } from '../../engine/scenario/index.js';
-import { checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
+import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
-import { runSummary } from '../../reporters/console.js';
+import { conformSummary } from '../../reporters/console.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
 import { interrupts, markInterrupted, type StopSignal } from '../interrupts.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
@@ -115,13 +115,10 @@ Over UDP.`,
       await server?.close();
     }
     const result: RunResult = buildRunResult({
-      scenarios: suites, results, startedAt, endedAt: new Date(), target, server: Boolean(server), workers: 1, overrides: {}, interrupted: false, workerErrors: [],
+      scenarios: suites, results, startedAt, endedAt: new Date(), target, server: Boolean(server), workers: 1, overrides: {}, interrupted: false, workerErrors: [], kind: 'conform',
     });
-    const balance = checkBalance(result);
-    for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
-    const failed = result.totals.failed > 0 || result.conformance.some((c) => c.severity === 'error' && c.failed > 0) || balance.length > 0;
-    result.totals.verdict = failed ? 'failed' : 'passed';
-    result.exitCode = failed ? EXIT.FAILED : EXIT.OK;
+    for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
+    applyVerdict(result);
     if (signalName) markInterrupted(result, signalName);
     let failedReports = writeReports(result, f);
     await interrupts.holdForTest('reports');
@@ -137,11 +134,8 @@ Over UDP.`,
       for (const r of rows) log(`${r.section.padEnd(w)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.notApplicable).padStart(3)}  ${String(r.notRun).padStart(7)}`);
       if (runner.unexpected || runner.unparsable) log(`${runner.unexpected} unexpected and ${runner.unparsable} unparsable messages from the server`);
     }
-    const summary = runSummary(result).split('\n');
-    // The per-case lines above say what the step tables would: keep the conformance lines and the verdict.
-    const checks = summary.filter((l) => /^conformance:|^  [✗!] /.test(l));
-    if (checks.length) log(checks.join('\n'));
-    process.stdout.write(summary[summary.length - 1]! + '\n');
+    const summary = conformSummary(result).split('\n');
+    process.stdout.write((quiet ? summary.slice(-1) : summary).join('\n') + '\n');
     return exitAfterReports(result.exitCode, failedReports);
   },
 };

@@ -2,7 +2,6 @@
 
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../exit-codes.js';
 import { mergeResults, type RunResult } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
@@ -34,6 +33,6 @@ export const mergeCommand: Command = {
     ]);
     const summary = runSummary(merged);
     process.stdout.write((args.flags.quiet ? summary.split('\n').pop()! : summary) + '\n');
-    return exitAfterReports(merged.totals.verdict === 'passed' ? EXIT.OK : EXIT.FAILED, failedReports);
+    return exitAfterReports(merged.exitCode, failedReports); // verdictOf (engine/metrics/verdict.ts), applied by mergeResults
   },
 };

@@ -4,7 +4,7 @@
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
-import type { RunResult } from '../../engine/metrics/index.js';
+import { verdictOf, type RunResult } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeHtml } from '../../reporters/html.js';
 import { writeJunit } from '../../reporters/junit.js';
@@ -29,6 +29,7 @@ export const reportCommand: Command = {
       ...(args.flags.junit ? [{ path: String(args.flags.junit), write: (p: string) => writeJunit(p, result) }] : []),
     ]);
     process.stdout.write(runSummary(result) + '\n');
-    return exitAfterReports(result.totals.verdict === 'passed' ? EXIT.OK : EXIT.FAILED, failedReports);
+    // The verdict again from the result itself (the same rule as run, conform and merge), as pass or fail.
+    return exitAfterReports(verdictOf(result).verdict === 'passed' ? EXIT.OK : EXIT.FAILED, failedReports);
   },
 };

@@ -16,7 +16,8 @@ import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
-  checkBalance, conformanceOf, evaluateThresholds, parseThreshold, scenarioResult, totalsOf, type RunResult, type ScenarioResult, type Threshold,
+  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, ThresholdError, totalsOf, unknownThresholdName,
+  type RunResult, type ScenarioResult, type Threshold,
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
@@ -137,17 +138,28 @@ export const runCommand: Command = {
     }
     const faults = parseFaultFlags(f);
     const limits = parseLimitFlags(f);
-    const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, 'command line'));
-    // Everything is checked before any traffic.
+    const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, '--threshold'));
+    // Everything is checked before any traffic, thresholds' step and role names included.
     const scenarios = loadScenarios(args.positionals);
     const thresholds = [...cliThresholds];
+    const known = { scenarios: scenarios.map((s) => ({ name: s.name, roles: s.roles.map((r) => ({ name: r.name, steps: r.metricNames })) })) };
+    for (const th of cliThresholds) {
+      const unknown = unknownThresholdName(th, known);
+      if (unknown) throw new ThresholdError(`--threshold: threshold '${th.expr}': ${unknown}`);
+    }
     for (const s of scenarios) {
       for (const th of s.thresholds) {
+        const where = `${th.file}:${th.line}:${th.col}`;
+        let parsed: Threshold;
         try {
-          thresholds.push({ ...parseThreshold(th.expr), source: `${th.file}:${th.line}:${th.col}`, abortOnFail: th.abortOnFail, delayAbortMs: th.delayAbortMs });
+          parsed = { ...parseThreshold(th.expr), source: where, abortOnFail: th.abortOnFail, delayAbortMs: th.delayAbortMs };
         } catch (err) {
-          throw Object.assign(new Error(`${th.file}:${th.line}:${th.col}: ${(err as Error).message}`), { code: 'THRESHOLD_INVALID' });
+          throw new ThresholdError(`${where}: ${(err as Error).message}`);
         }
+        // A file's threshold speaks of its own scenario's steps.
+        const unknown = unknownThresholdName(parsed, { scenarios: known.scenarios.filter((k) => k.name === s.name) });
+        if (unknown) throw new ThresholdError(`${where}: threshold '${th.expr}': ${unknown}`);
+        thresholds.push(parsed);
       }
     }
     const abortThresholds = thresholds.filter((th) => th.abortOnFail);
@@ -219,7 +231,7 @@ export const runCommand: Command = {
               const partial = buildRunResult({ scenarios, results: [...results, scenarioResult(scenario.name, scenario.file, snap, new Date(now.getTime() - elapsed), now, [])], startedAt, endedAt: now, target, server: Boolean(server), workers, overrides, interrupted: false, workerErrors: [] });
               for (const v of evaluateThresholds(abortThresholds.filter((th) => elapsed >= (th.delayAbortMs ?? 0)), partial)) {
                 if (!v.ok && v.value !== null) {
-                  abortedBy = `${v.expr} (got ${v.value})`;
+                  abortedBy = `${v.expr} (got ${formatMeasured(v.value, v.unit)})`;
                   process.stderr.write(`\nsipstorm: threshold ${abortedBy} failed: stopping the run (abortOnFail)\n`);
                   abort.abort();
                   break;
@@ -251,13 +263,10 @@ export const runCommand: Command = {
     const endedAt = new Date();
     const result = buildRunResult({ scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard });
     if (abortedBy) result.abortedBy = abortedBy;
+    if (signalName === 'SIGINT' || signalName === 'SIGTERM') result.signal = signalName;
     result.thresholds = evaluateThresholds(thresholds, result);
-    const balance = checkBalance(result);
-    for (const b of balance) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
-    const conformanceFailed = result.conformance.some((c) => c.severity === 'error' && c.failed > 0);
-    const failed = result.totals.failed > 0 || conformanceFailed || result.thresholds.some((t) => !t.ok) || workerErrors.length > 0 || balance.length > 0;
-    result.totals.verdict = failed ? 'failed' : 'passed';
-    result.exitCode = signalName === 'SIGINT' ? EXIT.INTERRUPTED : signalName === 'SIGTERM' ? EXIT.TERMINATED : workerErrors.length > 0 && result.totals.started === 0 ? EXIT.CANNOT_RUN : failed ? EXIT.FAILED : EXIT.OK;
+    for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
+    applyVerdict(result);
     let failedReports = writeReports(result, f);
     await interrupts.holdForTest('reports');
     await interrupts.settle();
@@ -284,10 +293,12 @@ export function buildRunResult(o: {
   interrupted: boolean;
   workerErrors: RunResult['workerErrors'];
   shard?: { index: number; count: number };
+  kind?: RunResult['kind'];
 }): RunResult {
   const totals = totalsOf(o.results);
   return {
     totals: { ...totals, verdict: 'passed' },
+    kind: o.kind ?? 'run',
     tool: { name: 'sipstorm', version: toolVersion() },
     settings: {
       target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,

@@ -6,7 +6,7 @@ import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { loadScenarioFile, scenarioFiles, ScenarioError, ScenarioErrors } from '../../engine/scenario/index.js';
-import { parseThreshold } from '../../engine/metrics/index.js';
+import { parseThreshold, unknownThresholdName } from '../../engine/metrics/index.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -20,11 +20,13 @@ export const validateCommand: Command = {
       try {
         const s = loadScenarioFile(file);
         for (const th of s.thresholds) {
+          let unknown: string | undefined;
           try {
-            parseThreshold(th.expr);
+            unknown = unknownThresholdName(parseThreshold(th.expr), { scenarios: [{ name: s.name, roles: s.roles.map((r) => ({ name: r.name, steps: r.metricNames })) }] });
           } catch (err) {
             throw new ScenarioError('THRESHOLD_INVALID', th.file, th.line, th.col, (err as Error).message);
           }
+          if (unknown) throw new ScenarioError('THRESHOLD_INVALID', th.file, th.line, th.col, `threshold '${th.expr}': ${unknown}`);
         }
         if (!args.flags.quiet) process.stdout.write(`${file}: ok (${s.roles.map((r) => `${r.name}: ${r.steps.filter((x) => x.metric >= 0).length} steps`).join(', ')})\n`);
       } catch (err) {

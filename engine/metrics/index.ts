@@ -5,4 +5,5 @@ export * from './result.js';
 export * from './thresholds.js';
 export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';
+export * from './verdict.js';
 export { findBadHistogram, type BadHistogram } from './check-histograms.js';

@@ -10,6 +10,7 @@ import { conformanceOf, totalsOf } from './result.js';
 import { addCounts, mergeWorkers } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
+import { applyVerdict } from './verdict.js';
 
 function addLatency<T extends { histogram: string }>(a: T, b: T): T {
   const h = decodeHistogram(a.histogram);
@@ -33,7 +34,10 @@ function mergeRole(a: RoleResult, b: RoleResult, where: string): RoleResult {
   }
   return {
     role: a.role, started: a.started + b.started, passed: a.passed + b.passed, failed: a.failed + b.failed, running: a.running + b.running,
-    dropped: a.dropped + b.dropped, failureReasons: addCounts(a.failureReasons, b.failureReasons), duration: addLatency(a.duration, b.duration),
+    dropped: a.dropped + b.dropped,
+    ...(a.notApplicable !== undefined || b.notApplicable !== undefined ? { notApplicable: (a.notApplicable ?? 0) + (b.notApplicable ?? 0) } : {}),
+    ...(a.notRun !== undefined || b.notRun !== undefined ? { notRun: (a.notRun ?? 0) + (b.notRun ?? 0) } : {}),
+    failureReasons: addCounts(a.failureReasons, b.failureReasons), duration: addLatency(a.duration, b.duration),
     steps: a.steps.map((s, i) => mergeStep(s, b.steps[i]!)),
   };
 }
@@ -75,6 +79,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
     timeseries,
     failures: [...a.failures, ...b.failures].slice(0, 20),
     conformance: mergeCheckCounts(a.conformance ?? {}, b.conformance ?? {}),
+    ...(a.cases || b.cases ? { cases: [...(a.cases ?? []), ...(b.cases ?? [])] } : {}),
   };
 }
 
@@ -100,17 +105,20 @@ export function mergeResults(results: RunResult[]): RunResult {
     startedAt,
     endedAt,
     durationMs: Date.parse(endedAt) - Date.parse(startedAt),
+    // A shard that was interrupted leaves the merged run incomplete (not passed); merge itself caught no signal.
     interrupted: results.some((r) => r.interrupted),
+    signal: undefined,
+    abortedBy: results.find((r) => r.abortedBy)?.abortedBy,
     scenarios,
     workerErrors: results.flatMap((r) => r.workerErrors),
     failures: results.flatMap((r) => r.failures).slice(0, 20),
     conformance: conformanceOf(scenarios),
   };
+  if (out.signal === undefined) delete out.signal;
+  if (out.abortedBy === undefined) delete out.abortedBy;
   // The same thresholds, evaluated again on the merged numbers.
   const exprs = [...new Map(results.flatMap((r) => r.thresholds).map((th) => [th.expr, th.source])).entries()];
   out.thresholds = evaluateThresholds(exprs.map(([expr, source]) => parseThreshold(expr, source)), out);
-  const failed = out.totals.failed > 0 || out.conformance.some((c) => c.severity === 'error' && c.failed > 0) || out.thresholds.some((th) => !th.ok) || out.workerErrors.length > 0;
-  out.totals.verdict = failed ? 'failed' : 'passed';
-  out.exitCode = failed ? 1 : 0;
+  applyVerdict(out);
   return out;
 }

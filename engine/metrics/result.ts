@@ -20,9 +20,30 @@ export interface RoleResult {
   failed: number;
   running: number;
   dropped: number;
+  /** Conformance cases only: cases that ran but do not apply to this server (not in passed or failed). */
+  notApplicable?: number;
+  /** Conformance cases only: cases never played (the server had stopped answering); not in started. */
+  notRun?: number;
   failureReasons: Record<string, number>;
   duration: Percentiles & { histogram: string };
   steps: StepResult[];
+}
+
+/** One conformance case as it ended: what JUnit makes a testcase of, and the console a line. */
+export interface CaseOutcome {
+  id: string;
+  rfc: string;
+  section: string;
+  title: string;
+  outcome: 'passed' | 'failed' | 'notApplicable' | 'notRun';
+  /** What the case expected, e.g. `405|501`, or per step `step 1: 2xx; step 2: 401|403|407`. */
+  expected: string;
+  /** What came: the last final answer (`404 Not Found`), or `no answer`, or `nothing sent`. */
+  got: string;
+  /** Why it failed, does not apply, or did not run (with the RFC section where it failed). */
+  reason?: string;
+  /** The case's wall time, from its first message to the end of its liveness OPTIONS. */
+  durationMs: number;
 }
 
 export interface ScenarioResult {
@@ -39,6 +60,8 @@ export interface ScenarioResult {
   failures: FailureSample[];
   /** Conformance check id -> counts, for this scenario. */
   conformance: Record<string, CheckCounts>;
+  /** `sipstorm conform`: the suite's cases, in the order played (a role's steps stand for them in the tables). */
+  cases?: CaseOutcome[];
 }
 
 
@@ -47,10 +70,20 @@ export interface ThresholdResult {
   ok: boolean;
   value: number | null;
   source?: string;
+  /** The unit of the expression's value: a time (`us`, `ms`, `s`; values are in ms), `%` (a rate, values are 0..1) or '' (a count). */
+  unit?: ThresholdUnit;
 }
 
+export type ThresholdUnit = 'us' | 'ms' | 's' | '%' | '';
+
 export interface RunResult {
-  totals: { started: number; passed: number; failed: number; running: number; dropped: number; verdict: 'passed' | 'failed' };
+  /**
+   * Instances (conformance: cases): started = passed + failed + notApplicable + running; notRun were never started.
+   * verdict and exitCode come from verdictOf (verdict.ts), the one rule for run, conform, merge and report.
+   */
+  totals: { started: number; passed: number; failed: number; running: number; dropped: number; notApplicable: number; notRun: number; verdict: 'passed' | 'failed' };
+  /** What made this result: a load run (or a merge of them) or `sipstorm conform`. Absent: a run. */
+  kind?: 'run' | 'conform';
   tool: { name: 'sipstorm'; version: string };
   settings: {
     target: string;
@@ -65,6 +98,8 @@ export interface RunResult {
   endedAt: string;
   durationMs: number;
   interrupted: boolean;
+  /** The signal that interrupted the run, when one did (merged results carry none: merge itself was not interrupted). */
+  signal?: 'SIGINT' | 'SIGTERM';
   /** The abortOnFail threshold that stopped the run early, if one did. */
   abortedBy?: string;
   exitCode: number;
@@ -107,7 +142,7 @@ export function scenarioResult(
 }
 
 export function totalsOf(scenarios: ScenarioResult[]): Omit<RunResult['totals'], 'verdict'> {
-  const t = { started: 0, passed: 0, failed: 0, running: 0, dropped: 0 };
+  const t = { started: 0, passed: 0, failed: 0, running: 0, dropped: 0, notApplicable: 0, notRun: 0 };
   for (const s of scenarios)
     for (const r of s.roles) {
       t.started += r.started;
@@ -115,6 +150,8 @@ export function totalsOf(scenarios: ScenarioResult[]): Omit<RunResult['totals'],
       t.failed += r.failed;
       t.running += r.running;
       t.dropped += r.dropped;
+      t.notApplicable += r.notApplicable ?? 0;
+      t.notRun += r.notRun ?? 0;
     }
   return t;
 }
@@ -124,8 +161,9 @@ export function checkBalance(result: Pick<RunResult, 'scenarios'>): string[] {
   const problems: string[] = [];
   for (const s of result.scenarios)
     for (const r of s.roles) {
-      if (r.started !== r.passed + r.failed + r.running) {
-        problems.push(`${s.name}/${r.role}: started ${r.started} != passed ${r.passed} + failed ${r.failed} + running ${r.running}`);
+      const na = r.notApplicable ?? 0;
+      if (r.started !== r.passed + r.failed + na + r.running) {
+        problems.push(`${s.name}/${r.role}: started ${r.started} != passed ${r.passed} + failed ${r.failed}${na ? ` + not applicable ${na}` : ''} + running ${r.running}`);
       }
       for (const st of r.steps) {
         if (st.sent === 0) continue; // steps that only receive (recv) or send no request (ACK)

@@ -4,7 +4,7 @@
 // column), evaluated on the result (so shards merged re-evaluate them).
 
 import { SipstormError } from '../errors.js';
-import type { RunResult, ThresholdResult } from './result.js';
+import type { RunResult, ThresholdResult, ThresholdUnit } from './result.js';
 
 export class ThresholdError extends SipstormError {
   constructor(message: string) {
@@ -17,6 +17,8 @@ export interface Threshold {
   metric: string[];
   op: '<' | '<=' | '>' | '>=' | '==' | '!=';
   value: number;
+  /** The unit the expression was written in (or the metric's own: ms for a latency), for printing values in it. */
+  unit: ThresholdUnit;
   source?: string;
   /** Stop the run when this threshold fails (after delayAbortMs). */
   abortOnFail?: boolean;
@@ -24,14 +26,15 @@ export interface Threshold {
 }
 
 const STEP_STATS = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count', 'failed', 'timeouts', 'corrected.p50', 'corrected.p99', 'corrected.p99.9', 'corrected.max'];
+const LATENCY_STATS = new Set(['p50', 'p90', 'p99', 'p99.9', 'max', 'mean']);
 const TOP = new Set(['failed.rate', 'failed.count', 'passed.count', 'started.count', 'rate.achieved', 'conformance.failed', 'timeouts', 'dropped', 'retransmissions']);
 
 export function parseThreshold(expr: string, source?: string): Threshold {
-  const m = /^\s*([A-Za-z0-9_.#-]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(us|ms|s|%)?\s*$/.exec(expr);
+  const m = /^\s*([A-Za-z0-9_.#/-]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*(us|ms|s|%)?\s*$/.exec(expr);
   const where = source ? `${source}: ` : '';
   if (!m) {
     // Point at the first character that does not fit: metric, operator, number, unit, end.
-    const steps = [/^\s*[A-Za-z0-9_.#-]+/, /^\s*(<=|>=|==|!=|<|>)/, /^\s*\d+(\.\d+)?/, /^\s*(us|ms|s|%)?/, /^\s*$/];
+    const steps = [/^\s*[A-Za-z0-9_.#/-]+/, /^\s*(<=|>=|==|!=|<|>)/, /^\s*\d+(\.\d+)?/, /^\s*(us|ms|s|%)?/, /^\s*$/];
     const what = ['a metric name', 'an operator (< <= > >= == !=)', 'a number', 'a unit (us, ms, s, %)', 'a unit (us, ms, s, %) or the end of the expression'];
     let pos = 0;
     let i = 0;
@@ -61,10 +64,56 @@ export function parseThreshold(expr: string, source?: string): Threshold {
   } else {
     throw new ThresholdError(`${where}threshold '${expr}': unknown metric '${name}' (step.<NAME>.p99, ${[...TOP].join(', ')})`);
   }
-  if ((unit === '%') !== (name.endsWith('.rate'))) {
-    if (unit === '%') throw new ThresholdError(`${where}threshold '${expr}': a percentage only fits a rate such as failed.rate`);
+  const isLatency = metric[0] === 'step' && LATENCY_STATS.has(metric[2]!.replace(/^corrected\./, ''));
+  if (unit === '%' && !name.endsWith('.rate')) throw new ThresholdError(`${where}threshold '${expr}': a percentage only fits a rate such as failed.rate`);
+  if ((unit === 'us' || unit === 'ms' || unit === 's') && !isLatency) throw new ThresholdError(`${where}threshold '${expr}': '${name}' is a count, not a time; write it without a unit`);
+  const shown: ThresholdUnit = unit === undefined ? (isLatency ? 'ms' : '') : (unit as ThresholdUnit);
+  return { expr: expr.trim(), metric, op: m[2] as Threshold['op'], value, unit: shown, source };
+}
+
+/** What a threshold may name: per scenario, its roles and each role's step names. */
+export interface ThresholdNames {
+  scenarios: { name: string; roles: { name: string; steps: string[] }[] }[];
+}
+
+/**
+ * Why the threshold names a step or role that no scenario has (undefined when all is known): found before any
+ * traffic, since after the run it could only say "no data". `step.NAME` is any role's step NAME, `step.ROLE/NAME`
+ * that role's.
+ */
+export function unknownThresholdName(t: Threshold, known: ThresholdNames): string | undefined {
+  if (t.metric[0] !== 'step') return undefined;
+  const ref = t.metric[1]!;
+  const slash = ref.indexOf('/');
+  const role = slash >= 0 ? ref.slice(0, slash) : undefined;
+  const step = slash >= 0 ? ref.slice(slash + 1) : ref;
+  const roles = known.scenarios.flatMap((s) => s.roles);
+  const inRoles = role === undefined ? roles : roles.filter((r) => r.name === role);
+  if (role !== undefined && inRoles.length === 0) {
+    return `no role '${role}' (roles: ${[...new Set(roles.map((r) => r.name))].join(', ')})`;
   }
-  return { expr: expr.trim(), metric, op: m[2] as Threshold['op'], value, source };
+  if (inRoles.some((r) => r.steps.includes(step))) return undefined;
+  const names = [...new Set(inRoles.flatMap((r) => r.steps))];
+  return `no step '${step}'${role ? ` in role '${role}'` : ''} (steps: ${names.join(', ') || 'none'})`;
+}
+
+/** A measured value in the threshold's kind of unit, readable: 9.2 ms, 850 us, 1.25 s, 0.8%, 12. */
+export function formatMeasured(value: number, unit: ThresholdUnit | undefined): string {
+  const round = (x: number, digits: number) => String(Number(x.toFixed(digits)));
+  switch (unit) {
+    case 'us':
+    case 'ms':
+    case 's': {
+      // Values are milliseconds; print in the unit that gives the fewest digits before the point.
+      if (value < 1) return `${round(value * 1000, value * 1000 >= 10 ? 0 : 1)} us`;
+      if (value < 1000) return `${round(value, value >= 100 ? 0 : 1)} ms`;
+      return `${round(value / 1000, 2)} s`;
+    }
+    case '%':
+      return `${round(value * 100, value * 100 >= 10 ? 1 : 3)}%`;
+    default:
+      return round(value, 3);
+  }
 }
 
 function valueOf(t: Threshold, r: RunResult): number | null {
@@ -91,11 +140,14 @@ function valueOf(t: Threshold, r: RunResult): number | null {
     case 'retransmissions':
       return r.scenarios.reduce((a, s) => a + s.transport.retransmissionsSent, 0);
     case 'step': {
-      const [, name, stat] = t.metric as [string, string, string];
+      const [, ref, stat] = t.metric as [string, string, string];
+      const slash = ref.indexOf('/');
+      const roleName = slash >= 0 ? ref.slice(0, slash) : undefined;
+      const name = slash >= 0 ? ref.slice(slash + 1) : ref;
       for (const s of r.scenarios)
         for (const role of s.roles)
           for (const st of role.steps) {
-            if (st.name !== name) continue;
+            if (st.name !== name || (roleName !== undefined && role.role !== roleName)) continue;
             const h = stat.startsWith('corrected.') ? st.corrected : st.service;
             const k = stat.replace(/^corrected\./, '');
             if (k === 'count') return st.finals;
@@ -124,6 +176,6 @@ export function evaluateThresholds(list: Threshold[], r: RunResult): ThresholdRe
         case '!=': ok = value !== t.value; break;
       }
     }
-    return { expr: t.expr, ok, value, source: t.source };
+    return { expr: t.expr, ok, value, unit: t.unit, source: t.source };
   });
 }

@@ -2,4 +2,4 @@
 export { parseExpectation, judge, ExpectationError, type Expectation } from './expectation.js';
 export { loadSuite, suiteNames, SuiteError, type Suite, type SuiteCase } from './load.js';
 export { SuiteRunner, rewriteTopVia, type CaseResult, type SuiteRunnerOptions } from './runner.js';
-export { suiteResult, bySection, caseLabel, caseFailure } from './result.js';
+export { suiteResult, bySection, caseLabel, caseFailure, caseOutcome, caseExpected } from './result.js';

@@ -89,6 +89,8 @@ interface Flow {
   /** INVITEs sent, by branch: every non-2xx final answer to one is acknowledged (§17.1.1.3), unless a step holds it. */
   invites: Map<string, SipMessage>;
   holdAck: boolean;
+  /** Set when a step with `auth: answer` got its 2xx without any challenge: why a later `replay` does not apply. */
+  unchallenged?: string;
 }
 
 interface Outgoing {
@@ -344,7 +346,8 @@ export class SuiteRunner {
     let out = next();
     if (step.resend && !flow.lastSent) return { problem: 'nothing to resend: no earlier step of this case sent a request' };
     if (step.auth === 'replay') {
-      if (!flow.lastAuth) return { problem: 'nothing to replay: no earlier step of this case answered a challenge' };
+      // An earlier step that was never challenged (a server that asks no credentials) leaves nothing to replay.
+      if (!flow.lastAuth) return flow.unchallenged ? { notApplicable: flow.unchallenged } : { problem: 'nothing to replay: no earlier step of this case answered a challenge' };
       out = withHeader(out.data, flow.lastAuth.name, flow.lastAuth.value);
     }
     const provisional = step.expect.ranges.length > 0 && step.expect.ranges.every(([, hi]) => hi < 200) && !step.expect.drop && !step.expect.any;
@@ -369,6 +372,15 @@ export class SuiteRunner {
       flow.lastAuth = { name, value };
       out = withHeader(out.data, name, value);
       final = await this.send(flow, out, waitMs, provisional);
+    } else if (final && final.status >= 200 && final.status < 300 && step.auth && step.auth !== 'replay' && step.auth !== 'answer') {
+      // MD5, SHA-256, a wrong password, an unknown nonce: each needs a challenge to answer. A server that accepts the
+      // request without one asks for no credentials; the case says nothing about its digest and does not apply
+      // (rather than pass). Any other answer is judged as usual.
+      if (out.msg) this.checker.response(out.msg, final);
+      return { final, notApplicable: `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)` };
+    }
+    if (final && !flow.lastAuth && step.auth === 'answer' && final.status >= 200 && final.status < 300) {
+      flow.unchallenged = `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)`;
     }
     if (final && step.inapplicable && judge(step.inapplicable, final.status) === undefined) {
       return { final, notApplicable: `${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason}` };

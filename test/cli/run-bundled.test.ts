@@ -34,7 +34,7 @@ t.test('every bundled scenario passes against the embedded server', async (t) =>
   t.equal(reg.codes['401'], reg.sent, 'each REGISTER was challenged once (challenge recorded)');
   t.equal(reg.codes['200'], reg.sent, 'and then accepted (final recorded)');
   const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
-  t.match(junit, /<testsuites name="sipstorm" tests="\d+" failures="0"/);
+  t.match(junit, /<testsuites name="sipstorm run" tests="\d+" failures="0"/);
 });
 
 t.test('a failing expectation names the step, the code expected and the code received; exit 1', async (t) => {

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { parseExpectation, judge, rewriteTopVia } from '../../engine/suites/index.js';
 import { runCli } from '../support/cli.js';
 import { kamailioAvailable, startKamailio } from '../support/kamailio.js';
+import { sippAvailable, startSipp } from '../support/sipp.js';
+import { freePort } from '../support/ports.js';
+import dgram from 'node:dgram';
 
 const fixtures = new URL('../../../test/fixtures/', import.meta.url).pathname;
 const failedCases = (result: { scenarios: { name: string; roles: { steps: { name: string; failed: number }[] }[] }[] }) =>
@@ -48,7 +51,19 @@ t.test('sipstorm conform passes against the embedded server', async (t) => {
   t.ok(cases >= 83, `${cases} cases: 49 torture messages, rfc3261, register, presence, message and auth`);
   for (const suite of ['register', 'presence', 'message', 'auth']) t.ok(r.result.scenarios.some((s: { name: string }) => s.name === suite), `the ${suite} suite ran`);
   const junit = readFileSync(`${r.dir}/junit.xml`, 'utf8');
-  t.match(junit, /<testcase name="[^"]*badinv01\.dat \(RFC 4475 §3\.1\.2\.1\)/, 'each case is a JUnit testcase named with its RFC section');
+  t.match(junit, /<testcase name="badinv01\.dat \(RFC 4475 §3\.1\.2\.1\)" classname="sipstorm\.conform\.torture" time="\d+\.\d{3}"\/>/, 'each case is a JUnit testcase named with its RFC section');
+  t.match(junit, /<testsuites name="sipstorm conform" tests="\d+" failures="0" errors="0"/, 'no failure: a case whose right answer is silence passed');
+  t.notMatch(junit, /<failure/);
+  const silent = r.result.scenarios.flatMap((s: { cases: { id: string; got: string; outcome: string }[] }) => s.cases.filter((c) => c.got === 'no answer'));
+  t.ok(silent.length >= 5, `${silent.length} cases got no answer`);
+  t.ok(silent.every((c: { outcome: string }) => c.outcome === 'passed'), 'where silence was right, a pass');
+  t.match(junit, /<testcase name="insuf\.dat \(RFC 4475 §[\d.]+\)" classname="sipstorm\.conform\.torture" time="\d+\.\d{3}"\/>/, 'insuf.dat passes');
+  const caseTimes = [...junit.matchAll(/classname="sipstorm\.conform\.torture" time="([\d.]+)"/g)].map((m) => Number(m[1]));
+  const suiteTime = Number(/<testsuite name="sipstorm\.conform\.torture" [^>]*time="([\d.]+)"/.exec(junit)![1]);
+  t.equal(caseTimes.length, 49);
+  t.ok(caseTimes.reduce((a, b) => a + b, 0) <= suiteTime + 0.05, 'case times are wall times: together no more than the suite took');
+  t.match(r.stdout, /^PASSED: 83 cases: 83 passed, 0 failed, 0 not applicable, 0 not run$/m, 'the closing line');
+  t.same({ ...r.result.totals, started: undefined }, { passed: 83, failed: 0, notApplicable: 0, notRun: 0, running: 0, dropped: 0, verdict: 'passed', started: undefined });
 });
 
 t.test('a broken server: the cases it breaks fail, citing the RFC section', async (t) => {
@@ -104,7 +119,78 @@ t.test('against Kamailio: a verdict, and every failure a known deviation', { ski
   const known = readFileSync(`${fixtures}kamailio/known-deviations.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]!).sort();
   t.same(failedCases(r.result), known, 'the failures are exactly the known deviations, each with its RFC text');
   t.ok(r.result.totals.passed >= 55, `${r.result.totals.passed} cases passed`);
+  // One count everywhere: the JSON's totals, the console's closing line and the JUnit's failed testcases.
+  const junit = readFileSync(`${r.dir}/junit.xml`, 'utf8');
+  const failedTestcases = (junit.match(/<failure /g) ?? []).length;
+  const skippedTestcases = (junit.match(/<skipped /g) ?? []).length;
+  t.equal(failedTestcases, r.result.totals.failed, 'failed testcases in junit.xml = totals.failed');
+  t.equal(failedTestcases, known.length);
+  t.equal(skippedTestcases, r.result.totals.notApplicable + r.result.totals.notRun, 'not applicable and not run are <skipped>');
+  t.equal(Number(/<testsuites [^>]*failures="(\d+)"/.exec(junit)![1]), r.result.totals.failed, '<testsuites failures> too');
+  const t2 = r.result.totals;
+  t.match(r.stdout, new RegExp(`^FAILED: ${t2.passed + t2.failed + t2.notApplicable + t2.notRun} cases: ${t2.passed} passed, ${t2.failed} failed, ${t2.notApplicable} not applicable, ${t2.notRun} not run$`, 'm'), 'the console says the same');
+  const list = r.stdout.slice(r.stdout.indexOf(`failed cases (${t2.failed}):\n`)).split('\n').slice(1);
+  t.equal(list.findIndex((l: string) => !/^ {2}✗ /.test(l)), t2.failed, 'the console lists every failed case after the per-section table');
+  t.notMatch(junit, /classname="[^"]*[/\\]/, 'no classname is a file path');
+  t.match(junit, /<testcase name="sha-256 \(RFC 8760 §2\.3\)" classname="sipstorm\.conform\.auth" time="[\d.]+">\s*<skipped message="not applicable: the server offers no SHA-256 challenge"\/>/);
+  t.match(junit, /<failure message="RFC 4475 §3\.1\.1\.1: [^"]*expected !400, got no answer" type="conformance">[^<]*expected: !400\ngot: no answer/, 'a failure says the section, what was expected and what came');
   t.match(r.stdout, /n\/a auth sha-256 \(RFC 8760 §2\.3\): 401 — not applicable: the server offers no SHA-256 challenge/, 'a case that does not apply says so');
   t.match(r.stdout, /✓ message relayed-to-binding/, 'Kamailio relays a MESSAGE to the tester\'s own binding');
   t.match(r.stdout, /✓ presence subscribe-notify-unsubscribe/, 'and sends the NOTIFYs a subscription asks for');
+});
+
+/** Waits until something answers an OPTIONS on 127.0.0.1:port (a peer that has just been started). */
+async function answering(port: number, ms = 10_000): Promise<boolean> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  let up = false;
+  sock.on('message', () => (up = true));
+  const deadline = Date.now() + ms;
+  for (let i = 0; !up && Date.now() < deadline; i++) {
+    const lp = sock.address().port;
+    sock.send(`OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${lp};branch=z9hG4bKready${i}\r\nMax-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=p\r\nTo: <sip:127.0.0.1:${port}>\r\nCall-ID: ready-${i}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  sock.close();
+  return up;
+}
+
+t.test('a server that asks for no credentials: the digest cases do not apply (they never answered a challenge)', { skip: !sippAvailable() && process.env.CI !== 'true' && 'sipp not installed' }, async (t) => {
+  t.ok(sippAvailable(), 'SIPp is installed (Debian package sip-tester)');
+  if (!sippAvailable()) return;
+  const port = await freePort();
+  // SIPp as a registrar that answers every REGISTER and OPTIONS 200 at once.
+  const sipp = startSipp(['-sf', `${fixtures}sipp/registrar-no-auth.xml`, '-i', '127.0.0.1', '-p', String(port), '-timeout', '120s'], { timeoutMs: 150_000 });
+  t.teardown(() => sipp.kill());
+  t.ok(await answering(port), 'SIPp answers');
+  const r = await runCli(['conform', '--target', `127.0.0.1:${port}`, '--suite', 'auth', '--answer-wait', '1s'], { keep: true });
+  const cases = Object.fromEntries(r.result.scenarios[0].cases.map((c: { id: string; outcome: string; reason?: string }) => [c.id, c]));
+  for (const id of ['md5', 'sha-256', 'wrong-password', 'unknown-nonce', 'nonce-count-replay']) {
+    t.equal(cases[id].outcome, 'notApplicable', `${id}: not applicable`);
+    t.match(cases[id].reason, /^the server asked for no credentials \(REGISTER answered 200 OK without a challenge\)$/);
+  }
+  t.equal(cases.challenge.outcome, 'failed', 'the challenge case says the server does not authenticate');
+  t.match(r.stdout, /^FAILED: 6 cases: 0 passed, 1 failed, 5 not applicable, 0 not run$/m);
+  t.same([r.result.totals.passed, r.result.totals.failed, r.result.totals.notApplicable], [0, 1, 5]);
+  t.equal(r.status, 1);
+  const junit = readFileSync(`${r.dir}/junit.xml`, 'utf8');
+  t.equal((junit.match(/<skipped message="not applicable: the server asked for no credentials/g) ?? []).length, 5, 'skipped in JUnit, saying why');
+});
+
+t.test('a server that stops answering mid-suite: one case failed, the rest not run, the same counts everywhere', async (t) => {
+  // The embedded server holds every request from 2 s after its start: the case then under way fails (its liveness
+  // OPTIONS goes unanswered), the cases after it are not run (not failed).
+  const r = await runCli(['conform', '--suite', 'rfc3261,torture', '--fault-pause', '60000@2000'], { keep: true });
+  t.equal(r.status, 1);
+  const totals = r.result.totals;
+  t.equal(totals.failed, 1, 'one case failed: the one after which the server went quiet');
+  t.ok(totals.notRun > 0, `${totals.notRun} cases not run`);
+  t.equal(totals.started, totals.passed + totals.failed + totals.notApplicable + totals.running, 'started balances');
+  t.equal(totals.started + totals.notRun, 68, 'every case of the two suites is counted once');
+  t.match(r.stdout, new RegExp(`^FAILED: 68 cases: ${totals.passed} passed, 1 failed, ${totals.notApplicable} not applicable, ${totals.notRun} not run$`, 'm'));
+  t.match(r.stdout, new RegExp(`^  - ${totals.notRun} cases not run: the server stopped answering after rfc3261/`, 'm'));
+  const junit = readFileSync(`${r.dir}/junit.xml`, 'utf8');
+  t.equal((junit.match(/<failure /g) ?? []).length, 1, 'one failed testcase');
+  t.equal((junit.match(/<skipped message="not run: the server stopped answering after rfc3261\//g) ?? []).length, totals.notRun, 'not run: <skipped>, saying why');
+  t.match(junit, /<failure message="RFC 3261 §[\d.]+: [^"]*the server stopped answering OPTIONS after this case"/);
 });
