@@ -6,7 +6,8 @@
 // and 130/143; any other command ends at once with one line and 130/143. A
 // second signal ends the process at once.
 
-import { applyVerdict, type RunResult } from '../engine/metrics/index.js';
+// Imports nothing heavy: main.ts loads this before anything else, and the
+// handlers are only as early as the modules main.ts waits for are small.
 import { EXIT } from './exit-codes.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -15,17 +16,10 @@ export function signalExitCode(sig: StopSignal): number {
   return sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;
 }
 
-/** Marks a result interrupted by `sig` and gives it the verdict again (engine/metrics/verdict.ts: an interrupted run is never a pass). */
-export function markInterrupted(result: RunResult, sig: StopSignal): void {
-  result.interrupted = true;
-  result.signal = sig;
-  applyVerdict(result);
-}
-
 class Interrupts {
   /** The first signal received, if any. */
   first: StopSignal | undefined;
-  private mode: 'pending' | 'listen' | 'exit' = 'pending';
+  private mode: 'pending' | 'listen' | 'exit' | 'done' = 'pending';
   private listener: ((sig: StopSignal) => void) | undefined;
   private installed = false;
   private readonly holds: (() => void)[] = [];
@@ -39,6 +33,11 @@ class Interrupts {
 
   private readonly onSignal = (sig: NodeJS.Signals): void => {
     const s = sig as StopSignal;
+    if (this.mode === 'done') {
+      // Everything was written and the verdict printed: the exit code stays the one the reports give.
+      process.stderr.write(`sipstorm: ${s} after the command had finished: exiting with its result\n`);
+      process.exit(process.exitCode ?? 0);
+    }
     if (this.first) {
       process.stderr.write(`\nsipstorm: ${s} again: quitting at once (reports may be missing)\n`);
       process.exit(signalExitCode(s));
@@ -68,9 +67,9 @@ class Interrupts {
     if (this.first) this.exitNow(this.first);
   }
 
-  /** The command has returned its exit code: a signal from now on ends the process at once (one already handled is not acted on again). */
+  /** The command has returned its exit code, its reports are written: a signal from now on ends the process at once with that code, which the reports also give. */
   done(): void {
-    this.mode = 'exit';
+    this.mode = 'done';
   }
 
   /**

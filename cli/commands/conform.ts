@@ -16,7 +16,8 @@ import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from 
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { conformSummary } from '../../reporters/console.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
-import { interrupts, markInterrupted, type StopSignal } from '../interrupts.js';
+import { interrupts, type StopSignal } from '../interrupts.js';
+import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
 
 const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];

@@ -24,7 +24,8 @@ import { ProgressPrinter, runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
-import { interrupts, markInterrupted, type StopSignal } from '../interrupts.js';
+import { interrupts, type StopSignal } from '../interrupts.js';
+import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
