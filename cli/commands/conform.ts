@@ -53,7 +53,7 @@ Over UDP.`,
     let signalName: StopSignal | undefined;
     interrupts.listen((sig) => {
       signalName = sig;
-      process.stderr.write(`\nsipstorm: ${sig}: stopping after the current case, writing reports of what ran (again to quit at once)\n`);
+      process.stderr.write(`\nsipstorm: ${sig}: stopping (after the case that is running, if any), writing reports of what ran (again to quit at once)\n`);
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     const dir = (f['suite-dir'] as string | undefined) ?? BUNDLED;
