@@ -16,9 +16,13 @@ import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from 
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { conformSummary } from '../../reporters/console.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
+<<<<<<< HEAD
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
+=======
+import { parseVarFlags, varFlagSpec } from '../var-flags.js';
+>>>>>>> main
 
 const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
@@ -43,6 +47,7 @@ Over UDP.`,
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
     { name: 'user', type: 'string', value: 'NAME', help: 'account to register and authenticate as (default: user{n} with a fresh n per case)' },
     { name: 'password', type: 'string', value: 'SECRET', help: 'its password (default: secret{n})' },
+    varFlagSpec,
     // The same flags as `run`, from its list, for where to send from and where the reports go.
     ...runFlags.filter((s) => SHARED_WITH_RUN.includes(s.name)),
     ...faultFlagSpecs,
@@ -63,7 +68,11 @@ Over UDP.`,
     const answerMs = f['answer-wait'] !== undefined ? parseDuration(String(f['answer-wait'])) : 4000;
     if (answerMs === undefined || answerMs <= 0) throw new UsageError(`--answer-wait must be a time like 4s, got '${f['answer-wait']}'`);
     const faults = parseFaultFlags(f);
+<<<<<<< HEAD
     checkReportFlags(f, { outDir: true });
+=======
+    const vars = parseVarFlags(f);
+>>>>>>> main
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -84,7 +93,7 @@ Over UDP.`,
     if ((f.user === undefined) !== (f.password === undefined)) throw new UsageError('--user and --password go together');
     const runner = await SuiteRunner.open({
       target: target.endpoint, targetHostText: target.hostText, localHost, answerMs,
-      user: f.user as string | undefined, password: f.password as string | undefined,
+      user: f.user as string | undefined, password: f.password as string | undefined, vars,
     });
     const startedAt = new Date();
     const results: ScenarioResult[] = [];

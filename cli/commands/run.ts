@@ -11,6 +11,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
+import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
@@ -38,11 +39,13 @@ export const runFlags: FlagSpec[] = [
   { name: 'total', short: 'm', type: 'string', value: 'N', help: 'stop after N instances' },
   { name: 'duration', short: 'd', type: 'string', value: 'TIME', help: 'stop starting instances after TIME (e.g. 30s, 5m)' },
   { name: 'users', type: 'string', value: 'N', help: 'number of simulated UAs' },
-  { name: 'max-concurrent', type: 'string', value: 'N', help: 'cap on running instances (open model)' },
+  { name: 'max-concurrent', type: 'string', value: 'N', help: 'cap on instances of each role running at once in the whole run, all workers together (open model)' },
+  { name: 'graceful-stop', type: 'string', value: 'TIME', help: "after the load ends, stop instances still running this much later, counted as failed 'stopped' (default 30s)" },
   { name: 'user', type: 'string', value: 'PATTERN', help: "user name pattern over the UA index, e.g. 'user{n}'" },
   { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern, e.g. 'secret{n}' (prefer --password-env)" },
   { name: 'password-env', type: 'string', value: 'NAME', help: 'read the password from environment variable NAME' },
-  { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required)' },
+  { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required); every column is a variable ${column}' },
+  varFlagSpec,
   { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: available parallelism, ${availableParallelism()} here)` },
   { name: 'tls-insecure', type: 'boolean', help: 'TLS: do not check the server certificate (staging servers with self-signed certificates)' },
   { name: 'tls-ca', type: 'string', value: 'FILE', help: 'TLS: trust this CA certificate (PEM) as well' },
@@ -94,6 +97,11 @@ export function readOverrides(f: ParsedArgs['flags']): { overrides: LoadOverride
     if (d === undefined || d <= 0) throw new UsageError(`--duration must be a time like 30s or 5m, got '${f.duration}'`);
     overrides.durationMs = d;
   }
+  if (f['graceful-stop'] !== undefined) {
+    const d = parseDuration(String(f['graceful-stop']));
+    if (d === undefined || d < 0) throw new UsageError(`--graceful-stop must be a time like 30s or 0s, got '${f['graceful-stop']}'`);
+    overrides.gracefulStopMs = d;
+  }
   if (!f['i-know-what-i-am-doing']) {
     if ((overrides.rate ?? 0) > MAX_RATE) throw new UsageError(`--rate ${overrides.rate} is above the safety ceiling of ${MAX_RATE}/s; add --i-know-what-i-am-doing if you mean it`);
     if ((overrides.users ?? 0) > MAX_USERS) throw new UsageError(`--users ${overrides.users} is above the safety ceiling of ${MAX_USERS}; add --i-know-what-i-am-doing if you mean it`);
@@ -140,8 +148,15 @@ export const runCommand: Command = {
     const faults = parseFaultFlags(f);
     const limits = parseLimitFlags(f);
     const cliThresholds = ((f.threshold as string[] | undefined) ?? []).map((e) => parseThreshold(e, '--threshold'));
-    // Everything is checked before any traffic, thresholds' step and role names included.
-    const scenarios = loadScenarios(args.positionals);
+    // Everything is checked before any traffic, thresholds' step and role names included;
+    // the users CSV first, as its columns are variables of the scenarios.
+    if (credentials.usersCsv) {
+      const { csvIdentities } = await import('../../engine/ua/index.js');
+      csvIdentities(credentials.usersCsv, credentials.password);
+    }
+    const vars = parseVarFlags(f);
+    const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
+    for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     const thresholds = [...cliThresholds];
     const known = { scenarios: scenarios.map((s) => ({ name: s.name, roles: s.roles.map((r) => ({ name: r.name, steps: r.metricNames })) })) };
     for (const th of cliThresholds) {
@@ -172,10 +187,6 @@ export const runCommand: Command = {
         const e = err as InputFileError;
         throw new UsageError(`--tls-ca ${f['tls-ca']}: ${e.code === 'INPUT_MISSING' ? 'cannot read the CA file (ENOENT)' : `the CA file ${e.reason ?? e.message}`}`);
       }
-    }
-    if (credentials.usersCsv) {
-      const { csvIdentities } = await import('../../engine/ua/index.js');
-      csvIdentities(credentials.usersCsv, credentials.password);
     }
     checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);

@@ -7,18 +7,29 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { loadScenarioFile, scenarioFiles, ScenarioError, ScenarioErrors } from '../../engine/scenario/index.js';
 import { parseThreshold, unknownThresholdName } from '../../engine/metrics/index.js';
+import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check scenario files without running them',
-  usage: 'sipstorm validate SCENARIO.yaml|DIR...',
-  flags: [{ name: 'quiet', short: 'q', type: 'boolean', help: 'print only problems' }],
+  usage: 'sipstorm validate SCENARIO.yaml|DIR... [--var NAME=VALUE] [--users-csv FILE]',
+  details: 'Give the --var and --users-csv of the run: the variables they define are then known, as in the run.',
+  flags: [
+    { name: 'quiet', short: 'q', type: 'boolean', help: 'print only problems' },
+    varFlagSpec,
+    { name: 'users-csv', type: 'string', value: 'FILE', help: "the run's users CSV: its columns are variables ${column}" },
+  ],
   async run(args: ParsedArgs): Promise<number> {
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm validate SCENARIO.yaml|DIR...');
+    const opts = { vars: parseVarFlags(args.flags), usersCsv: args.flags['users-csv'] as string | undefined };
+    if (opts.usersCsv !== undefined) {
+      const { csvIdentities } = await import('../../engine/ua/index.js');
+      csvIdentities(opts.usersCsv, '');
+    }
     let bad = 0;
     for (const file of scenarioFiles(args.positionals)) {
       try {
-        const s = loadScenarioFile(file);
+        const s = loadScenarioFile(file, opts);
         for (const th of s.thresholds) {
           let unknown: string | undefined;
           try {

@@ -11,6 +11,7 @@ import type { Credentials } from '../ua/index.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import type { LoadOverrides } from './runner.js';
 import { partOf, type Part } from './segment.js';
+import { releaseWorker, sharedCap } from './concurrency.js';
 
 export interface LoadRunOptions {
   scenario: CompiledScenario;
@@ -75,6 +76,8 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   let stopping = false;
   let startEpoch = 0;
   let live = 0;
+  /** --max-concurrent / load.maxConcurrent hold for the whole run: counters every worker shares. */
+  const cap = sharedCap(opts.scenario.roles.length, n);
   let allExited!: () => void;
   const exited = new Promise<void>((resolve) => (allExited = resolve));
 
@@ -93,6 +96,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     limits: opts.limits,
     checks: opts.checks,
     socketPerUa: opts.socketPerUa,
+    cap,
   });
 
   const stopAll = () => {
@@ -102,6 +106,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
 
   const onCrash = (i: number, failure: WorkerFailure) => {
     const code = failure.code;
+    releaseWorker(cap, i, opts.scenario.roles.length);
     const last = latest[i];
     latest[i] = undefined;
     if (last) {

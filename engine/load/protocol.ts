@@ -5,6 +5,7 @@ import type { RuntimeConfig } from '../ua/index.js';
 import type { RunSnapshot } from '../metrics/index.js';
 import type { LoadOverrides } from './runner.js';
 import type { Part } from './segment.js';
+import type { SharedCap } from './concurrency.js';
 
 /** What a worker's runtime needs (RuntimeConfig), and its share of the load. */
 export interface WorkerConfig extends RuntimeConfig {
@@ -12,6 +13,8 @@ export interface WorkerConfig extends RuntimeConfig {
   overrides: LoadOverrides;
   stopOnFirstFailure: boolean;
   drainMs: number;
+  /** The run-wide counters of running instances per role (maxConcurrent), shared by all workers. */
+  cap?: SharedCap;
 }
 
 export type ToWorker =

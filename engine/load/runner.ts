@@ -3,12 +3,15 @@
 // backlog (late starts keep their intended time, so corrected latency counts
 // the wait; arrivals beyond the backlog are dropped and counted), or the
 // closed model (each UA loops with think time). Stops on total, duration,
-// first failure or abort, then drains running instances.
+// first failure or abort, then drains running instances; after a time-bounded
+// load, the graceful stop ends what still runs. The concurrency cap is the
+// whole run's (concurrency.ts).
 
 import type { LoadSettings } from '../scenario/index.js';
 import type { TimerHandle, TimerWheel } from '../timer/index.js';
 import type { InstanceOutcome, RoleRuntime, WorkerRuntime } from '../ua/index.js';
 import { ArrivalSchedule } from './arrivals.js';
+import { RunWideCap, type SharedCap } from './concurrency.js';
 import { Lateness } from './health.js';
 import { shareOf, type Part } from './segment.js';
 
@@ -26,6 +29,8 @@ export interface LoadOverrides {
   durationMs?: number;
   users?: number;
   maxConcurrent?: number;
+  /** --graceful-stop: replaces the scenario's load.gracefulStop. */
+  gracefulStopMs?: number;
 }
 
 export interface RunnerOptions {
@@ -40,7 +45,15 @@ export interface RunnerOptions {
    * accounted for (started or dropped, per role) are counted as dropped.
    */
   resume?: { at: number; accounted: number[] };
+  /** The run-wide counters of running instances (load.maxConcurrent), shared by the workers, and this worker's index. */
+  cap?: { shared: SharedCap; worker: number };
 }
+
+/** k6's default gracefulStop. */
+export const DEFAULT_GRACEFUL_STOP_MS = 30_000;
+
+/** Why an instance still running when the graceful stop runs out ends failed. */
+export const GRACEFUL_STOP_REASON = 'stopped: still running when the graceful stop after the end of the load ran out';
 
 export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSettings {
   const out: LoadSettings = { ...load };
@@ -58,8 +71,18 @@ export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSetting
   if (o.total !== undefined) out.total = o.total;
   if (o.durationMs !== undefined) out.durationMs = o.durationMs;
   if (o.maxConcurrent !== undefined) out.maxConcurrent = o.maxConcurrent;
+  if (o.gracefulStopMs !== undefined) out.gracefulStopMs = o.gracefulStopMs;
   if (out.model === 'open' && out.total === undefined && out.durationMs === undefined && !out.phases) out.total = 1;
   return out;
+}
+
+/**
+ * When, from the start, a time-bounded load ends: its duration, or the end of its phases. A load bounded by a count
+ * only (total, iterations) has no such end: it ends when its instances do, each bounded by the scenario timeout.
+ */
+function loadEndOf(load: LoadSettings): number {
+  const phases = load.phases?.reduce((a, p) => a + p.durationMs, 0);
+  return Math.min(load.durationMs ?? Infinity, phases ?? Infinity);
 }
 
 export class LoadRunner {
@@ -84,21 +107,39 @@ export class LoadRunner {
   }
 
   start(): void {
+    let loadEnd = 0;
+    let graceMs = 0;
     this.rt.roles.forEach((role, i) => {
       const load = effectiveLoad(role.role.load, this.opts.overrides);
       const users = this.opts.overrides.users ?? role.role.users.count;
       this.activeRoles++;
+      loadEnd = Math.max(loadEnd, loadEndOf(load));
+      graceMs = Math.max(graceMs, load.gracefulStopMs ?? DEFAULT_GRACEFUL_STOP_MS);
       if (load.model === 'closed') this.runClosed(i, role, load, users ?? 1);
       else this.runOpen(i, role, load, users ?? load.total ?? 1000);
     });
     if (this.activeRoles === 0) this.resolveDone();
+    // The graceful stop: computed from the schedule, so every worker (and shard) stops at the same instant.
+    else if (loadEnd !== Infinity) this.after(Math.max(0, this.t0 + loadEnd + graceMs - this.wheel.now()), () => this.gracefulStop());
+  }
+
+  /** The load is over and its grace has run out: no more starts, and what still runs ends failed ('stopped'). */
+  private gracefulStop(): void {
+    this.stop();
+    this.rt.abortAll(GRACEFUL_STOP_REASON);
+    // Nothing runs any more (a closed-model UA in its think time had its timer cancelled): the load is done.
+    this.resolveDone();
   }
 
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+    for (const wake of this.stopListeners.splice(0)) wake();
   }
+
+  /** Roles with arrivals waiting for a slot of the run-wide cap: told at stop, so that they drop them and finish. */
+  private readonly stopListeners: (() => void)[] = [];
 
   private after(ms: number, fn: () => void): void {
     const handle = this.wheel.schedule(ms, () => {
@@ -119,10 +160,31 @@ export class LoadRunner {
   private runOpen(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
     const schedule = new ArrivalSchedule(load);
     const part = this.opts.part;
-    const maxConcurrent = load.maxConcurrent ?? Infinity;
+    // The cap is the whole run's: a counter shared by this process's workers, holding its shard's share of the cap.
+    const shared = this.opts.cap;
+    let cap: RunWideCap | undefined;
+    if (load.maxConcurrent !== undefined && shared) {
+      const workers = shared.shared.workers;
+      const limit = RunWideCap.shardLimit(load.maxConcurrent, Math.floor(part.index / workers), part.count / workers);
+      cap = new RunWideCap(shared.shared, roleIndex, shared.worker, limit);
+    }
+    // A runner without shared counters (on its own, not under the coordinator) caps what it runs itself.
+    const localLimit = load.maxConcurrent === undefined || cap ? Infinity : load.maxConcurrent;
     const backlogLimit = Math.max(100, Math.ceil((load.rate ?? 100) * 10));
     const backlog: { k: number; intended: number }[] = [];
     let running = 0;
+    /** Whether a slot can be had now (and then it is taken). */
+    const acquire = () => (cap ? cap.tryAcquire() : running < localLimit);
+    // Arrivals waiting for a slot another worker frees: woken by the shared counter.
+    const drainBacklog = () => {
+      while (backlog.length && !this.stopped && acquire()) {
+        const next = backlog.shift()!;
+        launch(next.k, next.intended, true);
+      }
+      if (backlog.length && !this.stopped) cap?.whenFree(drainBacklog);
+      else finishIfDone();
+    };
+    if (cap) this.stopListeners.push(() => finishIfDone());
     let k = part.index;
     let arrivalsOver = false;
     const first = role.role.users.first;
@@ -131,7 +193,12 @@ export class LoadRunner {
     const accounted = resume?.accounted[roleIndex] ?? 0;
     let skipped = 0;
 
-    const launch = (arrival: number, intended: number) => {
+    /** `held`: the slot of the cap is already taken. */
+    const launch = (arrival: number, intended: number, held: boolean) => {
+      if (!held && cap && !cap.tryAcquire()) {
+        backlog.unshift({ k: arrival, intended });
+        return cap.whenFree(drainBacklog);
+      }
       running++;
       const now = this.wheel.now();
       this.lateness.record(now - intended);
@@ -141,14 +208,16 @@ export class LoadRunner {
     // One callback for every instance of the role (what it needs is the role's, not the arrival's).
     const ended = (o: InstanceOutcome) => {
       running--;
+      cap?.release();
       this.onInstanceDone(o.passed);
       const nextUp = backlog.shift();
-      if (nextUp && !this.stopped) launch(nextUp.k, nextUp.intended);
+      if (nextUp && !this.stopped) launch(nextUp.k, nextUp.intended, false);
       else if (nextUp) role.metrics.dropped++; // never started: stopped with arrivals still waiting
       finishIfDone();
     };
     const finishIfDone = () => {
-      if ((arrivalsOver || this.stopped) && running === 0) {
+      // Arrivals still waiting for a slot that another worker holds keep the role going, unless stopped.
+      if (running === 0 && (this.stopped || (arrivalsOver && backlog.length === 0))) {
         if (backlog.length) role.metrics.dropped += backlog.splice(0).length;
         arrivalsOver = true;
         if (!finished) {
@@ -159,9 +228,12 @@ export class LoadRunner {
     };
     let finished = false;
     const arrive = (arrival: number, intended: number) => {
-      if (running < maxConcurrent) launch(arrival, intended);
-      else if (backlog.length < backlogLimit) backlog.push({ k: arrival, intended });
-      else role.metrics.dropped++;
+      if (cap?.limit === 0) role.metrics.dropped++; // a shard whose share of the cap is none can never start one
+      else if (backlog.length === 0 && acquire()) launch(arrival, intended, true);
+      else if (backlog.length < backlogLimit) {
+        backlog.push({ k: arrival, intended });
+        cap?.whenFree(drainBacklog);
+      } else role.metrics.dropped++;
     };
     // A loop, not recursion: after a stall thousands of arrivals can be due at once.
     const scheduleNext = (): void => {

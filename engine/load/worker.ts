@@ -47,7 +47,10 @@ async function main(): Promise<void> {
       const startAt = performance.now() + (m.at - Date.now());
       const resume = m.resume && { at: performance.now() + (m.resume.at - Date.now()), accounted: m.resume.accounted };
       const begin = () => {
-        runner = new LoadRunner(rt, wheel, { part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure, resume }, startAt);
+        runner = new LoadRunner(rt, wheel, {
+          part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure, resume,
+          cap: cfg.cap && { shared: cfg.cap, worker: cfg.part.index % cfg.cap.workers },
+        }, startAt);
         runner.start();
         runner.done.then(() => {
           if (!stopping) {

@@ -36,6 +36,24 @@ export const BUILTIN_VARIABLES = new Set([
 ]);
 const PEER_VARIABLES = new Set(['peer.user', 'peer.aor', 'peer.domain', 'peer.n']);
 
+/** What the command line adds to a scenario file. */
+export interface CompileOptions {
+  /** --var NAME=VALUE: values of ${NAME}, over the file's `vars`. */
+  vars?: Record<string, string>;
+  /** --users-csv: replaces every role's users CSV, so its columns are the variables ${column}. */
+  usersCsv?: string;
+}
+
+/** The column names of a users CSV's header line (lower case), or none if it cannot be read (the run reports that). */
+function csvColumns(file: string | undefined): string[] {
+  if (!file || !existsSync(file)) return [];
+  try {
+    return readInputText(file, 'csv').split(/\r?\n/)[0]!.split(/[,;]/).map((s) => s.trim().replace(/^"|"$/g, '').toLowerCase());
+  } catch {
+    return [];
+  }
+}
+
 type Path = (string | number)[];
 type Raw = Record<string, unknown>;
 
@@ -45,6 +63,7 @@ class Compiler {
     readonly file: string,
     private readonly doc: Document,
     private readonly lc: LineCounter,
+    readonly opts: CompileOptions = {},
   ) {}
 
   pos(path: Path, key?: string): SourcePos {
@@ -76,7 +95,7 @@ class Compiler {
   }
 }
 
-export function compileScenarioText(text: string, file: string): CompiledScenario {
+export function compileScenarioText(text: string, file: string, opts: CompileOptions = {}): CompiledScenario {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -91,7 +110,7 @@ export function compileScenarioText(text: string, file: string): CompiledScenari
   } catch (err) {
     throw aliasBombError(err, doc, lc, file);
   }
-  const c = new Compiler(file, doc, lc);
+  const c = new Compiler(file, doc, lc, opts);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError('SCENARIO_INVALID', file, 1, 1, 'a scenario must be a mapping with steps (or roles)');
   }
@@ -122,7 +141,13 @@ function build(c: Compiler, d: Raw): CompiledScenario {
     : [['main', d, []]];
   const roleNames = new Set(roleEntries.map((r) => r[0]));
   const defaultLoad = d.load as Raw | undefined;
-  const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad));
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries((d.vars as Raw | undefined) ?? {})) {
+    if (BUILTIN_VARIABLES.has(k) || PEER_VARIABLES.has(k)) c.fail('SCENARIO_VARIABLE', ['vars'], `'vars' cannot set the built-in \${${k}}`, k);
+    vars[k] = String(v);
+  }
+  Object.assign(vars, c.opts.vars);
+  const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
   const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
     const o = typeof th === 'string' ? { expr: th } : th;
     return {
@@ -139,6 +164,8 @@ function build(c: Compiler, d: Raw): CompiledScenario {
     timeoutMs,
     roles,
     thresholds,
+    vars,
+    autoAnswer: d.autoAnswer !== false,
   };
 }
 
@@ -173,6 +200,7 @@ function buildLoad(c: Compiler, l: Raw | undefined, path: Path): LoadSettings {
   if (l?.rate !== undefined) load.rate = l.rate as number;
   if (l?.total !== undefined) load.total = l.total as number;
   if (l?.duration !== undefined) load.durationMs = parseDuration(l.duration as string);
+  if (l?.gracefulStop !== undefined) load.gracefulStopMs = parseDuration(l.gracefulStop as string);
   if (l?.maxConcurrent !== undefined) load.maxConcurrent = l.maxConcurrent as number;
   if (l?.iterations !== undefined) load.iterations = l.iterations as number;
   if (l?.thinkTime !== undefined) load.thinkTimeMs = parseDuration(l.thinkTime as string);
@@ -192,7 +220,9 @@ function buildLoad(c: Compiler, l: Raw | undefined, path: Path): LoadSettings {
   return load;
 }
 
-function buildRole(c: Compiler, name: string, r: Raw, path: Path, baseDir: string, roleNames: Set<string>, defaultLoad: Raw | undefined): CompiledRole {
+function buildRole(
+  c: Compiler, name: string, r: Raw, path: Path, baseDir: string, roleNames: Set<string>, defaultLoad: Raw | undefined, vars: Record<string, string>,
+): CompiledRole {
   const users = buildUsers(c, r.users as Raw | undefined, path, baseDir);
   const load = buildLoad(c, (r.load as Raw | undefined) ?? defaultLoad, r.load ? path : []);
   const peer = r.peer as string | undefined;
@@ -213,22 +243,50 @@ function buildRole(c: Compiler, name: string, r: Raw, path: Path, baseDir: strin
     }
     g.set(target);
   }
-  // Variables: builtins, user CSV columns (checked at run time), captures, peer.
-  const csvColumns = users.csv && existsSync(users.csv) ? readFileSync(users.csv, 'utf8').split(/\r?\n/)[0]!.split(/[,;]/).map((s) => s.trim().toLowerCase()) : [];
+  // Variables: builtins, user CSV columns (of --users-csv if given: it replaces the file's), captures, peer, --var and `vars`.
+  const columns = csvColumns(c.opts.usersCsv ?? users.csv);
   for (const u of ctx.uses) {
     for (const v of u.vars) {
-      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || csvColumns.includes(v.toLowerCase())) continue;
+      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || columns.includes(v.toLowerCase()) || Object.hasOwn(vars, v)) continue;
       if (PEER_VARIABLES.has(v)) {
         if (peer === undefined) c.fail('SCENARIO_VARIABLE', u.path, `\${${v}} needs a 'peer' role to refer to`);
         continue;
       }
-      c.fail('SCENARIO_VARIABLE', u.path, `undefined variable \${${v}} (not built in, not a CSV column, not captured)`);
+      c.fail('SCENARIO_VARIABLE', u.path, `undefined variable \${${v}} (not built in, not a CSV column, not captured, not given with --var or in 'vars')`);
     }
   }
   return {
     name, users, load, peer, steps: ctx.steps, metricNames: ctx.metricNames, loopSlots: ctx.loopSlots,
     variables: [...new Set(ctx.uses.flatMap((u) => u.vars))],
+    recvAhead: recvAhead(ctx.steps),
   };
+}
+
+/** For each step, the methods of the recv steps reachable from it (itself included), following loops, gotos and 'on' branches. */
+function recvAhead(steps: CompiledStep[]): string[][] {
+  const next = (i: number): number[] => {
+    const s = steps[i]!;
+    if (s.kind === 'goto') return [s.target];
+    if (s.kind === 'loop-next') return [s.target, i + 1];
+    if (s.kind === 'send') return [i + 1, ...s.on.map((o) => o.target)];
+    return [i + 1];
+  };
+  return steps.map((_, start) => {
+    const seen = new Set<number>([start]);
+    const methods = new Set<string>();
+    for (const todo = [start]; todo.length; ) {
+      const i = todo.pop()!;
+      const s = steps[i]!;
+      if (s.kind === 'recv') methods.add(s.method);
+      for (const j of next(i)) {
+        if (j >= 0 && j < steps.length && !seen.has(j)) {
+          seen.add(j);
+          todo.push(j);
+        }
+      }
+    }
+    return [...methods];
+  });
 }
 
 interface RoleCtx {
@@ -315,21 +373,36 @@ function checkRegex(c: Compiler, source: string, path: Path): boolean {
   }
 }
 
-function expectationOf(c: Compiler, e: unknown, path: Path, fallback: string): Expectation {
+/**
+ * What a step expects. A header's regular expression and the body text may name variables ('busy-${peer.user}'):
+ * they are then kept as templates too, filled in per UA (into a regular expression, escaped to match literally).
+ */
+function expectationOf(c: Compiler, ctx: RoleCtx, e: unknown, path: Path, fallback: string): Expectation {
   const obj = e !== null && typeof e === 'object' && !Array.isArray(e) ? (e as Raw) : { code: e };
   const spec = obj.code ?? fallback;
   const headers: HeaderCheck[] = [];
   for (const [name, check] of Object.entries((obj.headers as Raw | undefined) ?? {})) {
     if (check === true) headers.push({ name, mode: 'exists' });
     else if (check === false) headers.push({ name, mode: 'absent' });
-    else if (checkRegex(c, String(check), [...path, 'headers', name])) headers.push({ name, mode: 'regex', regex: String(check) });
+    else {
+      const where = [...path, 'headers', name];
+      const t = tpl(ctx, String(check), where);
+      // Checked with each variable as a plain word: an escaped value never breaks a valid pattern.
+      const probe = t.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+      if (checkRegex(c, probe, where)) headers.push({ name, mode: 'regex', regex: String(check), ...(templateVars(t).length ? { regexTemplate: t } : {}) });
+    }
   }
-  return {
+  const exp: Expectation = {
     codes: parseCodeSpec(spec),
     text: Array.isArray(spec) ? spec.join(', ') : String(spec),
     headers,
-    body: obj.body as string | undefined,
   };
+  if (obj.body !== undefined) {
+    exp.body = String(obj.body);
+    const t = tpl(ctx, exp.body, [...path, 'body']);
+    if (templateVars(t).length) exp.bodyTemplate = t;
+  }
+  return exp;
 }
 
 function capturesOf(c: Compiler, ctx: RoleCtx, cap: Raw | undefined, path: Path): Capture[] {
@@ -394,7 +467,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
         headers: headersOf(ctx, s.headers as Raw | undefined, [...p, 'headers']),
         body: bodyOf(c, ctx, s, p, 'body', 'bodyFile'),
         contentType: s.contentType as string | undefined,
-        expect: expectationOf(c, s.expect, [...p, 'expect'], '2xx'),
+        expect: expectationOf(c, ctx, s.expect, [...p, 'expect'], '2xx'),
         timeoutMs: durationOf(s.timeout, 32_000),
         auth: s.auth !== false,
         dialog: s.dialog as boolean | undefined,
@@ -419,7 +492,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       ctx.steps.push({
         kind: 'recv', ...base, metric: slot.metric, name: slot.name, method,
         timeoutMs: durationOf(s.timeout, 32_000),
-        expect: expectationOf(c, s.expect, [...p, 'expect'], '1xx-6xx'),
+        expect: expectationOf(c, ctx, s.expect, [...p, 'expect'], '1xx-6xx'),
         reply,
         replyBody: bodyOf(c, ctx, s, p, 'replyBody', 'replyBodyFile'),
         replyContentType: s.replyContentType as string | undefined,
@@ -432,7 +505,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       ctx.steps.push({
         kind: 'raw', ...base, metric: slot.metric, name: slot.name,
         text: tpl(ctx, String(s.raw).replace(/\r?\n/g, '\r\n'), [...p, 'raw']),
-        expect: expectationOf(c, s.expect, [...p, 'expect'], '1xx-6xx'),
+        expect: expectationOf(c, ctx, s.expect, [...p, 'expect'], '1xx-6xx'),
         timeoutMs: durationOf(s.timeout, 5_000),
         optional: s.optional === true,
       });
@@ -442,7 +515,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       const slot = metricSlot(ctx, `${id} final`);
       ctx.steps.push({
         kind: 'await', ...base, metric: slot.metric, name: slot.name, asyncId: id,
-        expect: expectationOf(c, s.expect, [...p, 'expect'], '2xx'),
+        expect: expectationOf(c, ctx, s.expect, [...p, 'expect'], '2xx'),
         timeoutMs: durationOf(s.timeout, 32_000),
       });
     } else if (s.pause !== undefined) {
@@ -469,7 +542,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
   });
 }
 
-export function loadScenarioFile(path: string): CompiledScenario {
+export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {
   let text: string;
   try {
     text = readInputText(path, 'scenario');
@@ -477,5 +550,5 @@ export function loadScenarioFile(path: string): CompiledScenario {
     if (!(err instanceof InputFileError)) throw err;
     throw new ScenarioError(err.code === 'INPUT_TOO_LARGE' ? 'SCENARIO_TOO_LARGE' : 'SCENARIO_UNREADABLE', path, 1, 1, err.reason.startsWith('is ') ? `this file ${err.reason}` : err.reason);
   }
-  return compileScenarioText(text, path);
+  return compileScenarioText(text, path, opts);
 }

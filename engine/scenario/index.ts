@@ -1,14 +1,14 @@
 // Scenarios: the public surface of engine/scenario.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScenarioFile } from './compile.js';
+import { loadScenarioFile, type CompileOptions } from './compile.js';
 import { ScenarioError } from './errors.js';
 import type { CompiledScenario } from './types.js';
 
-export { compileScenarioText, loadScenarioFile, parseCodeSpec, BUILTIN_VARIABLES } from './compile.js';
+export { compileScenarioText, loadScenarioFile, parseCodeSpec, BUILTIN_VARIABLES, type CompileOptions } from './compile.js';
 export { ScenarioError, ScenarioErrors } from './errors.js';
 export { parseDuration } from './duration.js';
-export { compileTemplate, renderTemplate, type Template, type TemplateVars } from './template.js';
+export { compileTemplate, escapeRegex, renderTemplate, type Template, type TemplateVars } from './template.js';
 export * from './types.js';
 
 /** Files named on the command line: a directory means every *.yaml in it (not recursive), sorted. */
@@ -30,6 +30,6 @@ export function scenarioFiles(paths: string[]): string[] {
   return out;
 }
 
-export function loadScenarios(paths: string[]): CompiledScenario[] {
-  return scenarioFiles(paths).map(loadScenarioFile);
+export function loadScenarios(paths: string[], opts: CompileOptions = {}): CompiledScenario[] {
+  return scenarioFiles(paths).map((p) => loadScenarioFile(p, opts));
 }

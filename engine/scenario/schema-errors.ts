@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 
 const STEP_KINDS = ['send', 'recv', 'raw', 'await', 'pause', 'loop', 'label', 'goto'];
-const DURATION_KEYS = new Set(['timeout', 'duration', 'thinkTime', 'pause', 'min', 'max', 'mean', 'stddev']);
+const DURATION_KEYS = new Set(['timeout', 'duration', 'gracefulStop', 'thinkTime', 'pause', 'min', 'max', 'mean', 'stddev']);
 
 export interface FriendlyError {
   path: (string | number)[];

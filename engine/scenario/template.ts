@@ -28,10 +28,24 @@ export interface TemplateVars {
   lookup(name: string): string | undefined;
 }
 
-/** Renders with a lookup; unknown names render as empty (the compiler rejects them up front). */
-export function renderTemplate(t: Template, vars: TemplateVars): string {
+/**
+ * Renders with a lookup; unknown names render as empty (the compiler rejects them up front).
+ * `escape` transforms each value filled in (escapeRegex for a regular expression), never the literal parts.
+ */
+export function renderTemplate(t: Template, vars: TemplateVars, escape?: (value: string) => string): string {
   if (t.length === 1 && typeof t[0] === 'string') return t[0];
   let out = '';
-  for (const p of t) out += typeof p === 'string' ? p : vars.lookup(p.v) ?? '';
+  for (const p of t) {
+    if (typeof p === 'string') out += p;
+    else {
+      const v = vars.lookup(p.v) ?? '';
+      out += escape ? escape(v) : v;
+    }
+  }
   return out;
+}
+
+/** A value made to match itself, literally, inside a regular expression (only syntax characters: valid with the u flag too). */
+export function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -17,6 +17,8 @@ export interface HeaderCheck {
   name: string;
   mode: 'exists' | 'absent' | 'regex';
   regex?: string;
+  /** The regular expression as a template, when it names variables: filled in per UA, values escaped to match literally. */
+  regexTemplate?: Template;
 }
 
 export interface Expectation {
@@ -25,6 +27,8 @@ export interface Expectation {
   text: string;
   headers: HeaderCheck[];
   body?: string;
+  /** The body text as a template, when it names variables (e.g. 'busy-${peer.user}'). */
+  bodyTemplate?: Template;
 }
 
 export interface Capture {
@@ -151,6 +155,8 @@ export interface LoadSettings {
   iterations?: number;
   thinkTimeMs?: number;
   phases?: Phase[];
+  /** After the load ends, how long running instances may go on before they are stopped (default 30 s). */
+  gracefulStopMs?: number;
 }
 
 export interface CompiledRole {
@@ -164,6 +170,8 @@ export interface CompiledRole {
   loopSlots: number;
   /** Template variables the steps use (for checks and for CSV columns). */
   variables: string[];
+  /** For each step index, the methods a recv step at or after it (following loops and jumps) waits for: what to keep for later rather than auto-answer. */
+  recvAhead: string[][];
 }
 
 export interface ThresholdSource extends SourcePos {
@@ -181,4 +189,8 @@ export interface CompiledScenario {
   timeoutMs: number;
   roles: CompiledRole[];
   thresholds: ThresholdSource[];
+  /** Values of ${NAME}: the file's `vars`, overridden by --var NAME=VALUE. */
+  vars: Record<string, string>;
+  /** Answer unwaited in-dialog NOTIFY/INFO/UPDATE and OPTIONS with 200 at once (default true). */
+  autoAnswer: boolean;
 }

@@ -58,6 +58,8 @@ export interface SuiteRunnerOptions {
   /** The account cases register and authenticate as; default a fresh user{n}/secret{n} per case. */
   user?: string;
   password?: string;
+  /** --var NAME=VALUE: more ${NAME} for the cases' templates (the built-in names come first). */
+  vars?: Record<string, string>;
 }
 
 /** `res` is undefined for a datagram that did not parse. */
@@ -219,6 +221,7 @@ export class SuiteRunner {
     const id = randomBytes(6).toString('hex');
     const n = randomInt(100_000, 1_000_000);
     return {
+      ...this.opts.vars,
       local: this.local,
       'target.host': this.opts.targetHostText,
       'target.port': String(this.opts.target.port),

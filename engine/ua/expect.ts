@@ -1,29 +1,39 @@
 // Checking what came back against what a step expects: the code against code
 // ranges, headers present/absent/matching, body containing text; captures of
-// variables from headers and bodies.
+// variables from headers and bodies. Expectations that name variables are
+// filled in for the UA checking (values escaped inside regular expressions).
 
 import type { SipMessage } from '../codec/index.js';
-import type { Capture, CodeRanges, Expectation } from '../scenario/index.js';
+import { escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type TemplateVars } from '../scenario/index.js';
 
 export function codeMatches(ranges: CodeRanges, status: number): boolean {
   for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
   return false;
 }
 
-/** undefined when the message meets the expectation, else why not (without the code part). */
-export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, RegExp>): string | undefined {
+/**
+ * undefined when the message meets the expectation, else why not (without the code part). `vars` fills in the
+ * expectation's variables; a regular expression made that way is compiled for this check only (values differ per
+ * UA: caching them would grow without bound).
+ */
+export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<string, RegExp>, vars?: TemplateVars): string | undefined {
   for (const h of exp.headers) {
     const values = msg.getAll(h.name);
     if (h.mode === 'exists' && values.length === 0) return `header ${h.name} missing`;
     if (h.mode === 'absent' && values.length > 0) return `header ${h.name} present`;
     if (h.mode === 'regex') {
-      let re = regexCache.get(h.regex!);
-      if (!re) regexCache.set(h.regex!, (re = new RegExp(h.regex!)));
+      let source = h.regex!;
+      let re: RegExp | undefined;
+      if (h.regexTemplate && vars) re = new RegExp((source = renderTemplate(h.regexTemplate, vars, escapeRegex)));
+      else if (!(re = regexCache.get(source))) regexCache.set(source, (re = new RegExp(source)));
       if (values.length === 0) return `header ${h.name} missing`;
-      if (!values.some((v) => re!.test(v))) return `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${h.regex}/`;
+      if (!values.some((v) => re!.test(v))) return `header ${h.name} '${values[0]!.slice(0, 60)}' does not match /${source}/`;
     }
   }
-  if (exp.body !== undefined && !msg.body.toString('utf8').includes(exp.body)) return `body does not contain '${exp.body.slice(0, 40)}'`;
+  if (exp.body !== undefined) {
+    const want = exp.bodyTemplate && vars ? renderTemplate(exp.bodyTemplate, vars) : exp.body;
+    if (!msg.body.toString('utf8').includes(want)) return `body does not contain '${want.slice(0, 40)}'`;
+  }
   return undefined;
 }
 

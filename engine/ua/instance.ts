@@ -20,6 +20,11 @@ import type { RoleRuntime, UaSocket, WorkerRuntime } from './runtime.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
+/**
+ * Requests answered 200 at once when no step ahead waits for them (SIPp's -aa): in-dialog NOTIFY (a
+ * subscription refresh), INFO, UPDATE, and OPTIONS (a keep-alive ping) in or out of a dialog.
+ */
+const AUTO_ANSWERED = new Set(['NOTIFY', 'INFO', 'UPDATE', 'OPTIONS']);
 /** The loop counters of a scenario without loops: one empty array for every instance of it. */
 const NO_LOOPS: number[] = [];
 
@@ -172,7 +177,8 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       case 'peer.n':
         return this.peer ? String(this.peer.index) : undefined;
       default:
-        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()];
+        // Captured, then the UA's CSV column, then --var (over the file's `vars`).
+        return this.vars?.get(name) ?? this.me.fields[name.toLowerCase()] ?? (rt.scenario.vars && Object.hasOwn(rt.scenario.vars, name) ? rt.scenario.vars[name] : undefined);
     }
   }
 
@@ -412,7 +418,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       m.fail(`expected ${step.expect.text}, got ${res.status}`);
       return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
     }
-    const content = checkContent(step.expect, res, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
+    const content = checkContent(step.expect, res, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, res, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (content) {
       if (step.optional) return this.next();
       m.fail(content);
@@ -558,7 +564,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
         m.fail(`expected ${step.expect.text}, got ${res.status}`);
         return this.fail(`step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status} ${res.reason}`.trim());
       }
-      const content = checkContent(step.expect, res, this.rt.regexCache);
+      const content = checkContent(step.expect, res, this.rt.regexCache, this);
       if (content) {
         m.fail(content);
         return this.fail(`step ${this.stepLabel(step)}: ${content}`);
@@ -613,7 +619,22 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       return this.handleRecv(w, req, tx);
     }
     if (req.method === 'ACK') return; // an ACK nobody waits for ends the 2xx retransmission, that is all
+    if (tx && this.autoAnswers(req)) return this.autoAnswer(req, tx);
     (this.inbox ??= []).push({ req, tx });
+  }
+
+  /** Whether `req` gets an automatic 200: its kind is answered so, and no recv step from here on waits for its method. */
+  private autoAnswers(req: SipMessage): boolean {
+    if (!this.rt.scenario.autoAnswer || !AUTO_ANSWERED.has(req.method)) return false;
+    if (req.method !== 'OPTIONS' && req.to().tag === undefined) return false;
+    return !this.role.role.recvAhead?.[this.pc]?.includes(req.method);
+  }
+
+  /** 200 at once, so the server stops retransmitting; counted as an unexpected request. */
+  private autoAnswer(req: SipMessage, tx: ServerTransaction): void {
+    this.rt.unexpectedRequests++;
+    if (this.dialog && req.to().tag === this.dialog.localTag) this.dialog.remoteSeq = Math.max(this.dialog.remoteSeq, req.cseq().seq);
+    this.record('sent', tx.respond(createResponse(req, 200, undefined, req.to().tag ?? this.localTag)));
   }
 
   private handleRecv(step: RecvStep, req: SipMessage, tx: ServerTransaction | undefined): void {
@@ -634,7 +655,7 @@ export class ScenarioInstance implements TemplateVars, TimerTarget {
       // A NOTIFY may arrive before the 200 to SUBSCRIBE (RFC 6665 §4.1.2.4): it makes the dialog.
       this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.rt.uaState(this.me.user).cseq };
     }
-    const problem = checkContent(step.expect, req, this.rt.regexCache) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
+    const problem = checkContent(step.expect, req, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     if (tx) for (const code of step.reply) this.answer(tx, req, code, step);
     if (problem) {
       m.fail(problem);
