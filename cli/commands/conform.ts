@@ -16,13 +16,10 @@ import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from 
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { conformSummary } from '../../reporters/console.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
-<<<<<<< HEAD
+import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
-=======
-import { parseVarFlags, varFlagSpec } from '../var-flags.js';
->>>>>>> main
 
 const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
@@ -68,11 +65,8 @@ Over UDP.`,
     const answerMs = f['answer-wait'] !== undefined ? parseDuration(String(f['answer-wait'])) : 4000;
     if (answerMs === undefined || answerMs <= 0) throw new UsageError(`--answer-wait must be a time like 4s, got '${f['answer-wait']}'`);
     const faults = parseFaultFlags(f);
-<<<<<<< HEAD
-    checkReportFlags(f, { outDir: true });
-=======
     const vars = parseVarFlags(f);
->>>>>>> main
+    checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
