@@ -10,5 +10,7 @@ export interface Command {
   /** Longer text shown by `sipstorm <command> --help`, after the flags. */
   details?: string;
   flags: FlagSpec[];
+  /** The command takes SIGINT/SIGTERM itself (cli/interrupts.ts listen()) to end with its reports; otherwise a signal ends it at once. */
+  handlesSignals?: boolean;
   run(args: ParsedArgs): Promise<number>;
 }

@@ -9,6 +9,7 @@ import type { Command } from './command.js';
 import { EXIT, EXIT_CODE_TABLE } from './exit-codes.js';
 import { errorCode } from '../engine/errors.js';
 import { ScenarioErrors } from '../engine/scenario/errors.js';
+import { interrupts } from './interrupts.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
@@ -58,7 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sipstorm: unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return EXIT.BAD_INPUT;
   }
+  // From here on no signal ends the process silently: a command that saves its work takes it, even one that came while it loaded.
+  interrupts.install();
+  await interrupts.holdForTest('load');
   const cmd = await load();
+  if (!cmd.handlesSignals) interrupts.exitOnSignal();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(commandHelp(cmd) + '\n');
     return EXIT.OK;
@@ -68,6 +73,8 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(args);
   } catch (err) {
     return reportFatal(err);
+  } finally {
+    interrupts.done();
   }
 }
 

@@ -19,6 +19,9 @@ import { conformSummary } from '../../reporters/console.js';
 import { printable } from '../../reporters/format.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
+import { interrupts, type StopSignal } from '../interrupts.js';
+import { markInterrupted } from '../interrupted-result.js';
+import { checkReportFlags, exitAfterReports } from '../report-output.js';
 
 const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet', 'tls-ca', 'tls-insecure'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
@@ -52,8 +55,14 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     ...runFlags.filter((s) => SHARED_WITH_RUN.includes(s.name)),
     ...faultFlagSpecs,
   ],
+  handlesSignals: true,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
+    let signalName: StopSignal | undefined;
+    interrupts.listen((sig) => {
+      signalName = sig;
+      process.stderr.write(`\nsipstorm: ${sig}: stopping (after the case that is running, if any), writing reports of what ran (again to quit at once)\n`);
+    });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
     const dir = (f['suite-dir'] as string | undefined) ?? BUNDLED;
     const names = f.suite !== undefined ? String(f.suite).split(',').map((s) => s.trim()).filter(Boolean) : suiteNames(dir);
@@ -63,6 +72,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     if (answerMs === undefined || answerMs <= 0) throw new UsageError(`--answer-wait must be a time like 4s, got '${f['answer-wait']}'`);
     const faults = parseFaultFlags(f);
     const vars = parseVarFlags(f);
+    checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -119,10 +129,13 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
       if (!up) {
         throw Object.assign(new Error(`target ${target.uri} does not answer OPTIONS; nothing else was sent`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
       }
+      await interrupts.holdForTest('start');
       for (const suite of suites) {
+        if (signalName) break;
         const began = new Date();
         const cases: CaseResult[] = [];
         for (const c of suite.cases) {
+          if (signalName) break;
           const r = await runner.run(suite.name, c);
           cases.push(r);
           const mark = r.problem ? (r.notRun ? '-' : '✗') : r.notApplicable ? 'n/a' : '✓';
@@ -140,7 +153,14 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     });
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
     applyVerdict(result);
-    writeReports(result, f);
+    if (signalName) markInterrupted(result, signalName);
+    let failedReports = writeReports(result, f).failed;
+    await interrupts.holdForTest('reports');
+    await interrupts.settle();
+    if (signalName && !result.interrupted) {
+      markInterrupted(result, signalName);
+      failedReports = writeReports(result, f).failed;
+    }
     if (!quiet) {
       const rows = bySection(all);
       const w = Math.max(...rows.map((r) => r.section.length), 7);
@@ -150,6 +170,6 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     }
     const summary = conformSummary(result).split('\n');
     process.stdout.write((quiet ? summary.slice(-1) : summary).join('\n') + '\n');
-    return result.exitCode;
+    return exitAfterReports(result.exitCode, failedReports);
   },
 };

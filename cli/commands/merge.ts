@@ -1,17 +1,14 @@
 // `sipstorm merge a.json b.json ...`: one verdict from shard results.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT } from '../exit-codes.js';
 import { checkShardSet, mergeResults, type RunResult } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
-
-const require = createRequire(import.meta.url);
+import { readResultFile } from '../result-file.js';
+import { checkReportFlags, exitAfterReports, writeReportFiles } from '../report-output.js';
 
 export const mergeCommand: Command = {
   name: 'merge',
@@ -29,28 +26,19 @@ export const mergeCommand: Command = {
   ],
   async run(args: ParsedArgs): Promise<number> {
     if (args.positionals.length === 0) throw new UsageError('no result file given: sipstorm merge RESULT.json...');
-    const Ajv = require('ajv') as typeof import('ajv').default;
-    const schema = JSON.parse(readFileSync(new URL('../../../schemas/result.schema.json', import.meta.url), 'utf8'));
-    const validate = new Ajv({ strict: false }).compile(schema);
-    const inputs = args.positionals.map((file) => {
-      let data: unknown;
-      try {
-        data = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new UsageError(`${file}: not a readable JSON file (${(err as Error).message.split('\n')[0]})`);
-      }
-      if (!validate(data)) throw new UsageError(`${file}: not a sipstorm result (${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message})`);
-      return { file, result: data as RunResult };
-    });
+    const inputs = args.positionals.map((file) => ({ file, result: readResultFile(file) }));
+    checkReportFlags(args.flags, { outDir: false });
     // The shard set is checked before anything is added up.
     const shardSet = checkShardSet(inputs, Boolean(args.flags['allow-partial']));
     const merged = mergeResults(inputs.map((x) => x.result));
     merged.shardSet = shardSet;
-    if (args.flags.json) writeJson(String(args.flags.json), merged);
-    if (args.flags.junit) writeJunit(String(args.flags.junit), merged);
-    if (args.flags.html) writeHtml(String(args.flags.html), merged);
+    const { failed: failedReports } = writeReportFiles([
+      ...(args.flags.json ? [{ path: String(args.flags.json), write: (p: string) => writeJson(p, merged) }] : []),
+      ...(args.flags.junit ? [{ path: String(args.flags.junit), write: (p: string) => writeJunit(p, merged) }] : []),
+      ...(args.flags.html ? [{ path: String(args.flags.html), write: (p: string) => writeHtml(p, merged) }] : []),
+    ]);
     const summary = runSummary(merged);
     process.stdout.write((args.flags.quiet ? summary.split('\n').pop()! : summary) + '\n');
-    return merged.exitCode; // verdictOf (engine/metrics/verdict.ts), applied by mergeResults
+    return exitAfterReports(merged.exitCode, failedReports); // verdictOf (engine/metrics/verdict.ts), applied by mergeResults
   },
 };

@@ -5,7 +5,7 @@
 
 import { hostname, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readInputFile, type InputFileError } from '../../engine/input-file.js';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -26,6 +26,9 @@ import { printable } from '../../reporters/format.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
+import { interrupts, type StopSignal } from '../interrupts.js';
+import { markInterrupted } from '../interrupted-result.js';
+import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -124,8 +127,17 @@ export const runCommand: Command = {
   usage: 'sipstorm run SCENARIO.yaml|DIR... [--target sip:HOST:PORT] [--rate N] [--total N] [--duration 30s] [options]',
   details: 'Without --target, the embedded server (sipstorm serve) is started in-process on a free loopback port.\nReports land in --out (default reports/): result.json, junit.xml and report.html; the end of the run says where they went.',
   flags: runFlags,
+  handlesSignals: true,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
+    const abort = new AbortController();
+    let signalName: StopSignal | undefined;
+    // Taken from the start: a signal while loading or starting ends the run before any traffic, with its reports.
+    interrupts.listen((sig) => {
+      signalName = sig;
+      process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
+      abort.abort();
+    });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
     const { overrides, credentials } = readOverrides(f);
     const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
@@ -175,11 +187,13 @@ export const runCommand: Command = {
     let abortedBy: string | undefined;
     if (f['tls-ca'] !== undefined) {
       try {
-        readFileSync(String(f['tls-ca']));
+        readInputFile(String(f['tls-ca']), 'certificate');
       } catch (err) {
-        throw new UsageError(`--tls-ca ${f['tls-ca']}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        const e = err as InputFileError;
+        throw new UsageError(`--tls-ca ${f['tls-ca']}: ${e.code === 'INPUT_MISSING' ? 'cannot read the CA file (ENOENT)' : `the CA file ${e.reason ?? e.message}`}`);
       }
     }
+    checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -196,7 +210,7 @@ export const runCommand: Command = {
       const deadline = Date.now() + waitMs;
       for (;;) {
         const probe = await probeTarget(target.endpoint, 500, { caFile: f['tls-ca'] as string | undefined, rejectUnauthorized: !f['tls-insecure'] });
-        if (probe.up) break;
+        if (probe.up || abort.signal.aborted) break;
         if (!probe.up && probe.fatal) {
           const hint = /certificate|self.signed|CERT/i.test(probe.reason) && !f['tls-insecure'] ? ' Give --tls-ca FILE to trust its CA, or --tls-insecure not to check it' : '';
           throw Object.assign(new Error(`target ${target.uri}: ${probe.reason}; nothing was sent.${hint}`), { code: 'TARGET_TLS', exitCode: EXIT.CANNOT_RUN });
@@ -214,16 +228,7 @@ export const runCommand: Command = {
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
-    const abort = new AbortController();
-    let signalName: NodeJS.Signals | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (signalName) process.exit(sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED); // a second Ctrl-C exits at once
-      signalName = sig;
-      process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
-      abort.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    await interrupts.holdForTest('start');
 
     const startedAt = new Date();
     const results: ScenarioResult[] = [];
@@ -277,8 +282,6 @@ export const runCommand: Command = {
         if (run.interrupted) break;
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       if (server) {
         const st = server.stats();
         const parse = Object.values(st.parseErrors).reduce((a, b) => a + b, 0);
@@ -296,13 +299,20 @@ export const runCommand: Command = {
     result.thresholds = evaluateThresholds(thresholds, result);
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
     applyVerdict(result);
-    const written = writeReports(result, f);
+    let reports = writeReports(result, f);
+    await interrupts.holdForTest('reports');
+    await interrupts.settle();
+    if (signalName && !result.interrupted) {
+      // The signal came once the result was built (while the reports were written): they are written again to say so.
+      markInterrupted(result, signalName);
+      reports = writeReports(result, f);
+    }
     const summary = runSummary(result).split('\n');
     const verdict = summary.pop()!;
     // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
-    if (!quiet) process.stdout.write([...summary, written.length ? `reports: ${written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
+    if (!quiet) process.stdout.write([...summary, reports.written.length ? `reports: ${reports.written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
     process.stdout.write(verdict + '\n');
-    return result.exitCode;
+    return exitAfterReports(result.exitCode, reports.failed);
   },
 };
 
@@ -357,21 +367,18 @@ export function buildRunResult(o: {
   };
 }
 
-/** Writes the report files the flags ask for; returns their paths, in the order written. */
-export function writeReports(result: RunResult, f: ParsedArgs['flags']): string[] {
-  const written: string[] = [];
-  const write = (path: string, writer: (path: string, r: RunResult) => void) => {
-    writer(path, result);
-    written.push(path);
-  };
+/** Writes every report the flags ask for; one that fails is named on stderr and the others are still written. Returns the paths written and how many failed. */
+export function writeReports(result: RunResult, f: ParsedArgs['flags']): { written: string[]; failed: number } {
+  const files: ReportFile[] = [];
+  const add = (path: string, write: (path: string, result: RunResult) => void) => files.push({ path, write: (p) => write(p, result) });
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
-    write(join(dir, 'result.json'), writeJson);
-    write(join(dir, 'junit.xml'), writeJunit);
-    write(join(dir, 'report.html'), writeHtml);
+    add(join(dir, 'result.json'), writeJson);
+    add(join(dir, 'junit.xml'), writeJunit);
+    add(join(dir, 'report.html'), writeHtml);
   }
-  if (f.html) write(String(f.html), writeHtml);
-  if (f.json) write(String(f.json), writeJson);
-  if (f.junit) write(String(f.junit), writeJunit);
-  return written;
+  if (f.html) add(String(f.html), writeHtml);
+  if (f.json) add(String(f.json), writeJson);
+  if (f.junit) add(String(f.junit), writeJunit);
+  return writeReportFiles(files);
 }

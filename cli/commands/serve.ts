@@ -4,6 +4,7 @@
 import { numberFlag, UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
+import { interrupts } from '../interrupts.js';
 import { startServer, type ServerFaults } from '../../engine/server/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
@@ -35,6 +36,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     ...faultFlagSpecs,
     { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but errors' },
   ],
+  handlesSignals: true,
   async run(args: ParsedArgs): Promise<number> {
     const f = args.flags;
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
@@ -79,10 +81,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
         process.stdout.write(`sipstorm serve: listening on ${ep.protocol} ${host}:${ep.port}\n`);
       }
     }
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = await new Promise<NodeJS.Signals>((resolve) => interrupts.listen(resolve));
     await server.close();
     if (!f.quiet) process.stdout.write(`sipstorm serve: stopped (${signal})\n`);
     return signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;

@@ -8,7 +8,7 @@
 // with '#' are skipped, and spaces around an unquoted field are trimmed (put a
 // field in quotes to keep its spaces). Knows nothing of SIP.
 
-import { readFileSync } from 'node:fs';
+import { readInputFile, type InputFileError } from '../input-file.js';
 import { SipstormError } from '../errors.js';
 
 export class CsvError extends SipstormError {
@@ -36,9 +36,12 @@ export interface CsvTable {
 export function readCsvFile(file: string, what = 'CSV'): CsvTable {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    // A regular file within the size limit of CSVs, checked before reading (engine/input-file.ts).
+    bytes = readInputFile(file, 'csv');
   } catch (err) {
-    throw new CsvError('CSV_UNREADABLE', `${file}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const e = err as InputFileError;
+    if (e.code === 'INPUT_MISSING') throw new CsvError('CSV_UNREADABLE', `${file}: cannot read ${what} (ENOENT)`);
+    throw new CsvError(e.code === 'INPUT_TOO_LARGE' ? 'CSV_TOO_LARGE' : 'CSV_UNREADABLE', `${file}: ${what} ${e.reason ?? e.message}`);
   }
   return parseCsv(bytes, file, what);
 }

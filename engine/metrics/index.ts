@@ -7,3 +7,4 @@ export * from './timeseries.js';
 export { mergeResults } from './merge-results.js';
 export * from './verdict.js';
 export { checkShardSet, ShardSetError, type ShardInput } from './shard-set.js';
+export { findBadHistogram, type BadHistogram } from './check-histograms.js';

@@ -11,6 +11,8 @@ import type { ValidateFunction } from 'ajv';
 import { readCsvFile } from '../data/csv.js';
 import { parseDuration } from './duration.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
+import { checkInputFile, InputFileError, readInputText } from '../input-file.js';
+import { aliasBombError, MAX_ALIAS_COUNT } from './yaml-limits.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
 import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
@@ -44,7 +46,6 @@ export interface CompileOptions {
   usersCsv?: string;
 }
 
-/** The column names of a users CSV's header line (lower case), or none if it cannot be read (the run reports that). */
 /** The column names of a users CSV (its header, read by the one CSV reader), lower-cased. */
 function csvColumns(file: string | undefined): string[] {
   if (!file || !existsSync(file)) return [];
@@ -124,7 +125,12 @@ export function compileScenarioText(text: string, file: string, opts: CompileOpt
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new ScenarioError('SCENARIO_YAML', file, p.line, p.col, `not valid YAML: ${msg}`);
   }
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    throw aliasBombError(err, doc, lc, file);
+  }
   const c = new Compiler(file, doc, lc, opts, text);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError('SCENARIO_INVALID', file, 1, 1, 'a scenario must be a mapping with steps (or roles)');
@@ -195,6 +201,15 @@ function buildUsers(c: Compiler, u: Raw | undefined, path: Path, baseDir: string
   if (u?.csv) {
     const csv = resolve(baseDir, u.csv as string);
     if (!existsSync(csv)) c.fail('SCENARIO_FILE', [...path, 'users', 'csv'], `users CSV '${u.csv}' not found next to the scenario`);
+    else {
+      try {
+        checkInputFile(csv, 'csv');
+      } catch (err) {
+        if (!(err instanceof InputFileError)) throw err;
+        c.fail(err.code === 'INPUT_TOO_LARGE' ? 'SCENARIO_TOO_LARGE' : 'SCENARIO_FILE', [...path, 'users'], `users CSV '${u.csv}' ${err.reason}`, 'csv');
+        return users; // not read for its columns either
+      }
+    }
     users.csv = csv;
   }
   return users;
@@ -338,7 +353,15 @@ function bodyOf(c: Compiler, ctx: RoleCtx, s: Raw, path: Path, inline: string, f
       c.fail('SCENARIO_FILE', [...path, fileKey], `body file '${String(s[fileKey])}' not found next to the scenario`);
       return undefined;
     }
-    return tpl(ctx, readFileSync(file, 'utf8').replace(/\r?\n/g, '\r\n'), [...path, fileKey]);
+    let text: string;
+    try {
+      text = readInputText(file, 'body');
+    } catch (err) {
+      if (!(err instanceof InputFileError)) throw err;
+      c.fail(err.code === 'INPUT_TOO_LARGE' ? 'SCENARIO_TOO_LARGE' : 'SCENARIO_FILE', path, `body file '${String(s[fileKey])}' ${err.reason}`, fileKey);
+      return undefined;
+    }
+    return tpl(ctx, text.replace(/\r?\n/g, '\r\n'), [...path, fileKey]);
   }
   return undefined;
 }
@@ -545,10 +568,10 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
 export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputText(path, 'scenario');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ScenarioError('SCENARIO_UNREADABLE', path, 1, 1, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? 'error'})`);
+    if (!(err instanceof InputFileError)) throw err;
+    throw new ScenarioError(err.code === 'INPUT_TOO_LARGE' ? 'SCENARIO_TOO_LARGE' : 'SCENARIO_UNREADABLE', path, 1, 1, err.reason.startsWith('is ') ? `this file ${err.reason}` : err.reason);
   }
   return compileScenarioText(text, path, opts);
 }

@@ -7,12 +7,14 @@
 // is part of the tool, but a user may point --suite-dir elsewhere, so
 // problems are one clear line, never a stack trace.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { SipstormError } from '../errors.js';
 import { compileSafeRegex, RegexError } from '../scenario/index.js';
+import { InputFileError, readInputFile, type InputKind } from '../input-file.js';
 import { parseExpectation, type Expectation } from './expectation.js';
+import { aliasBombError, MAX_ALIAS_COUNT } from '../scenario/yaml-limits.js';
 
 /**
  * How a step deals with a digest challenge (401/407) to what it sends:
@@ -86,6 +88,20 @@ export class SuiteError extends SipstormError {
   }
 }
 
+/** A suite's file, refused (SuiteError, exit 2) when not a regular file or above its kind's size limit. */
+function suiteBytes(path: string, kind: InputKind): Buffer {
+  try {
+    return readInputFile(path, kind);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new SuiteError(err.message);
+    throw err;
+  }
+}
+
+function suiteText(path: string): string {
+  return suiteBytes(path, 'suite').toString('utf8');
+}
+
 export function suiteNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
@@ -106,7 +122,7 @@ function loadMessageDir(dir: string, name: string): Suite {
   const sections = new Map<string, string>();
   const index = join(dir, 'index.tsv');
   if (existsSync(index)) {
-    for (const line of readFileSync(index, 'utf8').split('\n').slice(1)) {
+    for (const line of suiteText(index).split('\n').slice(1)) {
       const [file, section] = line.split('\t');
       if (file && section) sections.set(file, section);
     }
@@ -115,13 +131,13 @@ function loadMessageDir(dir: string, name: string): Suite {
   const datagramOnly = new Map<string, string>();
   const dgram = join(dir, 'datagram-only.tsv');
   if (existsSync(dgram)) {
-    for (const line of readFileSync(dgram, 'utf8').split('\n').slice(1)) {
+    for (const line of suiteText(dgram).split('\n').slice(1)) {
       const [f, why] = line.split('\t');
       if (f && why) datagramOnly.set(f, why.trim());
     }
   }
   const file = join(dir, 'expect.tsv');
-  const cases = readFileSync(file, 'utf8')
+  const cases = suiteText(file)
     .split('\n')
     .slice(1)
     .map((line, i) => ({ line, no: i + 2 }))
@@ -131,7 +147,7 @@ function loadMessageDir(dir: string, name: string): Suite {
       if (!msgFile || !expect) throw new SuiteError(`${file}:${no}: expected 'file<TAB>expect<TAB>why'`);
       const path = join(dir, msgFile);
       if (!existsSync(path)) throw new SuiteError(`${file}:${no}: no message file ${msgFile}`);
-      const step: SuiteStep = { bytes: readFileSync(path), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
+      const step: SuiteStep = { bytes: suiteBytes(path, 'body'), expect: at(file, no, expect), headers: [], match: [], capture: [], pauseMs: 0 };
       return { id: msgFile, rfc: 'RFC 4475', section: sections.get(msgFile) ?? '?', title: why ?? '', steps: [step], datagramOnly: datagramOnly.get(msgFile) };
     });
   return { name, file: dir, cases };
@@ -139,10 +155,14 @@ function loadMessageDir(dir: string, name: string): Suite {
 
 function loadYamlSuite(file: string, name: string): Suite {
   let doc: unknown;
+  const text = suiteText(file);
+  const lc = new LineCounter();
+  const parsed = parseDocument(text, { lineCounter: lc });
+  if (parsed.errors.length) throw new SuiteError(`${file}: ${parsed.errors[0]!.message.split('\n')[0]}`);
   try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
+    doc = parsed.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    throw new SuiteError(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    throw new SuiteError(aliasBombError(err, parsed, lc, file).message);
   }
   const list = (doc as { cases?: unknown } | null)?.cases;
   if (!Array.isArray(list)) throw new SuiteError(`${file}: expected a list under 'cases'`);

@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createResponse, findCallId, parseMessage, serializeMessage, type SipMessage } from '../codec/index.js';
 import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth/index.js';
 import { ConformanceChecker } from '../conformance/index.js';
+import { redact } from '../ua/redact.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
 import { createTransport, type Endpoint, type TlsOptions, type Transport } from '../transport/index.js';
 import { compileSafeRegex } from '../scenario/index.js';
@@ -115,7 +116,7 @@ const OPTIONS_TEMPLATE =
   'From: <sip:sipstorm@${local}>;tag=${tag}\nTo: <sip:${target.host}:${target.port}>\nCall-ID: ${call.id}\nCSeq: 1 OPTIONS\nContent-Length: 0\n';
 
 export class SuiteRunner {
-  private checker = new ConformanceChecker();
+  private checker = this.newChecker();
   /** Messages from the server that no case waited for. */
   unexpected = 0;
   /** Datagrams from the server that did not parse. */
@@ -148,10 +149,32 @@ export class SuiteRunner {
     this.local = `${isIPv6(l.host) ? `[${l.host}]` : l.host}:${l.port}`;
   }
 
+  /** A checker whose examples have the digest secrets masked, as a load run's do. */
+  private newChecker(): ConformanceChecker {
+    return new ConformanceChecker((text) => redact(text, this.secrets()));
+  }
+
+  /** The passwords a case may use: --password, or the current case's secret{n}. */
+  private secrets(): string[] {
+    return [this.opts?.password, this.flow?.vars.password].filter((s): s is string => s !== undefined);
+  }
+
+  /**
+   * The ladder as reports show it: digest `response`, `cnonce` and `rspauth`
+   * values and the passwords masked (engine/ua/redact.ts), since with the
+   * nonce, realm and URI beside them a response allows an offline dictionary
+   * attack on the password.
+   */
+  private reportLadder(flow: Flow): LadderEntry[] {
+    // Bytes as latin1 keep a torture message's invalid UTF-8 intact; the passwords are compared in the same form.
+    const secrets = [this.opts.password, flow.vars.password].filter((s): s is string => s !== undefined).map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+    return flow.ladder.map((e) => ({ ...e, data: Buffer.from(redact(e.data.toString('latin1'), secrets), 'latin1') }));
+  }
+
   /** The catalog's counts since the last call (one suite's worth). */
   takeCounts(): ConformanceChecker['counts'] {
     const counts = this.checker.counts;
-    this.checker = new ConformanceChecker();
+    this.checker = this.newChecker();
     return counts;
   }
 
@@ -328,7 +351,7 @@ export class SuiteRunner {
       this.deadAfter = `${suite}/${c.id}`;
       problem = `${problem ? `${problem}; ` : ''}the server stopped answering OPTIONS after this case`;
     }
-    return { suite, case: c, status: last?.status, reasonPhrase: last?.reason, problem, notApplicable, ms: performance.now() - flow.started, ladder: flow.ladder };
+    return { suite, case: c, status: last?.status, reasonPhrase: last?.reason, problem, notApplicable, ms: performance.now() - flow.started, ladder: this.reportLadder(flow) };
   }
 
   /** Sends the step's request (answering a challenge when the step says how) and judges the final answer. */

@@ -8,9 +8,9 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { StreamFramer, SipParseError } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
+import { readInputFile, type InputFileError } from '../input-file.js';
 import {
   ConnectionGuard, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MESSAGE_TIMEOUT_MS, type GuardSlot, type ShedReason,
 } from './connection-guard.js';
@@ -38,9 +38,11 @@ const SHED_CODES: Record<ShedReason, string> = {
 
 function readPem(file: string, what: string): Buffer {
   try {
-    return readFileSync(file);
+    return readInputFile(file, 'certificate');
   } catch (err) {
-    throw new SipstormError('TLS_FILE_UNREADABLE', `${file}: cannot read TLS ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const e = err as InputFileError;
+    if (e.code === 'INPUT_MISSING') throw new SipstormError('TLS_FILE_UNREADABLE', `${file}: cannot read TLS ${what} (ENOENT)`);
+    throw new SipstormError('TLS_FILE_UNREADABLE', `${file}: TLS ${what} ${e.reason ?? e.message}`);
   }
 }
 

@@ -1,0 +1,61 @@
+// No password and no digest secret (response, cnonce, rspauth: with the
+// nonce, realm and URI beside them they allow an offline dictionary attack on
+// the password) in anything sipstorm writes: every file and stdout/stderr of
+// `run`, `conform`, and of `merge` and `report` over the run's result.
+
+import t, { type Test } from 'tap';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, type CliRun } from '../support/cli.js';
+
+const PASSWORD = 'Wr0ngPassw0rd';
+
+/** Every value after response=, cnonce= or rspauth= (quoted, HTML- or JSON-escaped or not) must be the mask. */
+function unmaskedDigestValues(text: string): string[] {
+  const out: string[] = [];
+  const re = /\b(response|cnonce|rspauth)\s*=\s*(?:\\?"|&quot;|&#34;)?([^",\s&\\]*)/gi;
+  for (const m of text.matchAll(re)) if (m[2] !== '***') out.push(m[0]);
+  return out;
+}
+
+function checkAll(t: Test, what: string, r: CliRun, files: string[]): void {
+  t.ok(files.length > 0, `${what}: wrote files`);
+  const texts: [string, string][] = [...files.map((f): [string, string] => [f.replace(/^.*\//, ''), readFileSync(f, 'utf8')]), ['stdout', r.stdout], ['stderr', r.stderr]];
+  for (const [name, text] of texts) {
+    t.notOk(text.includes(PASSWORD), `${what}: ${name} does not contain the password`);
+    t.same(unmaskedDigestValues(text), [], `${what}: ${name} has no unmasked digest response, cnonce or rspauth`);
+  }
+}
+
+function filesIn(dir: string): string[] {
+  return readdirSync(dir).map((f) => join(dir, f));
+}
+
+t.test('run, then merge and report of its result, with a wrong password', async (t) => {
+  const run = await runCli(['run', 'scenarios/register-auth.yaml', '--total', '4', '--workers', '1', '--user', 'user{n}', '--password-env', 'SIPSTORM_TEST_PW'], { env: { SIPSTORM_TEST_PW: PASSWORD }, keep: true });
+  t.teardown(() => rmSync(run.dir, { recursive: true, force: true }));
+  t.equal(run.status, 1, 'the steps fail: wrong password');
+  t.ok(run.result.failures[0].ladder.some((e: { raw: string }) => /Authorization: Digest .*response=/.test(e.raw)), 'the ladder holds an authenticated request');
+  checkAll(t, 'run', run, filesIn(run.dir));
+
+  const out = join(run.dir, 'merged');
+  const merge = await runCli(['merge', join(run.dir, 'result.json'), join(run.dir, 'result.json'), '--json', join(out, 'merged.json'), '--junit', join(out, 'merged.xml'), '--html', join(out, 'merged.html')], { outDir: false });
+  t.equal(merge.status, 1, merge.stderr);
+  checkAll(t, 'merge', merge, filesIn(out));
+
+  const again = join(run.dir, 'again');
+  const report = await runCli(['report', join(out, 'merged.json'), '--html', join(again, 'report.html'), '--junit', join(again, 'junit.xml')], { outDir: false });
+  t.equal(report.status, 1, report.stderr);
+  checkAll(t, 'report', report, filesIn(again));
+});
+
+t.test('conform with a wrong password: ladders of the failed auth cases are masked', async (t) => {
+  const r = await runCli(['conform', '--suite', 'auth', '--user', 'alice', '--password', PASSWORD], { keep: true });
+  t.teardown(() => rmSync(r.dir, { recursive: true, force: true }));
+  t.equal(r.status, 1, r.out);
+  const ladders = r.result.failures.flatMap((f: { ladder: { raw: string }[] }) => f.ladder.map((e) => e.raw)).join('\n');
+  t.match(ladders, /Authorization: Digest .*response="\*\*\*"/, 'the failed cases carry their authenticated requests, masked');
+  t.match(ladders, /cnonce="\*\*\*"/, 'cnonce masked');
+  t.match(ladders, /nonce="[^*"]+"/, 'the nonce itself is kept: it is no secret');
+  checkAll(t, 'conform', r, filesIn(r.dir));
+});
