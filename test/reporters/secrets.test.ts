@@ -39,7 +39,7 @@ t.test('run, then merge and report of its result, with a wrong password', async 
   checkAll(t, 'run', run, filesIn(run.dir));
 
   const out = join(run.dir, 'merged');
-  const merge = await runCli(['merge', join(run.dir, 'result.json'), join(run.dir, 'result.json'), '--json', join(out, 'merged.json'), '--junit', join(out, 'merged.xml'), '--html', join(out, 'merged.html')], { outDir: false });
+  const merge = await runCli(['merge', join(run.dir, 'result.json'), '--json', join(out, 'merged.json'), '--junit', join(out, 'merged.xml'), '--html', join(out, 'merged.html')], { outDir: false });
   t.equal(merge.status, 1, merge.stderr);
   checkAll(t, 'merge', merge, filesIn(out));
 
