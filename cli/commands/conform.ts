@@ -66,7 +66,8 @@ Over UDP.`,
       target = await resolveTarget(String(f.target));
       if (target.endpoint.protocol !== 'udp') throw new UsageError(`conform runs over UDP; ${target.uri} asks for ${target.endpoint.protocol}`);
     } else {
-      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults });
+      // The reference server offers every algorithm the auth suite asks about, so that each of its cases applies.
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp'], faults, algorithms: ['SHA-256', 'MD5'] });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }

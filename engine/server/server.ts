@@ -33,7 +33,7 @@ export interface ServerOptions {
   users?: UserSource;
   realm?: string;
   authInvite?: boolean;
-  /** Challenges offered, in order (default MD5 then SHA-256: SIPp answers only the first, only MD5). */
+  /** Challenges offered, most preferred first (RFC 8760 §2.4); default MD5 alone, which every UA answers. */
   algorithms?: DigestAlgorithm[];
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
@@ -100,7 +100,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return faults;
     },
     authInvite: opts.authInvite ?? false,
-    algorithms: opts.algorithms ?? ['MD5', 'SHA-256'],
+    algorithms: opts.algorithms?.length ? opts.algorithms : ['MD5'],
     local: (p) => (transports.get(p) ?? transports.values().next().value!).local,
     answer: (tx, status, o = {}) => makeAnswer(core, tx, status, o, newTag),
     sendRequest: (req, dest, user) => {
