@@ -432,6 +432,9 @@ function requestHeaders(data: Buffer): SipMessage | undefined {
 }
 
 function neutralRequestLine(data: Buffer): Buffer | undefined {
-  const eol = data.indexOf('\r\n');
-  return eol < 0 ? undefined : Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
+  // The request line ends in CRLF, or in a bare LF (which parseMessage reads too).
+  const lf = data.indexOf(10);
+  if (lf < 0) return undefined;
+  const eol = lf > 0 && data[lf - 1] === 13 ? lf - 1 : lf;
+  return Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
 }
