@@ -27,11 +27,11 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
   let start = 0;
   while (start < buf.length && (buf[start] === 10 || (buf[start] === 13 && buf[start + 1] === 10))) start += buf[start] === 10 ? 1 : 2;
   if (start >= buf.length) throw new SipParseError('SIP_PARSE_EMPTY', 'empty message');
-  // The first line tells how lines end: CRLF (the hot path), or a bare LF, taken liberally as most stacks do.
-  if (hasBareLfLines(buf, start)) return parseLfMessage(buf, start, opts);
   let headEnd = buf.indexOf(CRLFCRLF, start);
   let bodyStart: number;
   if (headEnd < 0) {
+    // Lines that end in a bare LF, taken liberally as most stacks do.
+    if (hasBareLfLines(buf, start)) return parseLfMessage(buf, start, opts);
     // A datagram that ends right after its last header line has no body.
     if (buf.length >= 2 && buf[buf.length - 2] === 13 && buf[buf.length - 1] === 10) {
       headEnd = buf.length - 2;
@@ -44,6 +44,9 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
   }
   const head = buf.toString('utf8', start, headEnd);
   const lines = head.split('\r\n');
+  // A first line with an LF inside ends in a bare LF: the CRLFCRLF found is in the body, not the end of the headers.
+  // (Checked on the short first line, so that the CRLF hot path pays next to nothing.)
+  if (lines[0]!.includes('\n')) return parseLfMessage(buf, start, opts);
   return finishMessage(buf, lines, bodyStart, opts);
 }
 
