@@ -31,7 +31,8 @@ interface Publication {
   etag: string;
   doc: PidfDocument;
   expiresAt: number;
-  expiry: TimerHandle;
+  /** The wheel timer that removes it when it is not refreshed in time. */
+  expiry?: TimerHandle;
 }
 
 /**
@@ -162,13 +163,13 @@ export class PresenceServer {
       const etag = `e${++this.etagCounter}x${Date.now().toString(36)}`;
       const expiresAt = core.wheel.now() + expires * 1000;
       if (pub) {
-        pub.expiry.cancel();
+        pub.expiry?.cancel();
         pub.etag = etag;
         pub.expiresAt = expiresAt;
         if (doc) pub.doc = doc;
         pub.expiry = this.expireLater(presentity, pub, expires);
       } else {
-        const created: Publication = { etag, doc: doc!, expiresAt, expiry: undefined as unknown as TimerHandle };
+        const created: Publication = { etag, doc: doc!, expiresAt };
         created.expiry = this.expireLater(presentity, created, expires);
         pubs.push(created);
         this.publications.set(presentity, pubs);
@@ -188,7 +189,7 @@ export class PresenceServer {
   }
 
   private drop(presentity: string, pub: Publication): void {
-    pub.expiry.cancel();
+    pub.expiry?.cancel();
     const pubs = this.publications.get(presentity);
     if (!pubs) return;
     const i = pubs.indexOf(pub);

@@ -19,9 +19,10 @@ const DESK = `<?xml version="1.0" encoding="UTF-8"?>
 // Another client, another style: the PIDF namespace under a prefix, and an extension element of the data model.
 const MOBILE = `<p:presence xmlns:p="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" entity="sip:user6@127.0.0.1"><p:tuple id="mobile"><p:status><p:basic>closed</p:basic></p:status></p:tuple><dm:person id="me"><dm:note>On the road</dm:note></dm:person></p:presence>`;
 
+/** xmllint's complaints about the document ('' when well-formed); without xmllint, '' except in CI, where it must be there. */
 function wellFormed(xml: string): string {
   const r = spawnSync('xmllint', ['--noout', '-'], { input: xml, encoding: 'utf8' });
-  if (r.error) return r.error.message;
+  if (r.error) return process.env.CI === 'true' ? `xmllint: ${r.error.message} (apt-get install libxml2-utils)` : '';
   return r.status === 0 ? '' : r.stderr;
 }
 
