@@ -8,11 +8,12 @@
 // Torture messages go out byte for byte but for one change: the transport and
 // sent-by of their top Via become this tester's (UDP, its address, rport),
 // since RFC 3261 §18.2.2 sends the answer there and the fixtures name hosts
-// like 192.0.2.2 that are not us. With --domain, the host of their
+// like 192.0.2.2 that are not us. With --domain, the hosts of their
 // Request-URI and To become that domain too (a server that relays only for
-// its own domains would otherwise answer 403 before it parses them). Each case is sent from a socket of its own:
-// several fixtures share a branch, and one sent-by would make the later ones
-// look like retransmissions of the first (§17.2.3).
+// its own domains would otherwise answer 403 before it parses them). Each
+// case is sent from a socket of its own: several fixtures share a branch, and
+// one sent-by would make the later ones look like retransmissions of the
+// first (§17.2.3).
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
