@@ -64,6 +64,10 @@ const parseHot = (buf: Buffer) => () => {
 console.log(`sipstorm codec benchmark, node ${process.version}, ${new Date().toISOString()}`);
 measure('parse INVITE (with SDP)', INVITE.length, parseHot(INVITE));
 measure('parse 200 OK', OK.length, parseHot(OK));
+// The same INVITE with bare LF line ends in its head (RFC 3261 §7 wants CRLF; read liberally, off the hot path).
+const cut = INVITE.indexOf('\r\n\r\n');
+const INVITE_LF = Buffer.concat([Buffer.from(INVITE.toString('latin1', 0, cut).replace(/\r\n/g, '\n') + '\n\n', 'latin1'), INVITE.subarray(cut + 4)]);
+measure('parse INVITE (bare LF)', INVITE_LF.length, parseHot(INVITE_LF));
 const inv = parseMessage(INVITE);
 const ok = parseMessage(OK);
 measure('serialize INVITE', INVITE.length, () => (sink += serializeMessage(inv).length));

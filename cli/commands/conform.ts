@@ -32,7 +32,8 @@ export const conformCommand: Command = {
   usage: 'sipstorm conform [--target sip:HOST:PORT] [--transport udp|tcp|tls] [--suite torture,rfc3261] [options]',
   details: `Suites live in scenarios/conformance/: torture (the RFC 4475 messages, byte for
 byte but for the sent-by of the top Via, which names this tester so that the
-answer can reach it), rfc3261 (requests a UAS must refuse or answer in a set
+answer can reach it; with --domain, the hosts of their Request-URI and To
+become that domain), rfc3261 (requests a UAS must refuse or answer in a set
 way), register (RFC 3261 §10.3), presence (RFC 6665, 3856, 3903), message
 (RFC 3428) and auth (digest, RFC 7616/8760). Cases that register or
 authenticate use user{n}/secret{n} with a fresh n per case, or --user and
@@ -48,6 +49,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
     { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
+    { name: 'domain', type: 'string', value: 'HOST[:PORT]', help: "domain of every Request-URI and To, torture messages included (default: the target's host:port)" },
     { name: 'user', type: 'string', value: 'NAME', help: 'account to register and authenticate as (default: user{n} with a fresh n per case)' },
     { name: 'password', type: 'string', value: 'SECRET', help: 'its password (default: secret{n})' },
     varFlagSpec,
@@ -73,6 +75,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     const faults = parseFaultFlags(f);
     const vars = parseVarFlags(f);
     checkReportFlags(f, { outDir: true });
+    const domain = f.domain !== undefined ? domainFlag(String(f.domain)) : undefined;
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -108,14 +111,15 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     } else {
       const protocol = (transportFlag ?? 'udp') as Protocol;
       if (protocol === 'tls') throw new UsageError('--transport tls needs --target: the embedded server has no certificate (start `sipstorm serve --transport udp,tcp,tls --tls-cert ... --tls-key ...` and aim at it)');
-      server = await startServer({ host: '127.0.0.1', port: 0, transports: [protocol], faults });
+      // The reference server offers every algorithm the auth suite asks about, so that each of its cases applies.
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: [protocol], faults, algorithms: ['SHA-256', 'MD5'] });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}${protocol === 'tcp' ? ';transport=tcp' : ''}`);
     }
     const localHost = (f['local-host'] as string | undefined) ?? (isIPv6(target.endpoint.host) ? '::1' : '127.0.0.1');
     if ((f.user === undefined) !== (f.password === undefined)) throw new UsageError('--user and --password go together');
     const runner = await SuiteRunner.open({
-      target: target.endpoint, targetHostText: target.hostText, localHost, answerMs,
+      target: target.endpoint, targetHostText: target.hostText, localHost, answerMs, domain,
       user: f.user as string | undefined, password: f.password as string | undefined, vars,
       tls: target.endpoint.protocol === 'tls' ? tlsOpts : undefined,
     });
@@ -173,3 +177,16 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     return exitAfterReports(result.exitCode, failedReports);
   },
 };
+
+/**
+ * `--domain example.com`, `--domain 127.0.0.1:5080`, `--domain [::1]:5080`: a host as a SIP URI writes it (RFC 3261
+ * §25.1 hostport), so that it can stand in a Request-URI and a To as it is.
+ */
+function domainFlag(text: string): string {
+  const value = text.trim();
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(value);
+  if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)) || (m[1]!.startsWith('[') && !isIPv6(m[1]!.slice(1, -1)))) {
+    throw new UsageError(`--domain must be a host or host:port as in a SIP URI (example.com, 127.0.0.1:5060, [::1]:5060), got '${text}'`);
+  }
+  return value;
+}

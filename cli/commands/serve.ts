@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { interrupts } from '../interrupts.js';
 import { startServer, type ServerFaults } from '../../engine/server/index.js';
+import { digestAlgorithmNamed, type DigestAlgorithm } from '../../engine/auth/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
 
@@ -30,6 +31,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     { name: 'password', type: 'string', value: 'PATTERN', help: "password pattern (default 'secret{n}')" },
     { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV (RFC 4180, UTF-8) whose header names user and password columns, instead of patterns' },
     { name: 'realm', type: 'string', value: 'REALM', help: "digest realm (default 'sipstorm')" },
+    { name: 'digest-algorithms', type: 'string', value: 'LIST', help: "digest challenges offered, preferred first (default md5; e.g. sha-256,md5)" },
     { name: 'auth-invite', type: 'boolean', help: 'challenge INVITE with 407 (off by default: SIPp uac has no credentials)' },
     ...limitFlagSpecs,
     ...serveLimitFlagSpecs,
@@ -70,6 +72,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
         ? { csv: String(f['users-csv']) }
         : { user: String(f.user ?? 'user{n}'), password: String(f.password ?? 'secret{n}') },
       realm: f.realm ? String(f.realm) : undefined,
+      algorithms: f['digest-algorithms'] !== undefined ? parseDigestAlgorithms(String(f['digest-algorithms'])) : undefined,
       authInvite: Boolean(f['auth-invite']),
       faults,
       limits: { ...parseLimitFlags(f), ...guard.limits },
@@ -87,3 +90,20 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     return signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;
   },
 };
+
+/**
+ * `--digest-algorithms sha-256,md5`: one challenge each, in this order (RFC 8760 §2.4: the most
+ * preferred first). Names are those of RFC 7616 §6.1 and RFC 8760, in any case.
+ */
+export function parseDigestAlgorithms(text: string): DigestAlgorithm[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError("--digest-algorithms needs at least one algorithm (md5, sha-256, sha-512-256, or their -sess forms)");
+  const out: DigestAlgorithm[] = [];
+  for (const name of names) {
+    const algorithm = digestAlgorithmNamed(name);
+    if (!algorithm) throw new UsageError(`--digest-algorithms: unknown algorithm '${name}' (md5, md5-sess, sha-256, sha-256-sess, sha-512-256, sha-512-256-sess)`);
+    if (out.includes(algorithm)) throw new UsageError(`--digest-algorithms: '${name}' is named twice`);
+    out.push(algorithm);
+  }
+  return out;
+}

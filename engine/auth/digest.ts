@@ -93,6 +93,11 @@ export function parseAuthParams(value: string): { scheme: string; params: Map<st
   return { scheme: m[1]!, params };
 }
 
+/** A digest algorithm named in any case ('sha-256', 'MD5'), or undefined when it is not one we implement. */
+export function digestAlgorithmNamed(name: string): DigestAlgorithm | undefined {
+  return ALGORITHMS[name.trim().toLowerCase()];
+}
+
 function algorithmOf(v: string | undefined): DigestAlgorithm | undefined {
   return v === undefined ? 'MD5' : ALGORITHMS[v.toLowerCase()];
 }

@@ -26,6 +26,8 @@ export class SipMessage {
   version = 'SIP/2.0';
   /** The bytes it was parsed from (a message built here has none): what a ladder keeps instead of the object. */
   raw: Buffer | undefined;
+  /** Parsed from lines ending in a bare LF, not CRLF (RFC 3261 §7 wants CRLF; we read it anyway). */
+  bareLf = false;
 
   private cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
 

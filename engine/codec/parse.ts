@@ -23,13 +23,15 @@ export function findHeaderEnd(buf: Buffer, from = 0): number {
 }
 
 export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
-  // RFC 3261 §7.5: implementations SHOULD ignore CRLFs preceding the start line.
+  // RFC 3261 §7.5: implementations SHOULD ignore CRLFs preceding the start line (and bare LFs, liberally).
   let start = 0;
-  while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+  while (start < buf.length && (buf[start] === 10 || (buf[start] === 13 && buf[start + 1] === 10))) start += buf[start] === 10 ? 1 : 2;
   if (start >= buf.length) throw new SipParseError('SIP_PARSE_EMPTY', 'empty message');
   let headEnd = buf.indexOf(CRLFCRLF, start);
   let bodyStart: number;
   if (headEnd < 0) {
+    // Lines that end in a bare LF, taken liberally as most stacks do.
+    if (hasBareLfLines(buf, start)) return parseLfMessage(buf, start, opts);
     // A datagram that ends right after its last header line has no body.
     if (buf.length >= 2 && buf[buf.length - 2] === 13 && buf[buf.length - 1] === 10) {
       headEnd = buf.length - 2;
@@ -42,6 +44,54 @@ export function parseMessage(buf: Buffer, opts: ParseOptions = {}): SipMessage {
   }
   const head = buf.toString('utf8', start, headEnd);
   const lines = head.split('\r\n');
+  // A first line with an LF inside ends in a bare LF: the CRLFCRLF found is in the body, not the end of the headers.
+  // (Checked on the short first line, so that the CRLF hot path pays next to nothing.)
+  if (lines[0]!.includes('\n')) return parseLfMessage(buf, start, opts);
+  return finishMessage(buf, lines, bodyStart, opts);
+}
+
+/**
+ * RFC 3261 §7: "The start-line, each message-header line, and the empty line MUST be terminated by a carriage-return
+ * line-feed sequence (CRLF)". A message whose lines end in a bare LF breaks that rule but says what it means, and
+ * Kamailio, SIPp and most stacks read it: so do we (a CR before an LF is then taken as part of the line end too),
+ * and mark the message, so that the conformance catalog can warn about its sender.
+ */
+function parseLfMessage(buf: Buffer, start: number, opts: ParseOptions): SipMessage {
+  const blank = findLfHeaderEnd(buf, start);
+  let headEnd: number;
+  let bodyStart: number;
+  if (blank < 0) {
+    if (buf[buf.length - 1] !== 10) throw new SipParseError('SIP_PARSE_TRUNCATED', 'truncated message: no blank line ends the headers');
+    headEnd = buf.length - 1;
+    bodyStart = buf.length;
+  } else {
+    headEnd = blank;
+    bodyStart = buf[blank + 1] === 10 ? blank + 2 : blank + 3;
+  }
+  const lines = buf.toString('utf8', start, headEnd).split(/\r?\n/);
+  const msg = finishMessage(buf, lines, bodyStart, opts);
+  msg.bareLf = true;
+  return msg;
+}
+
+/**
+ * In a message with LF line ends: the index of the LF that ends the last header line (the next line, LF or CRLF, is
+ * empty), or -1. The stream framer uses it too.
+ */
+export function findLfHeaderEnd(buf: Buffer, from = 0): number {
+  for (let i = buf.indexOf(10, from); i >= 0 && i + 1 < buf.length; i = buf.indexOf(10, i + 1)) {
+    if (buf[i + 1] === 10 || (buf[i + 1] === 13 && buf[i + 2] === 10)) return i;
+  }
+  return -1;
+}
+
+/** Whether the message that starts at `from` ends its first line with a bare LF (not CRLF). */
+export function hasBareLfLines(buf: Buffer, from = 0): boolean {
+  const lf = buf.indexOf(10, from);
+  return lf > from && buf[lf - 1] !== 13;
+}
+
+function finishMessage(buf: Buffer, lines: string[], bodyStart: number, opts: ParseOptions): SipMessage {
   const msg = parseStartLine(lines[0]!);
   msg.headers = parseHeaderLines(lines);
 

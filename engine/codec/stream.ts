@@ -3,7 +3,7 @@
 // a peer that never ends its headers cannot exhaust memory.
 
 import { SipParseError } from './errors.js';
-import { findHeaderEnd } from './parse.js';
+import { findHeaderEnd, findLfHeaderEnd, hasBareLfLines } from './parse.js';
 
 export interface FramerLimits {
   maxHeaderBytes?: number;
@@ -37,7 +37,9 @@ export class StreamFramer {
       while (skip + 1 < this.buf.length && this.buf[skip] === 13 && this.buf[skip + 1] === 10) skip += 2;
       if (skip > 0) this.buf = this.buf.subarray(skip);
       if (this.buf.length === 0) break;
-      const headEnd = findHeaderEnd(this.buf);
+      // Lines that end in a bare LF (RFC 3261 §7 wants CRLF) are framed too: parseMessage reads them.
+      const bareLf = hasBareLfLines(this.buf);
+      const headEnd = bareLf ? findLfHeaderEnd(this.buf) : findHeaderEnd(this.buf);
       if (headEnd < 0) {
         if (this.buf.length > this.maxHeaderBytes) {
           this.buf = Buffer.alloc(0);
@@ -59,7 +61,8 @@ export class StreamFramer {
         this.buf = Buffer.alloc(0);
         throw new SipParseError('SIP_FRAME_BODY_TOO_LARGE', `stream: Content-Length ${length} exceeds ${this.maxBodyBytes}`);
       }
-      const total = headEnd + 4 + length;
+      const bodyStart = !bareLf ? headEnd + 4 : this.buf[headEnd + 1] === 10 ? headEnd + 2 : headEnd + 3;
+      const total = bodyStart + length;
       if (this.buf.length < total) break;
       out.push(this.buf.subarray(0, total));
       this.buf = this.buf.subarray(total);

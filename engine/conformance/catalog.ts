@@ -73,6 +73,14 @@ function dialogContactProblem(res: SipMessage): string | undefined {
 const norm = (v: string | undefined) => (v ?? '').replace(/\s+/g, ' ').trim();
 const stripVia = (v: string) => norm(v).replace(/;\s*(received|rport)(=[^;]*)?/gi, '');
 
+/**
+ * RFC 3261 §7: "The start-line, each message-header line, and the empty line MUST be terminated by a carriage-return
+ * line-feed sequence (CRLF)." The codec reads lines ending in a bare LF all the same (so do Kamailio and most stacks),
+ * so the message still worked: a warning (SHOULD level) names the sender that breaks the rule, rather than a failure.
+ */
+const CRLF_TEXT = 'the start line, each header line and the empty line end in CRLF, not a bare LF';
+const bareLf = (msg: SipMessage) => (msg.bareLf ? 'lines end in a bare LF, not CRLF' : undefined);
+
 export const RESPONSE_CHECKS: ResponseCheck[] = [
   {
     id: 'response.via-echoed', rfc: 'RFC 3261', section: '8.2.6.2', severity: 'error',
@@ -184,9 +192,11 @@ export const RESPONSE_CHECKS: ResponseCheck[] = [
     text: 'a non-INVITE request is never answered 408',
     run: (req, res) => (req.method === 'INVITE' || res.status < 200 ? null : res.status === 408 ? `408 to ${req.method}` : undefined),
   },
+  { id: 'response.crlf-line-ends', rfc: 'RFC 3261', section: '7', severity: 'warning', text: CRLF_TEXT, run: (_req, res) => bareLf(res) },
 ];
 
 export const REQUEST_CHECKS: RequestCheck[] = [
+  { id: 'request.crlf-line-ends', rfc: 'RFC 3261', section: '7', severity: 'warning', text: CRLF_TEXT, run: (req) => bareLf(req) },
   {
     id: 'request.content-length-once', rfc: 'RFC 3261', section: '7.3.1, 20.14', severity: 'error',
     text: 'a request has at most one Content-Length header field (it is not a comma-separated list, so it may not repeat)',

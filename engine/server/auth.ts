@@ -19,6 +19,8 @@ export function authenticate(core: ServerCore, tx: ServerTransaction, proxy = fa
       continue; // RFC 4475 §3.3.7: an unknown scheme is ignored, and the request challenged
     }
     if (cred.realm !== core.realm) continue;
+    // An algorithm we did not offer is not one we agreed to: challenge again (RFC 7616 §3.7: the client picks among the offers).
+    if (!core.algorithms.includes(cred.algorithm)) continue;
     const verdict = core.nonces.check(cred.nonce, cred.qop ? cred.nc : undefined);
     if (verdict === 'stale') {
       stale = true;
@@ -32,9 +34,10 @@ export function authenticate(core: ServerCore, tx: ServerTransaction, proxy = fa
     }
     return cred.username;
   }
-  // RFC 8760 §2.4 wants the preferred algorithm first; the default order is MD5 first because
-  // SIPp (3.6) answers only the first challenge and only with MD5. Clients that support
-  // SHA-256 (sipstorm's UA) still pick it, as RFC 7616 §3.7 lets them.
+  // One challenge per algorithm offered, in the configured order. RFC 8760 §2.4: "the UAS MUST add
+  // the WWW-Authenticate header fields in order of preference, with the most preferred algorithm
+  // first". The default is MD5 alone: every UA answers it, and some (baresip 1.0) stop at a
+  // challenge of an algorithm they do not know instead of skipping it; --digest-algorithms offers more.
   const headerName = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
   core.answer(tx, proxy ? 407 : 401, {
     headers: core.algorithms.map((algorithm) => [headerName, buildChallenge({ realm: core.realm, nonce: core.nonces.issue(), algorithm, qop: 'auth', stale })] as [string, string]),

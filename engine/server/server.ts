@@ -39,7 +39,7 @@ export interface ServerOptions {
   users?: UserSource;
   realm?: string;
   authInvite?: boolean;
-  /** Challenges offered, in order (default MD5 then SHA-256: SIPp answers only the first, only MD5). */
+  /** Challenges offered, most preferred first (RFC 8760 §2.4); default MD5 alone, which every UA answers. */
   algorithms?: DigestAlgorithm[];
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
@@ -129,7 +129,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return faults;
     },
     authInvite: opts.authInvite ?? false,
-    algorithms: opts.algorithms ?? ['MD5', 'SHA-256'],
+    algorithms: opts.algorithms?.length ? opts.algorithms : ['MD5'],
     local: (p) => (transports.get(p) ?? transports.values().next().value!).local,
     answer: (tx, status, o = {}) => makeAnswer(core, tx, status, o, newTag),
     sendRequest: (req, dest, user) => {
@@ -505,6 +505,9 @@ function requestHeaders(data: Buffer): SipMessage | undefined {
 }
 
 function neutralRequestLine(data: Buffer): Buffer | undefined {
-  const eol = data.indexOf('\r\n');
-  return eol < 0 ? undefined : Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
+  // The request line ends in CRLF, or in a bare LF (which parseMessage reads too).
+  const lf = data.indexOf(10);
+  if (lf < 0) return undefined;
+  const eol = lf > 0 && data[lf - 1] === 13 ? lf - 1 : lf;
+  return Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
 }

@@ -1,5 +1,5 @@
 // Conformance suites: the public surface of engine/suites.
 export { parseExpectation, judge, ExpectationError, type Expectation } from './expectation.js';
 export { loadSuite, suiteNames, SuiteError, type Suite, type SuiteCase } from './load.js';
-export { SuiteRunner, rewriteTopVia, type CaseResult, type SuiteRunnerOptions } from './runner.js';
+export { SuiteRunner, rewriteTopVia, rewriteDomain, type CaseResult, type SuiteRunnerOptions } from './runner.js';
 export { suiteResult, bySection, caseLabel, caseFailure, caseOutcome, caseExpected } from './result.js';

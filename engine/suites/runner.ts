@@ -9,9 +9,12 @@
 // Torture messages go out byte for byte but for one change: the transport and
 // sent-by of their top Via become this tester's (UDP, its address, rport),
 // since RFC 3261 §18.2.2 sends the answer there and the fixtures name hosts
-// like 192.0.2.2 that are not us. Each case is sent from a socket of its own:
-// several fixtures share a branch, and one sent-by would make the later ones
-// look like retransmissions of the first (§17.2.3).
+// like 192.0.2.2 that are not us. With --domain, the hosts of their
+// Request-URI and To become that domain too (a server that relays only for
+// its own domains would otherwise answer 403 before it parses them). Each
+// case is sent from a socket of its own: several fixtures share a branch, and
+// one sent-by would make the later ones look like retransmissions of the
+// first (§17.2.3).
 //
 // Over TCP and TLS each case (and the OPTIONS after it) has a connection of
 // its own; the top Via names the transport (and over TLS carries RFC 5923's
@@ -63,6 +66,12 @@ export interface SuiteRunnerOptions {
   answerMs?: number;
   /** How long silence must last to count as "no answer" where no answer is acceptable (default 1 s). */
   silenceMs?: number;
+  /**
+   * The domain (host or host:port) of the Request-URI and To of every case, so that a server's relay policy does not
+   * decide a verdict about parsing: templates get it as ${domain} (default: the target's host:port), and torture
+   * messages have their Request-URI and To hosts replaced by it (left as written when absent).
+   */
+  domain?: string;
   /** The account cases register and authenticate as; default a fresh user{n}/secret{n} per case. */
   user?: string;
   password?: string;
@@ -242,6 +251,7 @@ export class SuiteRunner {
       transport: this.opts.target.protocol.toUpperCase(),
       'target.host': this.opts.targetHostText,
       'target.port': String(this.opts.target.port),
+      domain: this.opts.domain ?? `${this.opts.targetHostText}:${this.opts.target.port}`,
       'call.id': `conform-${id}@sipstorm`,
       branch: `z9hG4bK-conform-${id}`,
       tag: `t${id}`,
@@ -359,7 +369,10 @@ export class SuiteRunner {
     const needsAnswer = !step.expect.drop && !step.expect.any;
     const waitMs = needsAnswer ? (this.opts.answerMs ?? 4000) : (this.opts.silenceMs ?? 1000);
     const next = (): Outgoing => {
-      if (step.bytes) return { data: this.stream ? this.readdress(step.bytes) : rewriteTopVia(step.bytes, this.local) };
+      if (step.bytes) {
+        const bytes = this.opts.domain ? rewriteDomain(step.bytes, this.opts.domain) : step.bytes;
+        return { data: this.stream ? this.readdress(bytes) : rewriteTopVia(bytes, this.local) };
+      }
       if (step.resend) return flow.lastSent ?? { data: Buffer.alloc(0) };
       flow.cseq++;
       const data = this.fill(step.template!, { ...flow.vars, cseq: String(flow.cseq), branch: `z9hG4bK-conform-${randomBytes(6).toString('hex')}` });
@@ -607,4 +620,72 @@ export function rewriteTopVia(msg: Buffer, local: string, transport = 'UDP', ext
   if (extraParams && !params.includes(extraParams)) params += extraParams;
   const out = head.slice(0, m.index) + m[1] + transport + m[3] + local + params + head.slice(m.index + m[0].length) + text.slice(head.length);
   return Buffer.from(out, 'latin1');
+}
+
+/**
+ * `--domain`: the host (and port) of a torture request's Request-URI and of each To header's URI become `domain`;
+ * every other byte stays (a test checks that). URIs of other schemes (unkscm, unksm2 test those) are left alone,
+ * and so is a response.
+ */
+export function rewriteDomain(msg: Buffer, domain: string): Buffer {
+  const text = msg.toString('latin1');
+  if (/^SIP\//.test(text)) return msg;
+  const crlf = text.indexOf('\r\n\r\n');
+  const lf = text.indexOf('\n\n');
+  const headEnd = crlf < 0 ? (lf < 0 ? text.length : lf) : lf < 0 ? crlf : Math.min(crlf, lf);
+  const head = text.slice(0, headEnd);
+  const edits: [number, number][] = []; // spans of host[:port] to replace, in order
+  // The Request-URI: the second token of the first line, perhaps between <> (ltgtruri.dat).
+  const line = /^[^ \r\n]+ +<?/.exec(head);
+  if (line) {
+    const span = hostSpan(head, line[0].length, /[ \r\n>]/);
+    if (span) edits.push(span);
+  }
+  // Each To (or t) header, folded lines included: its URI is after the first '<', or is the value itself.
+  const header = /\r?\n(?:To|t)[ \t]*(?:\r?\n[ \t]+)?:/gi;
+  for (let m = header.exec(head); m; m = header.exec(head)) {
+    let end = m.index + m[0].length;
+    while (end < head.length && !(head[end] === '\n' && head[end + 1] !== ' ' && head[end + 1] !== '\t')) end++;
+    const value = head.slice(m.index + m[0].length, end);
+    const lt = value.indexOf('<');
+    let at = m.index + m[0].length + (lt >= 0 ? lt + 1 : 0);
+    while (at < end && /[ \t\r\n]/.test(head[at]!)) at++;
+    const span = hostSpan(head, at, lt >= 0 ? /[>\r\n]/ : /[ \t\r\n]/, end);
+    if (span) edits.push(span);
+  }
+  if (edits.length === 0) return msg;
+  let out = '';
+  let last = 0;
+  for (const [from, to] of edits.sort((a, b) => a[0] - b[0])) {
+    out += text.slice(last, from) + domain;
+    last = to;
+  }
+  return Buffer.from(out + text.slice(last), 'latin1');
+}
+
+/**
+ * The span of host[:port] of the SIP URI that starts at `start`, whose text ends at `stop` (or `limit`): after the
+ * first '@' when there is one (a user part may hold ';', '?' and ',', never a bare '@'), up to ':', ';', '?' or the end.
+ */
+function hostSpan(text: string, start: number, stop: RegExp, limit = text.length): [number, number] | undefined {
+  const scheme = /^sips?:/i.exec(text.slice(start, start + 5));
+  if (!scheme) return undefined;
+  let end = start + scheme[0].length;
+  while (end < limit && !stop.test(text[end]!)) end++;
+  const uri = text.slice(start + scheme[0].length, end);
+  const at = uri.indexOf('@');
+  const hostStart = start + scheme[0].length + (at >= 0 ? at + 1 : 0);
+  let i = hostStart;
+  if (text[i] === '[') {
+    const close = text.indexOf(']', i);
+    if (close < 0 || close >= end) return undefined;
+    i = close + 1;
+  } else {
+    while (i < end && !/[:;?>\s]/.test(text[i]!)) i++;
+  }
+  if (text[i] === ':') {
+    i++;
+    while (i < end && text[i]! >= '0' && text[i]! <= '9') i++;
+  }
+  return i > hostStart ? [hostStart, i] : undefined;
 }
