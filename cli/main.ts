@@ -96,6 +96,15 @@ export function reportFatal(err: unknown): number {
   return EXIT.CANNOT_RUN;
 }
 
+// `sipstorm run ... | head`: once the reader of a stream is gone, what would go to it is dropped, and the command
+// goes on to its reports and its exit code instead of dying on EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
