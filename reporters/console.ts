@@ -3,7 +3,7 @@
 // in CI, nothing with --quiet). Reads only the result object. Every text that
 // may come from a peer goes through printable(): no terminal escapes from servers.
 
-import type { RunResult, ScenarioResult } from '../engine/metrics/result.js';
+import { reasonText, type RunResult, type ScenarioResult } from '../engine/metrics/result.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
 import { generatorLine, ms, partialNote, pddText, printable, sessionsText, stepRow, table } from './format.js';
@@ -34,10 +34,10 @@ export function scenarioSummary(s: ScenarioResult): string {
       // Several: the kind, and one of them (the server's reason phrase or value).
       const examples = r.failureExamples?.[reason] ?? [];
       const example = examples[0];
-      if (examples.length === 1) out.push(`  ✗ ${n} × step ${printable(example!)}`);
+      if (examples.length === 1) out.push(`  ✗ ${n} × ${printable(reasonText(example!))}`);
       else {
         const detail = example === undefined ? '' : example.startsWith(reason) ? example.slice(reason.length).trim() : example;
-        out.push(`  ✗ ${n} × step ${printable(reason)}${detail ? ` (e.g. ${printable(detail)})` : ''}`);
+        out.push(`  ✗ ${n} × ${printable(reasonText(reason))}${detail ? ` (e.g. ${printable(detail)})` : ''}`);
       }
     }
   }

@@ -6,7 +6,7 @@
 // conformance table, and SIP ladders of failed instances with the raw
 // messages on click. Reads only the result object.
 
-import type { RunResult, ScenarioResult, StepResult } from '../engine/metrics/result.js';
+import { reasonText, type RunResult, type ScenarioResult, type StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
 import { decodeHistogram } from '../engine/metrics/histogram.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
@@ -129,7 +129,7 @@ function scenarioSection(s: ScenarioResult, failureBase: number): string {
         .join('');
       const reasons = Object.entries(r.failureReasons)
         .sort((a, b) => b[1] - a[1])
-        .map(([why, n]) => `<li>${n} × step ${esc(why)}</li>`)
+        .map(([why, n]) => `<li>${n} × ${esc(reasonText(why))}</li>`)
         .join('');
       return `<h3>${esc(r.role)}: ${r.started} started, ${r.passed} passed, ${r.failed} failed${r.dropped ? `, ${r.dropped} dropped` : ''}</h3>
 <table class="steps"><thead><tr><th>step</th><th>sent</th><th>recv</th><th>1xx</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th><th>6xx</th><th title="digest challenges (401/407) answered with credentials">challenges</th><th>timeout</th><th>p50</th><th>p99</th><th>max</th><th>corr. p99</th><th>codes</th></tr></thead><tbody>${rows}</tbody></table>

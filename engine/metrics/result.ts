@@ -153,6 +153,19 @@ function withHist(encoded: string): Percentiles & { histogram: string } {
   return { ...percentiles(decodeHistogram(encoded)), histogram: encoded };
 }
 
+/**
+ * Whether a failure reason is a step's: those are kept without their leading 'step ' and start with the step's
+ * label (`1 'INVITE': ...`, `'BYE': ...`); others say what ended the instance (`scenario timeout: ...`, `stopped: ...`).
+ */
+export function isStepReason(reason: string): boolean {
+  return /^(\d+ )?'/.test(reason);
+}
+
+/** A failure reason as a reader sees it: `step 1 'INVITE': ...`, or the instance's reason as it is. */
+export function reasonText(reason: string): string {
+  return isStepReason(reason) ? `step ${reason}` : reason;
+}
+
 export function scenarioResult(
   name: string,
   file: string,

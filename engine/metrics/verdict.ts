@@ -8,7 +8,7 @@
 // counts they print are the same by construction.
 
 import type { CaseOutcome, RoleResult, RunResult, StepResult } from './result.js';
-import { checkBalance } from './result.js';
+import { checkBalance, isStepReason } from './result.js';
 import { formatMeasured } from './thresholds.js';
 
 /** The exit codes of cli/exit-codes.ts (EXIT) that a verdict can give; a test holds them equal. */
@@ -100,7 +100,7 @@ function instancesItem(scenario: string, role: RoleResult): VerdictItem {
   const base = { kind: 'instances' as const, group: `${scenario}.${role.role}`, scenario, role: role.role, name: 'instances', timeMs: role.duration.count ? role.duration.mean : 0 };
   if (role.started === 0) return { ...base, outcome: 'skipped', message: 'not run: no instance of this role started' };
   if (outside <= 0) return { ...base, outcome: 'passed' };
-  const reasons = Object.entries(role.failureReasons).filter(([why]) => !why.startsWith('step ')).sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n} × ${why}`);
+  const reasons = Object.entries(role.failureReasons).filter(([why]) => !isStepReason(why)).sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n} × ${why}`);
   return {
     ...base, outcome: 'failed', type: 'instance',
     message: `${outside} of ${role.started} instances failed outside any step's expectation${reasons.length ? `: ${reasons.join('; ')}` : ''}`,

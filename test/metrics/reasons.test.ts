@@ -2,7 +2,7 @@
 // MAX_REASON_KINDS kinds in a worker and after merging workers or shards.
 
 import t from 'tap';
-import { addExamples, addReasonCounts, MAX_REASON_EXAMPLES, MAX_REASON_KINDS, OTHER_REASONS, RoleMetrics } from '../../engine/metrics/index.js';
+import { addExamples, addReasonCounts, isStepReason, MAX_REASON_EXAMPLES, MAX_REASON_KINDS, OTHER_REASONS, reasonText, RoleMetrics } from '../../engine/metrics/index.js';
 
 t.test('a role keeps kinds with a few examples, and folds kinds past the bound', async (t) => {
   const m = new RoleMetrics('s', 'main', ['OPTIONS']);
@@ -34,4 +34,12 @@ t.test('merging workers or shards keeps the bound', async (t) => {
   t.equal(Object.values(merged).reduce((x, y) => x + y, 0), 80 + 160);
   const ex = addExamples({ k: ['1', '2'] }, { k: ['2', '3', '4'] });
   t.same(ex, { k: ['1', '2', '3'] });
+});
+
+t.test("a step's reason reads 'step ...'; an instance's own reason reads as it is", async (t) => {
+  t.equal(reasonText("1 'INVITE': expected 200, got 486"), "step 1 'INVITE': expected 200, got 486");
+  t.equal(reasonText("'BYE': no final response within 32s"), "step 'BYE': no final response within 32s");
+  t.equal(reasonText('scenario timeout: not finished within 20s (at step 2 \'ACK\')'), "scenario timeout: not finished within 20s (at step 2 'ACK')");
+  t.equal(reasonText('stopped: still running 30s after the load ended'), 'stopped: still running 30s after the load ended');
+  t.ok(isStepReason("3 'BYE': x") && !isStepReason('worker crashed: WORKER_CRASHED'));
 });
