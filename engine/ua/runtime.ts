@@ -3,9 +3,9 @@
 // across iterations, and the routing of incoming requests to the scenario
 // instance they belong to (by Call-ID, or by the user part of the
 // Request-URI for a new INVITE to a callee). It implements UaHost
+// (ua-host.ts), the only thing an instance knows of it.
 // Over 400 lines because it holds one worker's whole routing and the peer-ready
 // rule, which share the running-instance tables; splitting them would spread one state.
-// (ua-host.ts), the only thing an instance knows of it.
 
 import { isIP } from 'node:net';
 import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
