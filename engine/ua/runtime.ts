@@ -12,7 +12,7 @@ import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { createTransport, type Endpoint, type Transport, type TransportOptions } from '../transport/index.js';
 import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
@@ -46,6 +46,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
+  openTransport?: (opts: TransportOptions) => Promise<Transport>;
 }
 
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
@@ -143,7 +145,7 @@ export class WorkerRuntime implements UaHost {
   private async openTransport(tagged: boolean): Promise<Transport> {
     const cfg = this.cfg;
     let localPort: number | undefined;
-    const t = await createTransport({
+    const t = await (cfg.openTransport ?? createTransport)({
       protocol: cfg.target.protocol,
       host: cfg.localHost,
       port: 0,
