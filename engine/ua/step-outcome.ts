@@ -8,6 +8,7 @@
 import type { SipMessage } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import type { AwaitStep, CompiledStep, RawStep, SendStep } from '../scenario/index.js';
+import type { ServerTransaction } from '../transaction/index.js';
 import { UaContext } from './ua-context.js';
 
 export abstract class StepOutcomes extends UaContext {
@@ -46,6 +47,14 @@ export abstract class StepOutcomes extends UaContext {
   protected passed(m: StepMetrics): void {
     m.passed++;
     this.next();
+  }
+
+  /** The step passed and an `on` branch of it names where to go on. */
+  protected passedTo(m: StepMetrics, target: number): void {
+    m.passed++;
+    this.clearStepTimer();
+    this.pc = target;
+    this.run();
   }
 
   /**
@@ -105,6 +114,6 @@ export abstract class StepOutcomes extends UaContext {
   }
 
   // Declared for the HostedInstance contract; the UAC and UAS layers implement them.
-  abstract onRequest(req: SipMessage, tx: import('../transaction/index.js').ServerTransaction | undefined): void;
+  abstract onRequest(req: SipMessage, tx: ServerTransaction | undefined): void;
   abstract onStrayResponse(res: SipMessage): void;
 }

@@ -234,12 +234,7 @@ export abstract class UacSide extends StepOutcomes {
     }
     const branch = step.on.find((o) => codeMatches(o.codes, res.status));
     if (!codeMatches(step.expect.codes, res.status)) {
-      if (branch) {
-        m.passed++;
-        this.clearStepTimer();
-        this.pc = branch.target;
-        return this.run();
-      }
+      if (branch) return this.passedTo(m, branch.target);
       if (step.optional) return this.next();
       return this.failGot(step, res);
     }
@@ -248,12 +243,7 @@ export abstract class UacSide extends StepOutcomes {
       if (step.optional) return this.next();
       return this.stepFailed(step, content.kind, `${res.status} ${content.text}`, `${res.status} ${content.kind}`);
     }
-    if (branch) {
-      m.passed++;
-      this.clearStepTimer();
-      this.pc = branch.target;
-      return this.run();
-    }
+    if (branch) return this.passedTo(m, branch.target);
     this.passed(m);
   }
 
