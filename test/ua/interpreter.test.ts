@@ -2,11 +2,12 @@
 // tiny scripted peer: a REGISTER answered 401 and then 200 (one digest round,
 // the credentials checked by the peer), a call INVITE/200/ACK/BYE (the ACK of
 // the 2xx in the dialog, RFC 3261 §13.2.2.4), and a pause that ends exactly
-// when the fake clock says so. Counts, verdicts and durations are the user's.
+// when the fake clock says so; on the UAS side, an INVITE answered and its 2xx
+// retransmitted until the ACK (§13.3.1.4). Counts, verdicts and durations are the user's.
 
 import t from 'tap';
 import { buildChallenge, parseAuthorization, verifyAuthorization } from '../../engine/auth/index.js';
-import { createResponse, type SipMessage } from '../../engine/codec/index.js';
+import { createRequest, createResponse, newBranch, type SipMessage } from '../../engine/codec/index.js';
 import { compileScenarioText } from '../../engine/scenario/index.js';
 import { ManualClock, TimerWheel } from '../../engine/timer/index.js';
 import type { Endpoint } from '../../engine/transport/index.js';
@@ -130,4 +131,46 @@ t.test('a step timeout is judged on the fake clock: no final response within the
   t.match(outcomes[0]!.reason, /^step 1 'OPTIONS': no final response within 3s$/);
   const [s] = steps();
   t.match(s, { sent: 1, finals: 0, timeouts: 1, errors: 0 }, 'sent = answered + timed out + errored');
+});
+
+t.test('the UAS side: an INVITE answered 180 and 200, the 2xx retransmitted until the ACK, then BYE', async (t) => {
+  const yaml = "users:\n  user: 'bob'\nsteps:\n  - recv: INVITE\n    reply: [180, 200]\n  - recv: ACK\n  - recv: BYE\n    reply: 200\n";
+  const { wheel, link, outcomes, start, steps, rt } = await setup(yaml, () => undefined);
+  t.teardown(() => rt.close());
+  start();
+  const invite = createRequest({
+    method: 'INVITE', uri: 'sip:bob@127.0.0.1:5099', from: '<sip:alice@127.0.0.1>;tag=caller', to: '<sip:bob@127.0.0.1>',
+    callId: 'call-1', cseq: 1, via: `SIP/2.0/UDP 127.0.0.1:5060;branch=${newBranch()}`, contact: '<sip:alice@127.0.0.1:5060>',
+  });
+  link.toRuntime(invite);
+  link.pump();
+  t.same(link.seen(), ['180', '200'], 'answered 180 then 200');
+  const ok = link.received[1]!;
+  const toTag = ok.to().tag!;
+  t.ok(toTag, 'the 200 has a To tag');
+  t.match(ok.get('Contact'), /^<sip:bob@127\.0\.0\.1:5099>$/, 'and the Contact of the UA');
+  // RFC 3261 §13.3.1.4: the 2xx goes again at T1, 2*T1, ... until the ACK.
+  wheel.advance(499);
+  link.pump();
+  t.equal(link.received.length, 2, 'not retransmitted before T1');
+  wheel.advance(1);
+  link.pump();
+  t.same(link.seen(), ['180', '200', '200'], 'retransmitted at T1 (500 ms)');
+  wheel.advance(1000);
+  link.pump();
+  t.same(link.seen(), ['180', '200', '200', '200'], 'and at 2*T1 after that');
+  const inDialog = (method: string, cseq: number) =>
+    createRequest({
+      method, uri: 'sip:bob@127.0.0.1:5099', from: '<sip:alice@127.0.0.1>;tag=caller', to: `<sip:bob@127.0.0.1>;tag=${toTag}`,
+      callId: 'call-1', cseq, via: `SIP/2.0/UDP 127.0.0.1:5060;branch=${newBranch()}`,
+    });
+  link.toRuntime(inDialog('ACK', 1));
+  wheel.advance(4000);
+  link.pump();
+  t.equal(link.received.length, 4, 'no retransmission after the ACK');
+  link.toRuntime(inDialog('BYE', 2));
+  link.pump();
+  t.same(link.seen().slice(4), ['200'], 'the BYE answered 200');
+  t.same(outcomes.map((o) => o.passed), [true], 'the instance passed');
+  t.match(steps(), [{ received: 1, passed: 1 }, { received: 1, passed: 1 }, { received: 1, passed: 1 }]);
 });
