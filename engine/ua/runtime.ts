@@ -2,17 +2,21 @@
 // transaction layer, the identity pools of each role, per-UA state that lasts
 // across iterations, and the routing of incoming requests to the scenario
 // instance they belong to (by Call-ID, or by the user part of the
-// Request-URI for a new INVITE to a callee).
+// Request-URI for a new INVITE to a callee). It implements UaHost
+// (ua-host.ts), the only thing an instance knows of it.
+// Over 400 lines because it holds one worker's whole routing and the peer-ready
+// rule, which share the running-instance tables; splitting them would spread one state.
 
 import { isIP } from 'node:net';
 import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
-import type { CompiledRole, CompiledScenario, SafeRegex } from '../scenario/index.js';
+import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { createTransport, type Endpoint, type Transport, type TransportOptions } from '../transport/index.js';
 import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
-import { csvIdentities, patternIdentities, type Identity, type IdentitySource } from './identity.js';
-import { ScenarioInstance, type InstanceOutcome } from './instance.js';
+import { csvIdentities, patternIdentities, type Identity } from './identity.js';
+import { ScenarioInstance } from './instance.js';
+import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
 import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
 import { CallRoutes } from './call-routes.js';
@@ -42,24 +46,11 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
+  openTransport?: (opts: TransportOptions) => Promise<Transport>;
 }
 
-/** Where a UA sends from and to: the worker's socket, or its own. */
-export interface UaSocket {
-  local: Endpoint;
-  /** The target, with the local port to send from when the UA has its own socket. */
-  dest: Endpoint;
-}
-
-export interface RoleRuntime {
-  role: CompiledRole;
-  metrics: RoleMetrics;
-  identities: IdentitySource;
-  peer?: RoleRuntime;
-  /** Another role calls this one (names it as `peer:`) and it waits for requests: its UAs say when they are ready. */
-  called?: boolean;
-  index: number;
-}
+export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
 
 /** A caller held by the peer-ready rule: started when its peer is ready, or ended without a call. */
 interface HeldCaller {
@@ -68,11 +59,7 @@ interface HeldCaller {
   abort(reason: string, beforeStart?: boolean): void;
 }
 
-export interface UaState {
-  cseq: number;
-}
-
-export class WorkerRuntime {
+export class WorkerRuntime implements UaHost {
   readonly roles: RoleRuntime[];
   readonly regexCache = new Map<string, SafeRegex>();
   readonly layer: TransactionLayer;
@@ -88,8 +75,8 @@ export class WorkerRuntime {
   /** --socket-per-ua: each UA's socket (or its opening), by user; and by local port, what the transaction layer sends from. */
   private readonly uaSockets = new Map<string, UaSocket | Promise<UaSocket>>();
   private readonly socketsByPort = new Map<number, Transport>();
-  private readonly calls = new CallRoutes<ScenarioInstance>();
-  private readonly byUser = new Map<string, ScenarioInstance>();
+  private readonly calls = new CallRoutes<HostedInstance>();
+  private readonly byUser = new Map<string, HostedInstance>();
   private readonly uaStates = new Map<string, UaState>();
   private readonly failures: FailureSample[] = [];
   /** The messages of every instance, for the ladders of the ones that fail (a fixed budget per worker). */
@@ -158,7 +145,7 @@ export class WorkerRuntime {
   private async openTransport(tagged: boolean): Promise<Transport> {
     const cfg = this.cfg;
     let localPort: number | undefined;
-    const t = await createTransport({
+    const t = await (cfg.openTransport ?? createTransport)({
       protocol: cfg.target.protocol,
       host: cfg.localHost,
       port: 0,
@@ -229,13 +216,13 @@ export class WorkerRuntime {
   }
 
   /** Requests and stray responses with this Call-ID go to `inst` (CallRoutes tells a caller and callee of one worker apart by tag). */
-  registerCallId(callId: string, inst: ScenarioInstance): void {
+  registerCallId(callId: string, inst: HostedInstance): void {
     this.calls.add(callId, inst);
     if (callId !== inst.callId && !inst.otherCallIds?.includes(callId)) (inst.otherCallIds ??= []).push(callId);
   }
 
-  instanceEnded(inst: ScenarioInstance): void {
-    this.running.delete(inst);
+  instanceEnded(inst: HostedInstance): void {
+    this.running.delete(inst as ScenarioInstance);
     this.calls.remove(inst.callId, inst);
     for (const callId of inst.otherCallIds ?? []) this.calls.remove(callId, inst);
     if (this.byUser.get(inst.user) === inst) {
@@ -248,7 +235,7 @@ export class WorkerRuntime {
    * An instance reached a step that waits for a request: if its role is called by another, its user is ready
    * and the callers held for it start now.
    */
-  instanceWaiting(inst: ScenarioInstance, role: RoleRuntime): void {
+  instanceWaiting(inst: HostedInstance, role: RoleRuntime): void {
     if (!role.called || this.readyUsers.has(inst.user) || this.byUser.get(inst.user) !== inst) return;
     this.readyUsers.add(inst.user);
     const waiters = this.peerWaiters.get(inst.user);
@@ -263,7 +250,7 @@ export class WorkerRuntime {
   }
 
   /** `recorded`: how many messages the instance recorded; fewer still in the store means the ladder lost its first ones. */
-  sampleFailure(role: RoleRuntime, inst: ScenarioInstance, reason: string, recorded: number): void {
+  sampleFailure(role: RoleRuntime, inst: HostedInstance, reason: string, recorded: number): void {
     if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
     const local = `${this.localHostText}:${inst.socket.local.port}`;

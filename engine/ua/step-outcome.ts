@@ -1,0 +1,119 @@
+// The one place where a step's outcome is recorded: a final response counted
+// by code with its latency (service time from the actual send, corrected
+// time from the intended start: coordinated omission), a timeout, a pass, a
+// failure with its reason (the text, with the peer's words) and its kind (the
+// key of the counts, without them), every message in the ladder store, and
+// the end of the instance with the sample of its failure ladder.
+
+import type { SipMessage } from '../codec/index.js';
+import type { StepMetrics } from '../metrics/index.js';
+import type { AwaitStep, CompiledStep, RawStep, SendStep } from '../scenario/index.js';
+import type { ServerTransaction } from '../transaction/index.js';
+import { UaContext } from './ua-context.js';
+
+export abstract class StepOutcomes extends UaContext {
+  /** The step whose request awaits its final response: counted as an error if the instance ends first. */
+  protected outstanding: StepMetrics | undefined;
+  /** Messages recorded in the worker's ladder store (it may have let the oldest go). */
+  protected recorded = 0;
+
+  /** What the UAC, UAS and interpreter stop when the instance ends (timers, retransmissions, waiting requests). */
+  protected abstract endSides(): void;
+  /** Lets go of the call's messages once ended (transactions may keep the instance reachable for 64*T1). */
+  protected abstract releaseCall(): void;
+
+  /** Corrected latency adds how late the instance started (coordinated omission). */
+  protected corrected(serviceMs: number): number {
+    return serviceMs + (this.startedAt - this.intendedStart);
+  }
+
+  /** A final response to the step's request, sent at `sentAt`: counted by code, its latency recorded. */
+  protected finalResponse(m: StepMetrics, status: number, sentAt: number): void {
+    m.finals++;
+    this.outstanding = undefined;
+    m.code(status);
+    const serviceMs = this.rt.wheel.now() - sentAt;
+    m.latency(serviceMs, this.corrected(serviceMs));
+  }
+
+  /** The step's request got no final response: a timeout, and the instance fails with `what`. */
+  protected timedOut(step: CompiledStep, what: string): void {
+    this.metrics(step).timeouts++;
+    this.outstanding = undefined;
+    this.fail(`step ${this.stepLabel(step)}: ${what}`);
+  }
+
+  /** The step passed: counted, and the next one runs. */
+  protected passed(m: StepMetrics): void {
+    m.passed++;
+    this.next();
+  }
+
+  /** The step passed and an `on` branch of it names where to go on. */
+  protected passedTo(m: StepMetrics, target: number): void {
+    m.passed++;
+    this.clearStepTimer();
+    this.pc = target;
+    this.run();
+  }
+
+  /**
+   * The step failed: counted under `countedAs`; the instance ends with `text` as its reason and `kind` (the
+   * text without the peer's words) as the key of the counts, both after the step's label.
+   */
+  protected stepFailed(step: CompiledStep, countedAs: string, text: string, kind = text): void {
+    this.metrics(step).fail(countedAs);
+    const label = this.stepLabel(step);
+    this.fail(`step ${label}: ${text}`, `step ${label}: ${kind}`);
+  }
+
+  /** A final response outside the step's expectation: counted by code, the reason phrase only in the example text. */
+  protected failGot(step: SendStep | RawStep | AwaitStep, res: SipMessage): void {
+    this.metrics(step).fail(`expected ${step.expect.text}, got ${res.status}`);
+    const kind = `step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status}`;
+    this.fail(`${kind} ${res.reason}`.trim(), kind);
+  }
+
+  /** A message sent or received, kept in the worker's ladder store for the ladder should the instance fail. */
+  protected record(dir: 'sent' | 'received', data: Buffer | SipMessage): void {
+    this.recorded++;
+    this.rt.ladders.add(this.serial, this.rt.wheel.now() - this.startedAt, dir, data);
+  }
+
+  /** Ends the instance as failed; `kind` is the reason without the peer's text (it keys the counts). */
+  protected fail(reason: string, kind = reason): void {
+    this.finish(reason, kind);
+  }
+
+  protected finish(reason?: string, kind = reason): void {
+    if (this.done) return;
+    this.done = true;
+    this.gen++;
+    this.clearStepTimer();
+    this.endSides();
+    if (this.outstanding) this.outstanding.errors++;
+    this.outstanding = undefined;
+    this.rt.instanceEnded(this);
+    const now = this.rt.wheel.now();
+    const durationMs = now - this.startedAt;
+    if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.recorded);
+    this.releaseCall();
+    const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
+    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
+    this.onDone(outcome);
+  }
+
+  /** Ends before its first step ran (e.g. its peer never became ready): failed at that step, with why. */
+  abortBeforeStart(why: string): void {
+    this.fail(`step ${this.stepLabel(this.role.role.steps[this.pc])}: ${why}`);
+  }
+
+  /** Stops at once (end of run): counts as failed only if `reason` is given. */
+  abort(reason: string): void {
+    this.fail(reason);
+  }
+
+  // Declared for the HostedInstance contract; the UAC and UAS layers implement them.
+  abstract onRequest(req: SipMessage, tx: ServerTransaction | undefined): void;
+  abstract onStrayResponse(res: SipMessage): void;
+}
