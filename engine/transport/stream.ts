@@ -83,7 +83,12 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
           : reason === 'cap'
             ? 'closed to make room: connection limit reached'
             : `closed to make room: limit of connections from ${slot.address} reached`;
-      fail(SHED_CODES[reason], `${protocol} ${slot.address}:${remote.port}: ${why}`, remote);
+      const code = SHED_CODES[reason];
+      const detail = `${protocol} ${slot.address}:${remote.port}: ${why}`;
+      const conn = conns.get(endpointKey(remote));
+      // The connection ends for this reason: its close must not count the cut-off message a second time.
+      if (conn) failConnection(conn, code, detail);
+      else fail(code, detail, remote);
     },
   );
 
