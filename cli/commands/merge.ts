@@ -2,7 +2,7 @@
 
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { checkShardSet, mergeResults, type RunResult } from '../../engine/metrics/index.js';
+import { checkShardSet, mergeResults } from '../../engine/metrics/index.js';
 import { runSummary } from '../../reporters/console.js';
 import { writeJson } from '../../reporters/json.js';
 import { writeJunit } from '../../reporters/junit.js';

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { kamailioAvailable, startKamailio, type KamailioInstance } from '../support/kamailio.js';
+import { kamailioAvailable, kamailioForTest } from '../support/kamailio.js';
 
 const BARESIP = '/usr/bin/baresip';
 const MODULES = '/usr/lib/baresip/modules';
@@ -47,14 +47,8 @@ async function until(what: () => boolean, ms: number): Promise<boolean> {
 }
 
 t.test('a call to a baresip phone registered at Kamailio, callee given with --var, completes', { skip: missing }, async (t) => {
-  let k: KamailioInstance;
-  try {
-    k = await startKamailio();
-  } catch (err) {
-    t.fail(String(err));
-    return;
-  }
-  t.teardown(() => k.stop());
+  const k = await kamailioForTest(t);
+  if (!k) return;
 
   const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
   writeFileSync(join(dir, 'silence.wav'), silenceWav(60));

@@ -5,20 +5,14 @@
 
 import t from 'tap';
 import { runCli } from '../support/cli.js';
-import { kamailioAvailable, startKamailio, type KamailioInstance } from '../support/kamailio.js';
+import { kamailioAvailable, kamailioForTest } from '../support/kamailio.js';
 
 const missing = !kamailioAvailable();
 if (missing && process.env.CI === 'true') t.fail('kamailio (with its presence modules) is not installed, and CI=true: install kamailio kamailio-presence-modules');
 
 t.test('presence-notes.yaml against Kamailio: 20 watchers each see their own presentity\'s note', { skip: missing && 'kamailio (with presence modules) not installed' }, async (t) => {
-  let k: KamailioInstance;
-  try {
-    k = await startKamailio();
-  } catch (err) {
-    t.fail(String(err));
-    return;
-  }
-  t.teardown(() => k.stop());
+  const k = await kamailioForTest(t);
+  if (!k) return;
   const r = await runCli(['run', 'scenarios/interop/presence-notes.yaml', '--target', `127.0.0.1:${k.port}`, '--workers', '2']);
   t.equal(r.status, 0, r.out.slice(-2500));
   t.match(r.out, /PASSED: 40 started, 40 passed, 0 failed/);

@@ -8,7 +8,7 @@
 
 import t from 'tap';
 import { runCli } from '../support/cli.js';
-import { kamailioAvailable, kamailioTlsAvailable, startKamailio, type KamailioInstance } from '../support/kamailio.js';
+import { kamailioAvailable, kamailioForTest, kamailioTlsAvailable } from '../support/kamailio.js';
 
 const run = (args: string[]) => runCli([...args, '--no-reports', '--workers', '2']);
 const missing = !kamailioAvailable() || !kamailioTlsAvailable();
@@ -18,14 +18,8 @@ t.test('calls through Kamailio over UDP, TCP and TLS', { skip: missing && proces
     t.fail('kamailio, kamailio-tls-modules and openssl are needed (CI=true)');
     return;
   }
-  let k: KamailioInstance;
-  try {
-    k = await startKamailio({ tls: true });
-  } catch (err) {
-    t.fail(String(err));
-    return;
-  }
-  t.teardown(() => k.stop());
+  const k = await kamailioForTest(t, { tls: true });
+  if (!k) return;
 
   const targets: [string, string[]][] = [
     ['UDP', ['--target', `127.0.0.1:${k.port}`]],

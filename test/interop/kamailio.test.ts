@@ -4,19 +4,13 @@
 
 import t from 'tap';
 import { runCli } from '../support/cli.js';
-import { kamailioAvailable, startKamailio, type KamailioInstance } from '../support/kamailio.js';
+import { kamailioAvailable, kamailioForTest } from '../support/kamailio.js';
 
 const run = (args: string[]) => runCli([...args, '--no-reports'], { outDir: false });
 
 t.test('against Kamailio', { skip: !kamailioAvailable() && 'kamailio (with presence modules) not installed' }, async (t) => {
-  let k: KamailioInstance;
-  try {
-    k = await startKamailio();
-  } catch (err) {
-    t.fail(String(err));
-    return;
-  }
-  t.teardown(() => k.stop());
+  const k = await kamailioForTest(t);
+  if (!k) return;
   const target = `127.0.0.1:${k.port}`;
 
   await t.test('register-auth.yaml: register and unregister 1,000 UAs', async (t) => {

@@ -39,6 +39,21 @@ export interface KamailioInstance {
   log(): string;
 }
 
+/**
+ * Kamailio for one test: stopped at the test's teardown; when it cannot start, the test fails with why and
+ * undefined comes back.
+ */
+export async function kamailioForTest(t: { fail(message: string): void; teardown(fn: () => unknown): void }, opts: { tls?: boolean } = {}): Promise<KamailioInstance | undefined> {
+  try {
+    const k = await startKamailio(opts);
+    t.teardown(() => k.stop());
+    return k;
+  } catch (err) {
+    t.fail(String(err));
+    return undefined;
+  }
+}
+
 export async function startKamailio(opts: { tls?: boolean } = {}): Promise<KamailioInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const port = await freePort();
