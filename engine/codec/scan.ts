@@ -48,7 +48,10 @@ const NAMES: [string, number][] = [
   ['via', HeaderId.VIA], ['v', HeaderId.VIA], ['from', HeaderId.FROM], ['f', HeaderId.FROM], ['to', HeaderId.TO], ['t', HeaderId.TO],
   ['call-id', HeaderId.CALL_ID], ['i', HeaderId.CALL_ID], ['cseq', HeaderId.CSEQ], ['content-length', HeaderId.CONTENT_LENGTH], ['l', HeaderId.CONTENT_LENGTH],
 ];
-const NAME_BYTES = NAMES.map(([n, id]) => [Buffer.from(n, 'latin1'), id] as const);
+const LONG_NAMES = NAMES.filter(([n]) => n.length > 1).map(([n]) => Buffer.from(n, 'latin1'));
+const LONG_IDS = NAMES.filter(([n]) => n.length > 1).map(([, id]) => id);
+const COMPACT_IDS: (number | undefined)[] = [];
+for (const [n, id] of NAMES) if (n.length === 1) COMPACT_IDS[n.charCodeAt(0)] = id;
 
 function isWs(c: number): boolean {
   return c === SP || c === HT;
@@ -78,6 +81,9 @@ export class MessageScan {
   private cseqMethodEnd = 0;
   private callIdStart = 0;
   private callIdEnd = 0;
+  /** What readTag found. */
+  private tagStart = -1;
+  private tagEnd = -1;
   /** -1: no tag parameter (or one without a value). */
   private fromTagStart = -1;
   private fromTagEnd = -1;
@@ -86,28 +92,28 @@ export class MessageScan {
 
   /** Request method (from the request line), made on read. */
   get method(): string {
-    return this.buf.toString('latin1', this.methodStart, this.methodEnd);
+    return latin1(this.buf, this.methodStart, this.methodEnd);
   }
 
   /** The top Via's branch, '' when it has none: what SipMessage.topBranch() returns. */
   get branch(): string {
-    return this.buf.toString('latin1', this.branchStart, this.branchEnd);
+    return latin1(this.buf, this.branchStart, this.branchEnd);
   }
 
   get cseqMethod(): string {
-    return this.buf.toString('latin1', this.cseqMethodStart, this.cseqMethodEnd);
+    return latin1(this.buf, this.cseqMethodStart, this.cseqMethodEnd);
   }
 
   get callId(): string {
-    return this.buf.toString('latin1', this.callIdStart, this.callIdEnd);
+    return latin1(this.buf, this.callIdStart, this.callIdEnd);
   }
 
   get fromTag(): string | undefined {
-    return this.fromTagStart < 0 ? undefined : this.buf.toString('latin1', this.fromTagStart, this.fromTagEnd);
+    return this.fromTagStart < 0 ? undefined : latin1(this.buf, this.fromTagStart, this.fromTagEnd);
   }
 
   get toTag(): string | undefined {
-    return this.toTagStart < 0 ? undefined : this.buf.toString('latin1', this.toTagStart, this.toTagEnd);
+    return this.toTagStart < 0 ? undefined : latin1(this.buf, this.toTagStart, this.toTagEnd);
   }
 
   /** The CSeq method equals `method`, compared on the bytes (no string made). */
@@ -134,18 +140,11 @@ export class MessageScan {
     let start = 0;
     while (start + 1 < len && buf[start] === CR && buf[start + 1] === LF) start += 2;
     if (start >= len) return 'reject';
-    let headEnd = buf.indexOf(CRLFCRLF, start);
-    let bodyStart: number;
-    if (headEnd < 0) {
-      if (len >= 2 && buf[len - 2] === CR && buf[len - 1] === LF) {
-        headEnd = len - 2;
-        bodyStart = len;
-      } else return 'reject';
-    } else bodyStart = headEnd + 4;
-
-    let lineEnd = buf.indexOf(CRLF, start);
-    if (lineEnd < 0 || lineEnd > headEnd) lineEnd = headEnd;
-    const first = this.startLine(buf, start, lineEnd);
+    // The header section ends at the first empty line (the first CRLFCRLF), or, in a datagram that
+    // ends right after a header line's CRLF, at that CRLF.
+    let eol = crlf(buf, start, len);
+    if (eol < 0) return 'reject';
+    const first = this.startLine(buf, start, eol);
     if (first === 'reject') return 'reject';
     let fallback = first === 'fallback';
 
@@ -155,18 +154,26 @@ export class MessageScan {
     let callId = -1;
     let cseq = -1;
     let length = -1;
-    for (let at = lineEnd + 2; at <= headEnd; ) {
-      let end = buf.indexOf(CRLF, at);
-      if (end < 0 || end > headEnd) end = headEnd;
-      const line = this.headerLine(buf, at, end);
-      at = end + 2;
+    let bodyStart: number;
+    for (let at = eol + 2; ; ) {
+      if (at >= len) {
+        bodyStart = len;
+        break;
+      }
+      if (buf[at] === CR && buf[at + 1] === LF) {
+        bodyStart = at + 2;
+        break;
+      }
+      eol = crlf(buf, at, len);
+      if (eol < 0) return 'reject'; // no blank line ends the headers
+      const line = this.headerLine(buf, at, eol);
+      at = eol + 2;
       // A line without ':' may have it on the line folded onto it: then it is the parser's.
-      if (line === 'reject') return at < headEnd && isWs(buf[at]!) ? 'fallback' : 'reject';
+      if (line === 'reject') return at < len && isWs(buf[at]!) ? 'fallback' : 'reject';
       if (line === 'fallback') {
         fallback = true;
         continue;
       }
-      if (line < 0) continue; // an empty line
       const id = this.nameIds[line]!;
       if (id === HeaderId.VIA) {
         if (via < 0) via = line;
@@ -203,12 +210,12 @@ export class MessageScan {
     if (!this.readBranch(buf, this.valueStarts[via]!, this.valueEnds[via]!)) return 'fallback';
     if (!this.readCSeq(buf, this.valueStarts[cseq]!, this.valueEnds[cseq]!)) return 'fallback';
     if (!this.readCallId(buf, this.valueStarts[callId]!, this.valueEnds[callId]!)) return 'fallback';
-    const f = tagOf(buf, this.valueStarts[from]!, this.valueEnds[from]!);
-    if (f === undefined) return 'fallback';
-    const t = tagOf(buf, this.valueStarts[to]!, this.valueEnds[to]!);
-    if (t === undefined) return 'fallback';
-    [this.fromTagStart, this.fromTagEnd] = f;
-    [this.toTagStart, this.toTagEnd] = t;
+    if (!this.readTag(buf, this.valueStarts[from]!, this.valueEnds[from]!)) return 'fallback';
+    this.fromTagStart = this.tagStart;
+    this.fromTagEnd = this.tagEnd;
+    if (!this.readTag(buf, this.valueStarts[to]!, this.valueEnds[to]!)) return 'fallback';
+    this.toTagStart = this.tagStart;
+    this.toTagEnd = this.tagEnd;
     return 'ok';
   }
 
@@ -217,11 +224,14 @@ export class MessageScan {
     if (e - s >= 4 && buf[s] === 83 && buf[s + 1] === 73 && buf[s + 2] === 80 && buf[s + 3] === 47) {
       // 'SIP/': Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
       this.isRequest = false;
-      const sp1 = buf.indexOf(SP, s);
-      if (sp1 < 0 || sp1 >= e) return 'reject';
-      if (sp1 - s !== 7 || buf.toString('latin1', s, sp1) !== 'SIP/2.0') return 'reject';
-      let sp2 = buf.indexOf(SP, sp1 + 1);
-      if (sp2 < 0 || sp2 > e) sp2 = e;
+      // SIP-Version must be SIP/2.0 (the parser's check), then SP and a three-digit code.
+      if (e - s < 11 || buf[s + 4] !== 50 || buf[s + 5] !== 46 || buf[s + 6] !== 48 || buf[s + 7] !== SP) {
+        // Not 'SIP/2.0 ': the parser refuses it too (missing status code, or another version).
+        return 'reject';
+      }
+      const sp1 = s + 7;
+      let sp2 = sp1 + 1;
+      while (sp2 < e && buf[sp2] !== SP) sp2++;
       if (sp2 - sp1 - 1 !== 3) return 'reject';
       const status = digits(buf, sp1 + 1, sp2);
       if (status < 100 || status > 699) return 'reject';
@@ -235,23 +245,27 @@ export class MessageScan {
     while (i < e && buf[i] === SP) i++;
     let end = e;
     while (end > i && buf[end - 1] === SP) end--;
-    const parts: number[] = [];
-    while (i < end) {
-      const p = i;
-      while (i < end && buf[i] !== SP) i++;
-      parts.push(p, i);
-      while (i < end && buf[i] === SP) i++;
-    }
-    if (parts.length !== 6) return 'reject';
-    for (let k = parts[0]!; k < parts[1]!; k++) if (!TOKEN[buf[k]!]) return 'reject';
+    // Three words: method, Request-URI, version.
+    const ms = i;
+    while (i < end && buf[i] !== SP) i++;
+    const me = i;
+    while (i < end && buf[i] === SP) i++;
+    if (i >= end) return 'reject';
+    while (i < end && buf[i] !== SP) i++;
+    while (i < end && buf[i] === SP) i++;
+    if (i >= end) return 'reject';
+    const vs = i;
+    while (i < end && buf[i] !== SP) i++;
+    const ve = i;
+    if (ve !== end || me === ms) return 'reject';
+    for (let k = ms; k < me; k++) if (!TOKEN[buf[k]!]) return 'reject';
     // SIP-Version: SIP/<digits>.<digits>
-    const vs = parts[4]!;
-    const ve = parts[5]!;
-    if (ve - vs < 7 || buf.toString('latin1', vs, vs + 4) !== 'SIP/') return 'reject';
-    const dot = buf.indexOf(46, vs + 4);
-    if (dot < 0 || dot >= ve || digits(buf, vs + 4, dot, Infinity) < 0 || digits(buf, dot + 1, ve, Infinity) < 0) return 'reject';
-    this.methodStart = parts[0]!;
-    this.methodEnd = parts[1]!;
+    if (ve - vs < 7 || buf[vs] !== 83 || buf[vs + 1] !== 73 || buf[vs + 2] !== 80 || buf[vs + 3] !== 47) return 'reject';
+    let dot = vs + 4;
+    while (dot < ve && buf[dot] !== 46) dot++;
+    if (dot >= ve || digits(buf, vs + 4, dot, Infinity) < 0 || digits(buf, dot + 1, ve, Infinity) < 0) return 'reject';
+    this.methodStart = ms;
+    this.methodEnd = me;
     return 'ok';
   }
 
@@ -260,8 +274,9 @@ export class MessageScan {
     if (s === e) return -1;
     // A line starting with whitespace folds into the previous one (RFC 3261 §7.3.1): the parser's business.
     if (isWs(buf[s]!)) return 'fallback';
-    const colon = buf.indexOf(COLON, s);
-    if (colon < 0 || colon >= e || colon === s) return 'reject';
+    let colon = s;
+    while (colon < e && buf[colon] !== COLON) colon++;
+    if (colon >= e || colon === s) return 'reject';
     let nameEnd = colon;
     while (nameEnd > s && isWs(buf[nameEnd - 1]!)) nameEnd--;
     for (let i = s; i < nameEnd; i++) {
@@ -307,7 +322,8 @@ export class MessageScan {
       if (!PLAIN[c] || c === COMMA || c === QUOTE) return false;
     }
     this.branchStart = this.branchEnd = s;
-    for (let i = buf.indexOf(SEMI, s); i >= 0 && i < e; i = buf.indexOf(SEMI, i + 1)) {
+    for (let i = s; i < e; i++) {
+      if (buf[i] !== SEMI) continue;
       let j = i + 1;
       while (j < e && isWs(buf[j]!)) j++;
       if (j + 6 > e || !asciiLowerIs(buf, j, 'branch')) continue;
@@ -354,82 +370,110 @@ export class MessageScan {
     this.callIdEnd = e;
     return true;
   }
-}
 
-/**
- * The tag of a From or To value read as parseNameAddr reads it (RFC 3261 §20.20, §20.39, §25.1):
- * [start, end) of the last `tag` parameter's value, [-1, -1] when it has none, undefined when the
- * value is not of the plain forms (quoted display name, quotes, non-ASCII, anything the parser
- * would refuse): then the parser decides.
- */
-function tagOf(buf: Buffer, s: number, e: number): [number, number] | undefined {
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (!PLAIN[c] || c === QUOTE) return undefined;
-  }
-  let params: number;
-  const lt = buf.indexOf(LT, s);
-  if (lt >= 0 && lt < e) {
-    // [display-name words] <URI> params: display words must be tokens, the URI non-empty without whitespace.
-    for (let i = s; i < lt; i++) if (!TOKEN[buf[i]!] && !isWs(buf[i]!)) return undefined;
-    const gt = buf.indexOf(GT, lt);
-    if (gt < 0 || gt >= e || gt === lt + 1) return undefined;
-    for (let i = lt + 1; i < gt; i++) if (isWs(buf[i]!)) return undefined;
-    params = gt + 1;
-  } else {
-    // addr-spec: the header's parameters start at the first ';'; the URI holds no '?', ',' or whitespace.
-    let semi = buf.indexOf(SEMI, s);
-    if (semi < 0 || semi >= e) semi = e;
-    let ue = semi;
-    while (ue > s && isWs(buf[ue - 1]!)) ue--;
-    if (ue === s) return undefined;
-    for (let i = s; i < ue; i++) {
-      const c = buf[i]!;
-      if (c === 63 || c === COMMA || isWs(c)) return undefined;
+  /**
+   * The tag of a From or To value read as parseNameAddr reads it (RFC 3261 §20.20, §20.39, §25.1):
+   * tagStart..tagEnd: the last `tag` parameter's value, -1 when it has none; false when the
+   * value is not of the plain forms (escapes in a quoted display name, a quoted parameter value,
+   * non-ASCII, anything the parser would refuse): then the parser decides.
+   */
+  private readTag(buf: Buffer, s: number, e: number): boolean {
+    for (let i = s; i < e; i++) if (!PLAIN[buf[i]!]) return false;
+    let params: number;
+    let from = s;
+    if (buf[s] === QUOTE) {
+      // "display name" <URI>: a quoted name without escapes, then the URI in <>.
+      const close = find(buf, QUOTE, s + 1, e);
+      if (close < 0) return false;
+      for (let i = s + 1; i < close; i++) if (buf[i] === 92) return false; // a backslash escape
+      from = close + 1;
+      while (from < e && isWs(buf[from]!)) from++;
+      if (buf[from] !== LT || from >= e) return false;
     }
-    params = semi;
-  }
-  // ;name[=value] parameters; a later tag overrides an earlier one, as in the parser's Map.
-  let tag: [number, number] = [-1, -1];
-  let i = params;
-  while (i < e) {
-    while (i < e && isWs(buf[i]!)) i++;
-    if (i >= e) break;
-    if (buf[i] !== SEMI) return undefined;
-    i++;
-    while (i < e && isWs(buf[i]!)) i++;
-    const ns = i;
-    while (i < e && buf[i] !== EQUALS && buf[i] !== SEMI && !isWs(buf[i]!)) i++;
-    const ne = i;
-    if (ne === ns) return undefined;
-    for (let k = ns; k < ne; k++) if (!TOKEN[buf[k]!]) return undefined;
-    const isTag = ne - ns === 3 && asciiLowerIs(buf, ns, 'tag');
-    while (i < e && isWs(buf[i]!)) i++;
-    if (i < e && buf[i] === EQUALS) {
+    const lt = find(buf, LT, from, e);
+    if (lt >= 0) {
+      // [display-name words] <URI> params: display words must be tokens, the URI non-empty without whitespace.
+      for (let i = from; i < lt; i++) if (!TOKEN[buf[i]!] && !isWs(buf[i]!)) return false;
+      const gt = find(buf, GT, lt, e);
+      if (gt < 0 || gt === lt + 1) return false;
+      for (let i = lt + 1; i < gt; i++) if (isWs(buf[i]!)) return false;
+      params = gt + 1;
+    } else {
+      // addr-spec: the header's parameters start at the first ';'; the URI holds no '?', ',' or whitespace.
+      let semi = find(buf, SEMI, s, e);
+      if (semi < 0) semi = e;
+      let ue = semi;
+      while (ue > s && isWs(buf[ue - 1]!)) ue--;
+      if (ue === s) return false;
+      for (let i = s; i < ue; i++) {
+        const c = buf[i]!;
+        if (c === 63 || c === COMMA || isWs(c)) return false;
+      }
+      params = semi;
+    }
+    // ;name[=value] parameters; a later tag overrides an earlier one, as in the parser's Map.
+    let tagStart = -1;
+    let tagEnd = -1;
+    let i = params;
+    while (i < e) {
+      while (i < e && isWs(buf[i]!)) i++;
+      if (i >= e) break;
+      if (buf[i] !== SEMI) return false;
       i++;
       while (i < e && isWs(buf[i]!)) i++;
-      const vs = i;
-      while (i < e && buf[i] !== SEMI && !isWs(buf[i]!)) i++;
-      if (i === vs) return undefined;
-      if (isTag) tag = [vs, i];
-    } else if (isTag) tag = [-1, -1];
+      const ns = i;
+      while (i < e && buf[i] !== EQUALS && buf[i] !== SEMI && !isWs(buf[i]!)) i++;
+      const ne = i;
+      if (ne === ns) return false;
+      for (let k = ns; k < ne; k++) if (!TOKEN[buf[k]!]) return false;
+      const isTag = ne - ns === 3 && asciiLowerIs(buf, ns, 'tag');
+      while (i < e && isWs(buf[i]!)) i++;
+      if (i < e && buf[i] === EQUALS) {
+        i++;
+        while (i < e && isWs(buf[i]!)) i++;
+        const vs = i;
+        if (i < e && buf[i] === QUOTE) return false; // a quoted value: the parser unescapes it
+        while (i < e && buf[i] !== SEMI && !isWs(buf[i]!)) i++;
+        if (i === vs) return false;
+        if (isTag) {
+          tagStart = vs;
+          tagEnd = i;
+        }
+      } else if (isTag) tagStart = tagEnd = -1;
+    }
+    this.tagStart = tagStart;
+    this.tagEnd = tagEnd;
+    return true;
   }
-  return tag;
+}
+
+/** The bytes as a string (ASCII here): Buffer's own latin1Slice, without toString's argument checks. */
+function latin1(buf: Buffer, s: number, e: number): string {
+  return (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+}
+
+/** Index of the next CRLF at or after `from`, or -1. */
+function crlf(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) if (buf[i] === CR && buf[i + 1] === LF) return i;
+  return -1;
+}
+
+/** Index of `byte` in buf[from, end), or -1. */
+function find(buf: Buffer, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
 }
 
 /** Id of a header name (case-insensitive, long or compact form). */
 function nameId(buf: Buffer, s: number, e: number): number {
   const n = e - s;
-  for (const [name, id] of NAME_BYTES) {
+  if (n === 1) return COMPACT_IDS[buf[s]! | 0x20] ?? HeaderId.OTHER;
+  for (let k = 0; k < LONG_NAMES.length; k++) {
+    const name = LONG_NAMES[k]!;
     if (name.length !== n) continue;
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if ((buf[s + i]! | 0x20) !== name[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return id;
+    let i = 0;
+    while (i < n && (buf[s + i]! | 0x20) === name[i]) i++;
+    if (i === n) return LONG_IDS[k]!;
   }
   return HeaderId.OTHER;
 }
@@ -452,6 +496,4 @@ function digits(buf: Buffer, s: number, e: number, max = 15): number {
   return n;
 }
 
-const CRLF = Buffer.from('\r\n');
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
