@@ -14,8 +14,15 @@
 //   'fallback' anything the scanner does not read itself (folded lines, quoted
 //              or comma-separated values, non-ASCII bytes in a field it picks,
 //              a missing or malformed matching header): parse in full.
-// test/codec/scan.test.ts holds it to that over the RFC 4475 corpus and a fuzz
-// corpus.
+// After 'ok', toMessage() builds the very SipMessage parseMessage would (the
+// header list from the index: one string for an ASCII head, values sliced off
+// it). test/codec/scan.test.ts holds it to all that over the RFC 4475 corpus
+// and a fuzz corpus. The UDP receive path of a worker (engine/ua/runtime.ts)
+// scans every datagram: a retransmitted final response of a finished
+// transaction is matched and counted off the scan alone, with no message made.
+
+import { canonicalHeaderName } from './header-names.js';
+import { SipMessage, type HeaderField } from './message.js';
 
 export type ScanOutcome = 'ok' | 'reject' | 'fallback';
 
@@ -69,12 +76,27 @@ export class MessageScan {
   nameIds = new Uint8Array(32);
   valueStarts = new Uint32Array(32);
   valueEnds = new Uint32Array(32);
+  nameStarts = new Uint32Array(32);
+  nameEnds = new Uint32Array(32);
   /** Where the body starts and its length as framed (Content-Length, or the rest of the datagram). */
   bodyStart = 0;
   bodyLength = 0;
 
   private methodStart = 0;
   private methodEnd = 0;
+  /** Request-URI and SIP-Version of a request; the reason phrase of a response (lineEnd: end of the start line). */
+  private uriStart = 0;
+  private uriEnd = 0;
+  private versionStart = 0;
+  private versionEnd = 0;
+  private reasonStart = 0;
+  private lineEnd = 0;
+  /** The start line and header section: where they start and end, and whether every byte is ASCII. */
+  private headStart = 0;
+  private headEnd = 0;
+  private ascii = true;
+  /** Bits of every byte seen by nextLine (bit 7 set: a non-ASCII byte). */
+  private seen = 0;
   private branchStart = 0;
   private branchEnd = 0;
   private cseqMethodStart = 0;
@@ -124,6 +146,32 @@ export class MessageScan {
     return true;
   }
 
+  /**
+   * The SipMessage parseMessage makes of the same bytes, built from the index (only after 'ok'):
+   * header values as the parser has them, so every accessor reads the same.
+   */
+  toMessage(): SipMessage {
+    if (this.outcome !== 'ok') throw new Error('MessageScan.toMessage: the last scan was not ok');
+    const buf = this.buf;
+    const headers: HeaderField[] = new Array(this.headerCount);
+    // An ASCII head is made one string, and the values slices of it (as the parser does); else each is decoded.
+    const base = this.headStart;
+    const head = this.ascii ? latin1(buf, base, this.headEnd) : '';
+    for (let i = 0; i < this.headerCount; i++) {
+      const name = this.ascii ? head.slice(this.nameStarts[i]! - base, this.nameEnds[i]! - base) : latin1(buf, this.nameStarts[i]!, this.nameEnds[i]!);
+      const value = this.ascii ? head.slice(this.valueStarts[i]! - base, this.valueEnds[i]! - base) : buf.toString('utf8', this.valueStarts[i]!, this.valueEnds[i]!);
+      headers[i] = { name: canonicalHeaderName(name), value };
+    }
+    const msg = this.isRequest
+      ? new SipMessage({ isRequest: true, method: this.method, uri: latin1(buf, this.uriStart, this.uriEnd), headers })
+      : new SipMessage({ isRequest: false, status: this.status, reason: this.reasonStart < this.lineEnd ? buf.toString('utf8', this.reasonStart, this.lineEnd) : '', headers });
+    if (this.isRequest) msg.version = latin1(buf, this.versionStart, this.versionEnd);
+    const end = this.bodyStart + this.bodyLength;
+    if (this.bodyLength > 0) msg.body = buf.subarray(this.bodyStart, end);
+    msg.raw = buf.subarray(0, end);
+    return msg;
+  }
+
   /** Scans one whole message (a datagram, or one framed off a stream with `stream` set); see the file header. */
   scan(buf: Buffer, stream = false): ScanOutcome {
     this.buf = buf;
@@ -142,7 +190,9 @@ export class MessageScan {
     if (start >= len) return 'reject';
     // The header section ends at the first empty line (the first CRLFCRLF), or, in a datagram that
     // ends right after a header line's CRLF, at that CRLF.
-    let eol = crlf(buf, start, len);
+    this.seen = 0;
+    this.headStart = start;
+    let eol = this.nextLine(buf, start, len);
     if (eol < 0) return 'reject';
     const first = this.startLine(buf, start, eol);
     if (first === 'reject') return 'reject';
@@ -158,13 +208,15 @@ export class MessageScan {
     for (let at = eol + 2; ; ) {
       if (at >= len) {
         bodyStart = len;
+        this.headEnd = len - 2;
         break;
       }
       if (buf[at] === CR && buf[at + 1] === LF) {
         bodyStart = at + 2;
+        this.headEnd = at - 2;
         break;
       }
-      eol = crlf(buf, at, len);
+      eol = this.nextLine(buf, at, len);
       if (eol < 0) return 'reject'; // no blank line ends the headers
       const line = this.headerLine(buf, at, eol);
       at = eol + 2;
@@ -198,6 +250,7 @@ export class MessageScan {
       }
     }
     if (fallback) return 'fallback';
+    this.ascii = (this.seen & 0x80) === 0;
     const available = len - bodyStart;
     if (length < 0) {
       if (stream) return 'reject';
@@ -219,6 +272,20 @@ export class MessageScan {
     return 'ok';
   }
 
+  /** Index of the next CRLF at or after `from`, or -1; notes the bits of the bytes it passes. */
+  private nextLine(buf: Buffer, from: number, end: number): number {
+    let seen = 0;
+    for (let i = from; i + 1 < end; i++) {
+      const c = buf[i]!;
+      if (c === CR && buf[i + 1] === LF) {
+        this.seen |= seen;
+        return i;
+      }
+      seen |= c;
+    }
+    return -1;
+  }
+
   /** Status-Line or Request-Line (RFC 3261 §7.1, §7.2), as parseMessage reads them. */
   private startLine(buf: Buffer, s: number, e: number): ScanOutcome {
     if (e - s >= 4 && buf[s] === 83 && buf[s + 1] === 73 && buf[s + 2] === 80 && buf[s + 3] === 47) {
@@ -236,6 +303,8 @@ export class MessageScan {
       const status = digits(buf, sp1 + 1, sp2);
       if (status < 100 || status > 699) return 'reject';
       this.status = status;
+      this.reasonStart = sp2 + 1;
+      this.lineEnd = e;
       return 'ok';
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: runs of spaces tolerated, as the parser does.
@@ -251,7 +320,9 @@ export class MessageScan {
     const me = i;
     while (i < end && buf[i] === SP) i++;
     if (i >= end) return 'reject';
+    const us = i;
     while (i < end && buf[i] !== SP) i++;
+    const ue = i;
     while (i < end && buf[i] === SP) i++;
     if (i >= end) return 'reject';
     const vs = i;
@@ -266,6 +337,10 @@ export class MessageScan {
     if (dot >= ve || digits(buf, vs + 4, dot, Infinity) < 0 || digits(buf, dot + 1, ve, Infinity) < 0) return 'reject';
     this.methodStart = ms;
     this.methodEnd = me;
+    this.uriStart = us;
+    this.uriEnd = ue;
+    this.versionStart = vs;
+    this.versionEnd = ve;
     return 'ok';
   }
 
@@ -291,9 +366,14 @@ export class MessageScan {
     let ve = e;
     while (vs < ve && isWs(buf[vs]!)) vs++;
     while (ve > vs && isWs(buf[ve - 1]!)) ve--;
+    // The parser trims values of every whitespace JavaScript knows (Unicode spaces, vertical tab...):
+    // a value with anything but SP/HT trimmed at its edges is the parser's.
+    if (vs < ve && (trimmable(buf[vs]!) || trimmable(buf[ve - 1]!))) return 'fallback';
     const n = this.headerCount++;
     if (n >= this.nameIds.length) this.grow();
     this.nameIds[n] = nameId(buf, s, nameEnd);
+    this.nameStarts[n] = s;
+    this.nameEnds[n] = nameEnd;
     this.valueStarts[n] = vs;
     this.valueEnds[n] = ve;
     return n;
@@ -307,6 +387,12 @@ export class MessageScan {
     vs.set(this.valueStarts);
     const ve = new Uint32Array(size);
     ve.set(this.valueEnds);
+    const ns = new Uint32Array(size);
+    ns.set(this.nameStarts);
+    const ne = new Uint32Array(size);
+    ne.set(this.nameEnds);
+    this.nameStarts = ns;
+    this.nameEnds = ne;
     this.nameIds = ids;
     this.valueStarts = vs;
     this.valueEnds = ve;
@@ -452,10 +538,9 @@ function latin1(buf: Buffer, s: number, e: number): string {
   return (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
 }
 
-/** Index of the next CRLF at or after `from`, or -1. */
-function crlf(buf: Buffer, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) if (buf[i] === CR && buf[i + 1] === LF) return i;
-  return -1;
+/** A byte that may be (part of) whitespace JavaScript's trim() removes, other than SP and HT. */
+function trimmable(c: number): boolean {
+  return (c >= 10 && c <= 13) || c >= 0x80;
 }
 
 /** Index of `byte` in buf[from, end), or -1. */

@@ -1,7 +1,8 @@
 // The byte scanner (engine/codec/scan.ts) against the full parser, message by
 // message: over the RFC 4475 torture corpus and a seeded fuzz corpus of its
 // mutations, a message the scanner reads ('ok') parses and every field the
-// transaction and dialog layers match by is the same; one it rejects the
+// transaction and dialog layers match by is the same, and so is the whole
+// message it builds from its index (toMessage); one it rejects the
 // parser rejects too; the rest it leaves to the parser ('fallback'). The seed
 // is printed; FUZZ_SEED=<seed> replays the same inputs.
 
@@ -31,6 +32,11 @@ function parsed(buf: Buffer, stream: boolean): { fields: Record<string, unknown>
   }
 }
 
+/** Everything a SipMessage holds, for comparing the scanner's toMessage() with parseMessage. */
+function whole(m: SipMessage): string {
+  return JSON.stringify([m.isRequest, m.method, m.uri, m.status, m.reason, m.version, m.headers, m.body.toString('latin1'), m.raw?.length]);
+}
+
 function scanned(s: MessageScan): Record<string, unknown> {
   return {
     isRequest: s.isRequest, status: s.status, method: s.isRequest ? s.method : '', branch: s.branch, cseqSeq: s.cseqSeq,
@@ -56,6 +62,8 @@ function differ(inputs: Buffer[], stream = false) {
     if ('error' in p) problems.push(`scanner reads, parser refuses (${p.error}): ${shown}`);
     else if (JSON.stringify(scanned(scan)) !== JSON.stringify(p.fields)) {
       problems.push(`fields differ: scanner ${JSON.stringify(scanned(scan))} parser ${JSON.stringify(p.fields)}: ${shown}`);
+    } else if (whole(scan.toMessage()) !== whole(parseMessage(buf, { stream }))) {
+      problems.push(`messages differ: scanner ${whole(scan.toMessage())} parser ${whole(parseMessage(buf, { stream }))}`);
     }
   }
   return { problems, outcomes };
