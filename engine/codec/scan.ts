@@ -218,10 +218,15 @@ export class MessageScan {
       }
       eol = this.nextLine(buf, at, len);
       if (eol < 0) return 'reject'; // no blank line ends the headers
-      const line = this.headerLine(buf, at, eol);
+      const lineStart = at;
       at = eol + 2;
-      // A line without ':' may have it on the line folded onto it: then it is the parser's.
-      if (line === 'reject') return at < len && isWs(buf[at]!) ? 'fallback' : 'reject';
+      // A line with another folded onto it (RFC 3261 §7.3.1) reads otherwise joined: the parser's business.
+      if (at < len && isWs(buf[at]!)) {
+        fallback = true;
+        continue;
+      }
+      const line = this.headerLine(buf, lineStart, eol);
+      if (line === 'reject') return 'reject';
       if (line === 'fallback') {
         fallback = true;
         continue;

@@ -92,6 +92,9 @@ t.test('typical messages are read without the parser', async (t) => {
   t.same([scan.branch, scan.fromTag, scan.toTag, scan.cseqSeq, scan.cseqMethod], ['z9hG4bKx', 'y', undefined, 7, 'BYE']);
   t.equal(scan.scan(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=1\r\n\r\n')), 'fallback', 'a missing matching header is for the parser');
   t.equal(scan.scan(Buffer.from('SIP/2.0 2000 OK\r\n\r\n')), 'reject');
+  const folded = Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z\r\nContent-Length:\r\n 0\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n\r\n');
+  t.equal(scan.scan(folded), 'fallback', 'a Content-Length whose value is on a folded line is the parser\'s (which reads 0)');
+  t.equal(parseMessage(folded).get('Content-Length'), '0');
 });
 
 t.test(`${MUTATED} mutated messages: the scanner agrees with the parser`, async (t) => {
