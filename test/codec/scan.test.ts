@@ -97,6 +97,22 @@ t.test('typical messages are read without the parser', async (t) => {
   t.equal(parseMessage(folded).get('Content-Length'), '0');
 });
 
+t.test('edges the parser reads its own way: folds, Unicode and control whitespace at every line end and value start', async (t) => {
+  const inputs: Buffer[] = [];
+  for (const m of corpus()) {
+    const text = m.toString('latin1');
+    const ends = [...text.matchAll(/\r\n/g)].map((x) => x.index!);
+    const colons = [...text.matchAll(/:/g)].map((x) => x.index! + 1);
+    for (const at of [...ends, ...colons]) {
+      for (const ins of ['\r\n ', '\r\n\t', '\xc2\xa0', '\x0b', '\x0c', '\r', '\n', '\xef\xbb\xbf', ' ', '\t', '"', ',', ';tag=q', ';branch=b']) {
+        inputs.push(Buffer.concat([m.subarray(0, at), Buffer.from(ins, 'latin1'), m.subarray(at)]));
+      }
+    }
+  }
+  const { problems, outcomes } = differ(inputs);
+  t.same(problems.slice(0, 10), [], `${inputs.length} messages: ${JSON.stringify(outcomes)}`);
+});
+
 t.test(`${MUTATED} mutated messages: the scanner agrees with the parser`, async (t) => {
   const given = process.env.FUZZ_SEED;
   const seed = given !== undefined && given !== '' ? Number(given) : Date.now() & 0x7fffffff;
