@@ -1,10 +1,12 @@
 // Micro-benchmark of the codec (npm run bench:codec): parse (with the fields a
 // transaction needs: top Via branch, CSeq, Call-ID, From/To tags) and
-// serialize, for a typical INVITE with SDP and a 200 OK to it. Prints the
-// median of several timed rounds after a warm-up. Not a test: numbers vary
-// with the machine.
+// serialize, for a typical INVITE with SDP and a 200 OK to it; and the byte
+// scanner (MessageScan) reading the same fields. Prints the median of several
+// timed rounds after a warm-up, and the JS heap allocated per message (run
+// with --expose-gc for steadier heap figures). Not a test: numbers vary with
+// the machine.
 
-import { parseMessage, serializeMessage } from '../engine/codec/index.js';
+import { MessageScan, parseMessage, serializeMessage } from '../engine/codec/index.js';
 
 const INVITE = Buffer.from(
   [
@@ -41,6 +43,23 @@ const OK = Buffer.from(
   ].join('\r\n'),
 );
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** JS heap allocated per call: heap growth over a run short enough that no collection happens in it. */
+function heapPerCall(fn: () => void): number {
+  const samples: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    gc?.();
+    const n = 2_000;
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) fn();
+    const grown = process.memoryUsage().heapUsed - before;
+    if (grown >= 0) samples.push(grown / n); // a collection in the middle makes it negative: not a sample
+  }
+  samples.sort((a, b) => a - b);
+  return samples.length ? samples[Math.floor(samples.length / 2)]! : NaN;
+}
+
 function measure(label: string, bytes: number, fn: () => void): void {
   const rounds: number[] = [];
   for (let i = 0; i < 20_000; i++) fn(); // warm-up
@@ -53,7 +72,10 @@ function measure(label: string, bytes: number, fn: () => void): void {
   }
   rounds.sort((a, b) => a - b);
   const median = rounds[Math.floor(rounds.length / 2)]!;
-  console.log(`${label.padEnd(28)} ${Math.round(median).toLocaleString('en-US').padStart(12)} msg/s ${((median * bytes) / 1e6).toFixed(1).padStart(8)} MB/s`);
+  const heap = heapPerCall(fn);
+  console.log(
+    `${label.padEnd(28)} ${Math.round(median).toLocaleString('en-US').padStart(12)} msg/s ${((median * bytes) / 1e6).toFixed(1).padStart(8)} MB/s ${Math.round(heap).toLocaleString('en-US').padStart(8)} heap B/msg`,
+  );
 }
 
 let sink = 0;
@@ -61,13 +83,29 @@ const parseHot = (buf: Buffer) => () => {
   const m = parseMessage(buf);
   sink += m.topVia().branch!.length + m.cseq().seq + m.callId().length + (m.from().tag?.length ?? 0) + (m.to().tag?.length ?? 0);
 };
-console.log(`sipstorm codec benchmark, node ${process.version}, ${new Date().toISOString()}`);
+// The same fields off the bytes: one scanner, reused, as a receive path would keep it.
+const scan = new MessageScan();
+const scanHot = (buf: Buffer) => () => {
+  if (scan.scan(buf) !== 'ok') throw new Error('the benchmark message must be one the scanner reads');
+  sink += scan.branch.length + scan.cseqSeq + scan.callId.length + (scan.fromTag?.length ?? 0) + (scan.toTag?.length ?? 0) + (scan.cseqMethodIs('INVITE') ? 1 : 0);
+};
+console.log(`sipstorm codec benchmark, node ${process.version}, ${new Date().toISOString()}${gc ? '' : ' (without --expose-gc: heap figures are rougher)'}`);
 measure('parse INVITE (with SDP)', INVITE.length, parseHot(INVITE));
 measure('parse 200 OK', OK.length, parseHot(OK));
 // The same INVITE with bare LF line ends in its head (RFC 3261 §7 wants CRLF; read liberally, off the hot path).
 const cut = INVITE.indexOf('\r\n\r\n');
 const INVITE_LF = Buffer.concat([Buffer.from(INVITE.toString('latin1', 0, cut).replace(/\r\n/g, '\n') + '\n\n', 'latin1'), INVITE.subarray(cut + 4)]);
 measure('parse INVITE (bare LF)', INVITE_LF.length, parseHot(INVITE_LF));
+measure('scan INVITE (with SDP)', INVITE.length, scanHot(INVITE));
+measure('scan 200 OK', OK.length, scanHot(OK));
+// What the UDP receive path does with it: the message built from the scan's index, then read as after a parse.
+const scanToMessage = (buf: Buffer) => () => {
+  if (scan.scan(buf) !== 'ok') throw new Error('the benchmark message must be one the scanner reads');
+  const m = scan.toMessage();
+  sink += m.topBranch().length + m.cseq().seq + m.callId().length + (m.from().tag?.length ?? 0) + (m.to().tag?.length ?? 0);
+};
+measure('scan+toMessage INVITE', INVITE.length, scanToMessage(INVITE));
+measure('scan+toMessage 200 OK', OK.length, scanToMessage(OK));
 const inv = parseMessage(INVITE);
 const ok = parseMessage(OK);
 measure('serialize INVITE', INVITE.length, () => (sink += serializeMessage(inv).length));

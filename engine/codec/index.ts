@@ -12,3 +12,4 @@ export { parseVia, formatVia, parseCSeq, parseNameAddr, formatNameAddr, type Via
 export { splitTopLevel, parseParams, formatParams, isToken } from './grammar.js';
 export { newBranch, newTag, newCallId, createResponse, createRequest, type RequestInit } from './build.js';
 export { reasonPhrase, REASONS } from './reasons.js';
+export { MessageScan, HeaderId, type ScanOutcome } from './scan.js';

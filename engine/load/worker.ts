@@ -8,14 +8,31 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { TimerWheel } from '../timer/index.js';
 import { WorkerRuntime } from '../ua/index.js';
-import type { RunSnapshot } from '../metrics/index.js';
+import type { RawHistogram, RunSnapshot } from '../metrics/index.js';
 import { LoadRunner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { healthOf } from './health.js';
 
 const cfg = workerData as WorkerConfig;
 const port = parentPort!;
-const post = (m: FromWorker) => port.postMessage(m);
+/** Snapshots hand their histograms' count arrays over (transferred, not copied): each snapshot has its own. */
+const post = (m: FromWorker) => port.postMessage(m, 'snapshot' in m ? histogramBuffers(m.snapshot) : undefined);
+
+function histogramBuffers(s: RunSnapshot): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const add = (h: RawHistogram | undefined) => h && out.push(h.index.buffer as ArrayBuffer, h.count.buffer as ArrayBuffer);
+  for (const r of s.roles) {
+    add(r.duration);
+    add(r.durationCorrected);
+    for (const st of r.steps) {
+      add(st.service);
+      add(st.corrected);
+      add(st.pdd);
+      add(st.srd);
+    }
+  }
+  return [...new Set(out)]; // a buffer listed twice would fail the post
+}
 
 async function main(): Promise<void> {
   // Quarter-millisecond ticks: arrivals due 200 µs apart (10,000/s on 2 workers) each go out on time.

@@ -1,7 +1,10 @@
 // Latency histograms: HdrHistogram (hdr-histogram-js, pure JS so it works in
 // worker_threads without async WebAssembly setup), microsecond resolution, up
-// to 120 s, 3 significant digits. They cross threads and machines in the
-// compressed base64 form and are added, never averaged.
+// to 120 s, 3 significant digits. They are added, never averaged. Between
+// threads (a worker's snapshot every second) they travel as raw counts
+// (RawHistogram: the non-zero buckets, no compression), added bucket by bucket;
+// the compressed base64 form is made only for results (result.json) and read
+// back by merge/report.
 
 import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
@@ -25,6 +28,117 @@ export function decodeHistogram(s: string): Histogram {
   const h = newHistogram();
   h.add(decoded);
   return h;
+}
+
+/**
+ * A histogram's non-zero buckets: bucket indexes ascending and their counts. Every histogram here
+ * has the layout of newHistogram, so an index means the same bucket on every thread, and adding two
+ * is adding counts at equal indexes: exact, as Histogram.add is. Typed arrays of exactly their
+ * length, so that a structured clone (postMessage) copies only them.
+ */
+export interface RawHistogram {
+  index: Uint32Array;
+  count: Float64Array;
+}
+
+/** What hdr-histogram-js keeps inside a JS histogram and does not type (TypedArrayHistogram, JsHistogram). */
+interface HistogramInternals {
+  /** The bucket counts of a typed-array histogram (what newHistogram builds). */
+  _counts?: Uint32Array;
+  countsArrayLength: number;
+  maxValue: number;
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  setCountAtIndex(index: number, count: number): void;
+  establishInternalTackingValues(lengthToCover?: number): void;
+}
+
+const internals = (h: Histogram) => h as unknown as HistogramInternals;
+
+export function emptyRaw(): RawHistogram {
+  return { index: new Uint32Array(0), count: new Float64Array(0) };
+}
+
+/** The histogram's non-zero buckets (the values it holds, without compression). */
+export function rawOf(h: Histogram): RawHistogram {
+  const x = internals(h);
+  if (h.totalCount === 0) return emptyRaw();
+  // No bucket above the one of the largest value recorded holds anything.
+  const end = Math.min(x.countsArrayLength, x.countsArrayIndex(x.maxValue) + 1);
+  const counts = x._counts ?? Float64Array.from({ length: end }, (_, i) => x.getCountAtIndex(i));
+  let n = 0;
+  for (let i = 0; i < end; i++) if (counts[i]! > 0) n++;
+  const index = new Uint32Array(n);
+  const count = new Float64Array(n);
+  for (let i = 0, j = 0; i < end; i++) {
+    const c = counts[i]!;
+    if (c > 0) {
+      index[j] = i;
+      count[j++] = c;
+    }
+  }
+  return { index, count };
+}
+
+/** A full-range histogram holding the raw counts; its max and min are those a decoded one has. */
+export function histogramOf(r: RawHistogram): Histogram {
+  const h = newHistogram();
+  const x = internals(h);
+  const n = r.index.length;
+  if (n === 0) return h;
+  for (let j = 0; j < n; j++) x.setCountAtIndex(r.index[j]!, r.count[j]!);
+  x.establishInternalTackingValues(r.index[n - 1]! + 1);
+  return h;
+}
+
+/** The sum of two raw histograms, bucket by bucket (a merge of sorted index lists). */
+export function addRaw(a: RawHistogram, b: RawHistogram): RawHistogram {
+  const na = a.index.length;
+  const nb = b.index.length;
+  if (nb === 0) return a;
+  if (na === 0) return b;
+  // Buckets in both, counted first so that the arrays are made at their exact length.
+  let both = 0;
+  for (let i = 0, j = 0; i < na && j < nb; ) {
+    const ia = a.index[i]!;
+    const ib = b.index[j]!;
+    if (ia === ib) both++;
+    if (ia <= ib) i++;
+    if (ib <= ia) j++;
+  }
+  const n = na + nb - both;
+  const index = new Uint32Array(n);
+  const count = new Float64Array(n);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < na && j < nb) {
+    const ia = a.index[i]!;
+    const ib = b.index[j]!;
+    if (ia < ib) {
+      index[k] = ia;
+      count[k++] = a.count[i++]!;
+    } else if (ib < ia) {
+      index[k] = ib;
+      count[k++] = b.count[j++]!;
+    } else {
+      index[k] = ia;
+      count[k++] = a.count[i++]! + b.count[j++]!;
+    }
+  }
+  if (i < na) {
+    index.set(a.index.subarray(i), k);
+    count.set(a.count.subarray(i), k);
+  } else if (j < nb) {
+    index.set(b.index.subarray(j), k);
+    count.set(b.count.subarray(j), k);
+  }
+  return { index, count };
+}
+
+/** The compressed base64 form of a raw histogram, as results carry it. */
+export function encodeRaw(r: RawHistogram): string {
+  return encodeHistogram(histogramOf(r));
 }
 
 /** Records a latency given in milliseconds (fractional), clamped to the histogram's range. */

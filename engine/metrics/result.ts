@@ -1,8 +1,9 @@
 // The result object of a run (schemas/result.schema.json): what every reporter
 // reads, what `sipstorm merge` adds up, what CI scripts read with jq. Built
-// from merged snapshots; percentiles are derived from the encoded histograms.
+// from merged snapshots; their raw histograms are encoded (compressed base64)
+// here, once, beside the percentiles read from them.
 
-import { decodeHistogram, encodeHistogram, percentiles, type Percentiles } from './histogram.js';
+import { decodeHistogram, encodeHistogram, histogramOf, percentiles, type Percentiles, type RawHistogram } from './histogram.js';
 import type { FailureSample, RunSnapshot, StepSnapshot } from './step-metrics.js';
 import type { TimePoint } from './timeseries.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
@@ -149,8 +150,10 @@ export interface RunResult {
   failures: FailureSample[];
 }
 
-function withHist(encoded: string): Percentiles & { histogram: string } {
-  return { ...percentiles(decodeHistogram(encoded)), histogram: encoded };
+/** A histogram of a snapshot (raw counts) as results carry it: percentiles and the compressed base64 form. */
+function withHist(raw: RawHistogram): Percentiles & { histogram: string } {
+  const h = histogramOf(raw);
+  return { ...percentiles(h), histogram: encodeHistogram(h) };
 }
 
 /**

@@ -1,12 +1,13 @@
 // Counters and histograms of one scenario step, and of a role and a run: the
-// mutable form a worker records into, and the plain snapshot form (encoded
-// histograms) that crosses threads and is added up by mergeSnapshots.
+// mutable form a worker records into, and the plain snapshot form (histograms
+// as raw counts, RawHistogram) that crosses threads every second and is added
+// up by mergeSnapshots; results encode them (result.ts).
 //
 // Balance, per step: sent = finals + timeouts + errors (+ pending while running).
 // ACKs are counted apart (acks): an ACK gets no response (RFC 3261 §17.1.1.3),
 // so it has no place in that balance.
 
-import { decodeHistogram, encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
+import { addRaw, newHistogram, rawOf, recordMs, type Histogram, type RawHistogram } from './histogram.js';
 import { mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 /**
@@ -103,8 +104,8 @@ export class StepMetrics {
     return {
       name, sent: this.sent, finals: this.finals, timeouts: this.timeouts, errors: this.errors, challenges: this.challenges, acks: this.acks,
       passed: this.passed, failed: this.failed, received: this.received, codes: { ...this.codes }, failures: { ...this.failures },
-      service: encodeHistogram(this.service), corrected: encodeHistogram(this.corrected),
-      ...(this.pdd && this.srd ? { pdd: encodeHistogram(this.pdd), srd: encodeHistogram(this.srd) } : {}),
+      service: rawOf(this.service), corrected: rawOf(this.corrected),
+      ...(this.pdd && this.srd ? { pdd: rawOf(this.pdd), srd: rawOf(this.srd) } : {}),
     };
   }
 }
@@ -122,11 +123,11 @@ export interface StepSnapshot {
   received: number;
   codes: Record<string, number>;
   failures: Record<string, number>;
-  service: string;
-  corrected: string;
-  /** INVITE steps: post-dial delay (to the first 18x) and RFC 6076 session request delay, encoded. */
-  pdd?: string;
-  srd?: string;
+  service: RawHistogram;
+  corrected: RawHistogram;
+  /** INVITE steps: post-dial delay (to the first 18x) and RFC 6076 session request delay. */
+  pdd?: RawHistogram;
+  srd?: RawHistogram;
 }
 
 export interface RoleSnapshot {
@@ -139,8 +140,8 @@ export interface RoleSnapshot {
   dropped: number;
   steps: StepSnapshot[];
   /** Whole-instance durations (service) and from the intended start (corrected). */
-  duration: string;
-  durationCorrected: string;
+  duration: RawHistogram;
+  durationCorrected: RawHistogram;
   /** Why instances failed: kind of reason -> count (kinds name the step, expected and got, never the peer's text). */
   failureReasons: Record<string, number>;
   /** Kind -> a few full reasons (with the peer's reason phrase or value). */
@@ -218,7 +219,7 @@ export class RoleMetrics {
     return {
       scenario: this.scenario, role: this.role, started: this.started, passed: this.passed, failed: this.failed, running: this.running,
       dropped: this.dropped, steps: this.steps.map((s, i) => s.snapshot(this.stepNames[i]!)),
-      duration: encodeHistogram(this.duration), durationCorrected: encodeHistogram(this.durationCorrected),
+      duration: rawOf(this.duration), durationCorrected: rawOf(this.durationCorrected),
       failureReasons: { ...this.failureReasons },
       failureExamples: structuredClone(this.failureExamples),
     };
@@ -231,15 +232,9 @@ export function addCounts(a: Record<string, number>, b: Record<string, number>):
   return out;
 }
 
-function addEncoded(a: string, b: string): string {
-  const h = decodeHistogram(a);
-  h.add(decodeHistogram(b));
-  return encodeHistogram(h);
-}
-
-/** Optional encoded histograms (INVITE steps' pdd, srd): added when both have one, else whichever exists. */
-function addOptional(a: string | undefined, b: string | undefined): string | undefined {
-  return a !== undefined && b !== undefined ? addEncoded(a, b) : (a ?? b);
+/** Optional histograms (INVITE steps' pdd, srd): added when both have one, else whichever exists. */
+function addOptional(a: RawHistogram | undefined, b: RawHistogram | undefined): RawHistogram | undefined {
+  return a !== undefined && b !== undefined ? addRaw(a, b) : (a ?? b);
 }
 
 function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
@@ -249,7 +244,7 @@ function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
     challenges: a.challenges + b.challenges, acks: (a.acks ?? 0) + (b.acks ?? 0), passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
     codes: addCounts(a.codes, b.codes), failures: addReasonCounts(a.failures, b.failures),
-    service: addEncoded(a.service, b.service), corrected: addEncoded(a.corrected, b.corrected),
+    service: addRaw(a.service, b.service), corrected: addRaw(a.corrected, b.corrected),
     ...(pdd !== undefined ? { pdd } : {}),
     ...(srd !== undefined ? { srd } : {}),
   };
@@ -259,7 +254,7 @@ export function mergeRole(a: RoleSnapshot, b: RoleSnapshot): RoleSnapshot {
   return {
     scenario: a.scenario, role: a.role, started: a.started + b.started, passed: a.passed + b.passed, failed: a.failed + b.failed,
     running: a.running + b.running, dropped: a.dropped + b.dropped, steps: a.steps.map((s, i) => mergeStep(s, b.steps[i]!)),
-    duration: addEncoded(a.duration, b.duration), durationCorrected: addEncoded(a.durationCorrected, b.durationCorrected),
+    duration: addRaw(a.duration, b.duration), durationCorrected: addRaw(a.durationCorrected, b.durationCorrected),
     failureReasons: addReasonCounts(a.failureReasons, b.failureReasons),
     failureExamples: addExamples(a.failureExamples, b.failureExamples),
   };

@@ -7,7 +7,7 @@
 // same instant (never one worker's second 3 to another's second 4).
 
 import type { Histogram } from 'hdr-histogram-js';
-import { decodeHistogram, percentiles } from './histogram.js';
+import { histogramOf, percentiles } from './histogram.js';
 import { emptyRunSnapshot, mergeSnapshots, type RunSnapshot } from './step-metrics.js';
 
 export interface TimePoint {
@@ -34,8 +34,8 @@ export class TimeSeries {
     let p50 = 0;
     let p99 = 0;
     if (main) {
-      // One decode: subtract the previous second's cumulative histogram, read, add it back.
-      const h = decodeHistogram(main.service);
+      // One histogram: subtract the previous second's cumulative one, read, add it back.
+      const h = histogramOf(main.service);
       if (this.prevMain) h.subtract(this.prevMain);
       ({ p50, p99 } = percentiles(h));
       if (this.prevMain) h.add(this.prevMain);

@@ -94,6 +94,18 @@ export class TransactionLayer {
     this.opts.send(data, dest);
   }
 
+  /**
+   * A response known only by its top Via branch and CSeq method (read off its bytes, codec MessageScan):
+   * true when it is the retransmitted final response of a completed non-INVITE transaction (Timer K),
+   * counted and absorbed exactly as receive() would; false when receive() must have it parsed.
+   */
+  absorbRetransmission(branch: string, cseqMethod: string): boolean {
+    const key = `${branch}|${cseqMethod}`;
+    if (this.clients.has(key) || !this.isLingering(key)) return false;
+    this.counters.retransmissionsReceived++;
+    return true;
+  }
+
   /** Dispatches one parsed message. Throws SipParseError when the matching headers are malformed. */
   receive(msg: SipMessage, source: Endpoint): void {
     if (!msg.isRequest) {

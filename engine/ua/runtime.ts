@@ -8,7 +8,7 @@
 // rule, which share the running-instance tables; splitting them would spread one state.
 
 import { isIP } from 'node:net';
-import { createResponse, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
+import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
@@ -63,6 +63,8 @@ export class WorkerRuntime implements UaHost {
   readonly roles: RoleRuntime[];
   readonly regexCache = new Map<string, SafeRegex>();
   readonly layer: TransactionLayer;
+  /** Reused for every datagram received: the index of the last one. */
+  private readonly scan = new MessageScan();
   readonly scenario: CompiledScenario;
   readonly target: Endpoint;
   readonly targetHostText: string;
@@ -356,7 +358,15 @@ export class WorkerRuntime implements UaHost {
   private onData(data: Buffer, source: Endpoint): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(data, { stream: source.protocol !== 'udp' });
+      // A datagram is read by one scan of its bytes (codec/scan.ts); what the scan cannot read, the parser does.
+      if (source.protocol === 'udp' && this.scan.scan(data) === 'ok') {
+        // A retransmitted final response of a finished transaction is counted without making a message.
+        if (!this.scan.isRequest && this.layer.absorbRetransmission(this.scan.branch, this.scan.cseqMethod)) {
+          this.wheel.poll();
+          return;
+        }
+        msg = this.scan.toMessage();
+      } else msg = parseMessage(data, { stream: source.protocol !== 'udp' });
     } catch (err) {
       const code = err instanceof SipParseError ? err.code : 'SIP_PARSE';
       this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;

@@ -1,8 +1,12 @@
-// Histograms recorded in several workers, encoded, crossed and added, give
-// exactly the percentiles of one histogram of all the values.
+// Histograms recorded in several workers, crossed (as raw counts between
+// threads, encoded between machines) and added, give exactly the percentiles
+// of one histogram of all the values.
 
 import t from 'tap';
-import { decodeHistogram, encodeHistogram, mergeSnapshots, newHistogram, percentiles, recordMs, RoleMetrics, emptyRunSnapshot } from '../../engine/metrics/index.js';
+import { deserialize, serialize } from 'node:v8';
+import {
+  addRaw, decodeHistogram, emptyRaw, encodeHistogram, encodeRaw, histogramOf, mergeSnapshots, newHistogram, percentiles, rawOf, recordMs, RoleMetrics, emptyRunSnapshot,
+} from '../../engine/metrics/index.js';
 import { evaluateThresholds, parseThreshold } from '../../engine/metrics/index.js';
 
 t.test('merged histogram equals the histogram of all values', async (t) => {
@@ -23,6 +27,30 @@ t.test('merged histogram equals the histogram of all values', async (t) => {
   t.equal(merged.getValueAtPercentile(99.99), all.getValueAtPercentile(99.99));
 });
 
+t.test('raw counts crossing threads add up to the histogram of all values, and encode as it does', async (t) => {
+  const all = newHistogram();
+  const workers = [newHistogram(), newHistogram(), newHistogram()];
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < 30_000; i++) {
+    const ms = i % 997 === 0 ? 100_000 * rand() : 0.05 + 50 * rand() ** 3;
+    recordMs(all, ms);
+    recordMs(workers[i % 3]!, ms);
+  }
+  // v8.serialize is the structured clone postMessage does between worker threads.
+  const crossed = workers.map((w) => deserialize(serialize(rawOf(w))) as ReturnType<typeof rawOf>);
+  const sum = crossed.reduce(addRaw, emptyRaw());
+  const reference = decodeHistogram(encodeHistogram(all));
+  t.same(percentiles(histogramOf(sum)), percentiles(reference), 'p50/p90/p99/p99.9/max/mean identical');
+  t.equal(histogramOf(sum).getValueAtPercentile(99.99), reference.getValueAtPercentile(99.99));
+  t.equal(encodeRaw(sum), encodeHistogram(reference), 'the encoded result is the one of the histogram of all values');
+  t.equal(encodeRaw(addRaw(sum, emptyRaw())), encodeRaw(sum), 'adding an empty histogram changes nothing');
+  t.same(percentiles(histogramOf(emptyRaw())), percentiles(newHistogram()), 'an empty one reads as empty');
+  const raw = rawOf(workers[0]!);
+  t.equal(raw.index.length, crossed[0]!.index.length, 'the same buckets arrive');
+  t.ok(raw.index.buffer.byteLength === raw.index.byteLength && raw.count.buffer.byteLength === raw.count.byteLength, 'arrays own exactly their buffers: a clone copies nothing more');
+});
+
 t.test('known values: exact percentiles after merge', async (t) => {
   const a = new RoleMetrics('s', 'main', ['OPTIONS']);
   const b = new RoleMetrics('s', 'main', ['OPTIONS']);
@@ -32,13 +60,13 @@ t.test('known values: exact percentiles after merge', async (t) => {
   const snap = (r: RoleMetrics) => ({ ...emptyRunSnapshot(), roles: [r.snapshot()] });
   const m = mergeSnapshots(snap(a), snap(b));
   const step = m.roles[0]!.steps[0]!;
-  const p = percentiles(decodeHistogram(step.service));
+  const p = percentiles(histogramOf(step.service));
   t.equal(p.count, 100);
   // 3 significant digits: every value is exact to within 0.1%.
   t.ok(Math.abs(p.p50 - 50) <= 0.05, `p50 of 1..100 ms is 50 ms (${p.p50})`);
   t.ok(Math.abs(p.p99 - 99) <= 0.1, `p99 is 99 ms (${p.p99})`);
   t.ok(Math.abs(p.max - 100) <= 0.1, `max is 100 ms (${p.max})`);
-  const c = percentiles(decodeHistogram(step.corrected));
+  const c = percentiles(histogramOf(step.corrected));
   t.ok(Math.abs(c.p50 - 1050) <= 1, `corrected p50 ${c.p50} within one HDR bucket of 1050 ms`);
   t.equal(m.roles[0]!.started, 100);
 });

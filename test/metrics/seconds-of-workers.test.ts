@@ -5,7 +5,7 @@
 // waited for. Driven by reports alone: no clock is involved.
 
 import t from 'tap';
-import { emptyRunSnapshot, encodeHistogram, newHistogram, SecondsOfWorkers, TimeSeries, type RunSnapshot } from '../../engine/metrics/index.js';
+import { emptyRaw, emptyRunSnapshot, SecondsOfWorkers, TimeSeries, type RunSnapshot } from '../../engine/metrics/index.js';
 import { runCli } from '../support/cli.js';
 
 /** A worker's cumulative numbers: `started` instances so far, `running` of them still going. */
@@ -17,7 +17,7 @@ function snap(started: number, running: number): RunSnapshot {
   });
   return s;
 }
-const emptyDuration = encodeHistogram(newHistogram());
+const emptyDuration = emptyRaw();
 
 function collect(slots: number) {
   const series = new TimeSeries();

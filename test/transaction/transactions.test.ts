@@ -3,7 +3,7 @@
 // absorption of retransmissions and matching.
 
 import t from 'tap';
-import { createRequest, createResponse, parseMessage, serializeMessage, newBranch, type SipMessage } from '../../engine/codec/index.js';
+import { createRequest, createResponse, MessageScan, parseMessage, serializeMessage, newBranch, type SipMessage } from '../../engine/codec/index.js';
 import { ManualClock, TimerWheel } from '../../engine/timer/index.js';
 import { TransactionLayer, type ServerTransaction } from '../../engine/transaction/index.js';
 import type { Endpoint } from '../../engine/transport/index.js';
@@ -104,6 +104,27 @@ t.test('non-INVITE client: a final retransmitted within Timer K (T4) is absorbed
   wheel.advance(6_500);
   layer.receive(parseMessage(ok), peer);
   t.equal(layer.counters.stray, 1, 'past 2*T4 the key is gone');
+});
+
+t.test('a retransmitted final read only off its bytes (MessageScan) is absorbed as receive() absorbs it', async (t) => {
+  const { wheel, layer } = setup();
+  const options = request('OPTIONS');
+  const got: number[] = [];
+  const scan = new MessageScan();
+  const ok = serializeMessage(createResponse(options, 200, undefined, 'b1'));
+  t.equal(scan.scan(ok), 'ok');
+  layer.sendRequest(options, peer, { onResponse: (r) => got.push(r.status), onTimeout: () => t.fail('timeout') });
+  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'the first 200 goes to its live transaction: it must be parsed');
+  layer.receive(scan.toMessage(), peer);
+  t.same(got, [200]);
+  wheel.advance(4_000);
+  t.ok(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'within Timer K the retransmitted 200 is absorbed');
+  t.notOk(layer.absorbRetransmission(scan.branch, 'INVITE'), 'another method is another transaction');
+  t.same(got, [200]);
+  t.equal(layer.counters.retransmissionsReceived, 1);
+  wheel.advance(6_500);
+  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'past 2*T4 it is for receive(), which counts it stray');
+  t.equal(layer.counters.stray, 0);
 });
 
 t.test('non-INVITE server: retransmitted request re-sends the last response; Timer J', async (t) => {
