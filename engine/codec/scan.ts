@@ -193,7 +193,8 @@ export class MessageScan {
     this.seen = 0;
     this.headStart = start;
     let eol = this.nextLine(buf, start, len);
-    if (eol < 0) return 'reject';
+    // No CRLF, or a bare LF in the start line: a message with LF line ends, which the parser reads liberally.
+    if (eol < 0 || buf.indexOf(LF, start) < eol) return 'fallback';
     const first = this.startLine(buf, start, eol);
     if (first === 'reject') return 'reject';
     let fallback = first === 'fallback';
