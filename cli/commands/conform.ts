@@ -11,7 +11,6 @@ import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, parseFaultFlags } from '../fault-flags.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Protocol, type Target } from '../../engine/transport/index.js';
-import { readFileSync } from 'node:fs';
 import { parseDuration } from '../../engine/scenario/index.js';
 import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from '../../engine/metrics/index.js';
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
@@ -19,6 +18,7 @@ import { conformSummary } from '../../reporters/console.js';
 import { printable } from '../../reporters/format.js';
 import { buildRunResult, runFlags, writeReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
+import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
@@ -83,14 +83,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
 
     const transportFlag = f.transport !== undefined ? String(f.transport).toLowerCase() : undefined;
     if (transportFlag !== undefined && !['udp', 'tcp', 'tls'].includes(transportFlag)) throw new UsageError(`--transport must be udp, tcp or tls, got '${f.transport}'`);
-    if (f['tls-ca'] !== undefined) {
-      try {
-        readFileSync(String(f['tls-ca']));
-      } catch (err) {
-        throw new UsageError(`--tls-ca ${f['tls-ca']}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
-    const tlsOpts = { caFile: f['tls-ca'] as string | undefined, rejectUnauthorized: !f['tls-insecure'] };
+    const tlsOpts = readTlsFlags(f);
     let server: SipServer | undefined;
     let target: Target;
     if (f.target !== undefined) {
@@ -103,10 +96,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
       }
       if (target.endpoint.protocol === 'tls') {
         const probe = await probeTarget(target.endpoint, 500, tlsOpts);
-        if (!probe.up) {
-          const hint = probe.fatal && /certificate|self.signed|CERT/i.test(probe.reason) && !f['tls-insecure'] ? ' Give --tls-ca FILE to trust its CA, or --tls-insecure not to check it' : '';
-          throw Object.assign(new Error(`target ${target.uri}: ${probe.reason}; nothing was sent.${hint}`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
-        }
+        if (!probe.up) throw unusableTargetError(target, probe, tlsOpts);
       }
     } else {
       const protocol = (transportFlag ?? 'udp') as Protocol;

@@ -5,19 +5,20 @@
 
 import { hostname, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { readInputFile, type InputFileError } from '../../engine/input-file.js';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
+import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
+import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
-  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, ThresholdError, totalsOf, unknownThresholdName,
+  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, totalsOf,
   type RunResult, type ScenarioResult, type Threshold,
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
@@ -160,39 +161,13 @@ export const runCommand: Command = {
     const vars = parseVarFlags(f);
     const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
-    const thresholds = [...cliThresholds];
-    const known = { scenarios: scenarios.map((s) => ({ name: s.name, roles: s.roles.map((r) => ({ name: r.name, steps: r.metricNames })) })) };
-    for (const th of cliThresholds) {
-      const unknown = unknownThresholdName(th, known);
-      if (unknown) throw new ThresholdError(`--threshold: threshold '${th.expr}': ${unknown}`);
-    }
-    for (const s of scenarios) {
-      for (const th of s.thresholds) {
-        const where = `${th.file}:${th.line}:${th.col}`;
-        let parsed: Threshold;
-        try {
-          parsed = { ...parseThreshold(th.expr), source: where, abortOnFail: th.abortOnFail, delayAbortMs: th.delayAbortMs };
-        } catch (err) {
-          throw new ThresholdError(`${where}: ${(err as Error).message}`);
-        }
-        // A file's threshold speaks of its own scenario's steps.
-        const unknown = unknownThresholdName(parsed, { scenarios: known.scenarios.filter((k) => k.name === s.name) });
-        if (unknown) throw new ThresholdError(`${where}: threshold '${th.expr}': ${unknown}`);
-        thresholds.push(parsed);
-      }
-    }
+    checkFlagThresholds(cliThresholds, scenarios);
+    const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];
     // What the shards of one run share; the password is left out of it (a secret, and not the run's shape).
     const digest = scenarioDigest(scenarios, { ...overrides, credentials: { ...credentials, password: undefined } });
     const abortThresholds = thresholds.filter((th) => th.abortOnFail);
     let abortedBy: string | undefined;
-    if (f['tls-ca'] !== undefined) {
-      try {
-        readInputFile(String(f['tls-ca']), 'certificate');
-      } catch (err) {
-        const e = err as InputFileError;
-        throw new UsageError(`--tls-ca ${f['tls-ca']}: ${e.code === 'INPUT_MISSING' ? 'cannot read the CA file (ENOENT)' : `the CA file ${e.reason ?? e.message}`}`);
-      }
-    }
+    const tls = readTlsFlags(f);
     checkReportFlags(f, { outDir: true });
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
@@ -209,12 +184,9 @@ export const runCommand: Command = {
       if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const probe = await probeTarget(target.endpoint, 500, { caFile: f['tls-ca'] as string | undefined, rejectUnauthorized: !f['tls-insecure'] });
+        const probe = await probeTarget(target.endpoint, 500, tls);
         if (probe.up || abort.signal.aborted) break;
-        if (!probe.up && probe.fatal) {
-          const hint = /certificate|self.signed|CERT/i.test(probe.reason) && !f['tls-insecure'] ? ' Give --tls-ca FILE to trust its CA, or --tls-insecure not to check it' : '';
-          throw Object.assign(new Error(`target ${target.uri}: ${probe.reason}; nothing was sent.${hint}`), { code: 'TARGET_TLS', exitCode: EXIT.CANNOT_RUN });
-        }
+        if (probe.fatal) throw unusableTargetError(target, probe, tls);
         if (Date.now() >= deadline) {
           throw Object.assign(new Error(`target ${target.uri} is not reachable (${probe.reason}); nothing was sent. Use --wait-for-target TIME to wait for it`), { code: 'TARGET_DOWN', exitCode: EXIT.CANNOT_RUN });
         }
@@ -243,7 +215,7 @@ export const runCommand: Command = {
           restartWorkers: Boolean(f['restart-workers']),
           checks: !f['no-checks'],
           socketPerUa: Boolean(f['socket-per-ua']),
-          tls: { insecure: Boolean(f['tls-insecure']), caFile: f['tls-ca'] as string | undefined },
+          tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
           limits,
           // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).
           watchdogMs: Number(process.env.SIPSTORM_WORKER_WATCHDOG_MS) || undefined,

@@ -5,8 +5,8 @@
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
-import { loadScenarioFile, scenarioFiles, ScenarioError, ScenarioErrors } from '../../engine/scenario/index.js';
-import { parseThreshold, unknownThresholdName } from '../../engine/metrics/index.js';
+import { loadScenarioFile, scenarioFiles, ScenarioErrors } from '../../engine/scenario/index.js';
+import { scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 
 export const validateCommand: Command = {
@@ -30,15 +30,7 @@ export const validateCommand: Command = {
     for (const file of scenarioFiles(args.positionals)) {
       try {
         const s = loadScenarioFile(file, opts);
-        for (const th of s.thresholds) {
-          let unknown: string | undefined;
-          try {
-            unknown = unknownThresholdName(parseThreshold(th.expr), { scenarios: [{ name: s.name, roles: s.roles.map((r) => ({ name: r.name, steps: r.metricNames })) }] });
-          } catch (err) {
-            throw new ScenarioError('THRESHOLD_INVALID', th.file, th.line, th.col, (err as Error).message);
-          }
-          if (unknown) throw new ScenarioError('THRESHOLD_INVALID', th.file, th.line, th.col, `threshold '${th.expr}': ${unknown}`);
-        }
+        scenarioThresholds(s);
         if (!args.flags.quiet) process.stdout.write(`${file}: ok (${s.roles.map((r) => `${r.name}: ${r.steps.filter((x) => x.metric >= 0).length} steps`).join(', ')})\n`);
       } catch (err) {
         bad++;
