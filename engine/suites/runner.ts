@@ -31,7 +31,7 @@ import { ConformanceChecker } from '../conformance/index.js';
 import { redact } from '../ua/redact.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
 import { createTransport, type Endpoint, type TlsOptions, type Transport } from '../transport/index.js';
-import { compileSafeRegex } from '../scenario/index.js';
+import { compileSafeRegex, escapeRegex } from '../scenario/index.js';
 import { judge } from './expectation.js';
 import type { SuiteCase, SuiteStep } from './load.js';
 
@@ -530,7 +530,7 @@ export class SuiteRunner {
     }
     const vars = this.flow?.vars ?? {};
     for (const m of step.match) {
-      const source = m.pattern.replace(/@\$\{local\}>/g, '@${local}${uri.transport}>').replace(/SIP\/2\.0\/UDP \$\{local\}/g, 'SIP/2.0/${transport} ${local}').replace(/\$\{([\w.]+)\}/g, (whole, name: string) => (vars[name] ?? whole).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      const source = m.pattern.replace(/@\$\{local\}>/g, '@${local}${uri.transport}>').replace(/SIP\/2\.0\/UDP \$\{local\}/g, 'SIP/2.0/${transport} ${local}').replace(/\$\{([\w.]+)\}/g, (whole, name: string) => escapeRegex(vars[name] ?? whole));
       const pattern = compileSafeRegex(source, true);
       // A value too long for the pattern (MAX_WORK) is judged on its start.
       const values = msg.getAll(m.header).map((v) => v.slice(0, pattern.longestText));
