@@ -2,7 +2,7 @@
 // accounts and nonces, counters, fault knobs, and helpers to answer and to
 // send requests. Handlers are plain functions over this record.
 
-import { createResponse, newBranch, type SipMessage } from '../codec/index.js';
+import { createResponse, type SipMessage } from '../codec/index.js';
 import type { DigestAlgorithm, NonceStore } from '../auth/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import type { ClientTransactionUser, ServerTransaction, TransactionLayer } from '../transaction/index.js';
@@ -94,6 +94,3 @@ export function makeAnswer(core: Pick<ServerCore, 'stats' | 'faults'>, tx: Serve
   return res;
 }
 
-export function freshBranch(): string {
-  return newBranch();
-}

@@ -5,7 +5,7 @@
 // with CANCEL forwarded hop by hop (§16.10).
 
 import { isIP } from 'node:net';
-import { newBranch, SipMessage, parseUri, serializeMessage, type Via } from '../codec/index.js';
+import { newBranch, SipMessage, parseUri, serializeMessage } from '../codec/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { bump, type ServerCore } from './core.js';
@@ -121,6 +121,3 @@ export function uriDestination(uriText: string): Endpoint {
   return { protocol: proto, host, port: u.port ?? (proto === 'tls' ? 5061 : 5060) };
 }
 
-export function viaHostPort(v: Via): string {
-  return `${v.host}:${v.port ?? 5060}`;
-}

@@ -86,10 +86,6 @@ export function endpointKey(e: { host: string; port: number }): string {
   return `${e.host}|${e.port}`;
 }
 
-export function formatEndpoint(e: Endpoint): string {
-  return `${e.protocol}:${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`;
-}
-
 export function newCounters(): TransportCounters {
   return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, errors: {} };
 }

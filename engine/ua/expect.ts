@@ -81,6 +81,3 @@ function same(text: string): Problem {
   return { kind: text, text };
 }
 
-export function describeCodes(exp: Expectation): string {
-  return exp.text;
-}
