@@ -16,7 +16,7 @@ import { applyVerdict, checkBalance, type RunResult, type ScenarioResult } from 
 import { bySection, caseLabel, loadSuite, suiteNames, suiteResult, SuiteRunner, type CaseResult, type Suite } from '../../engine/suites/index.js';
 import { conformSummary } from '../../reporters/console.js';
 import { printable } from '../../reporters/format.js';
-import { buildRunResult, runFlags, writeReports } from './run.js';
+import { buildRunResult, runFlags, writeFinalReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
@@ -148,13 +148,7 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
     applyVerdict(result);
     if (signalName) markInterrupted(result, signalName);
-    let failedReports = writeReports(result, f).failed;
-    await interrupts.holdForTest('reports');
-    await interrupts.settle();
-    if (signalName && !result.interrupted) {
-      markInterrupted(result, signalName);
-      failedReports = writeReports(result, f).failed;
-    }
+    const failedReports = (await writeFinalReports(result, f, () => signalName)).failed;
     if (!quiet) {
       const rows = bySection(all);
       const w = Math.max(...rows.map((r) => r.section.length), 7);

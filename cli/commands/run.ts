@@ -271,14 +271,7 @@ export const runCommand: Command = {
     result.thresholds = evaluateThresholds(thresholds, result);
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
     applyVerdict(result);
-    let reports = writeReports(result, f);
-    await interrupts.holdForTest('reports');
-    await interrupts.settle();
-    if (signalName && !result.interrupted) {
-      // The signal came once the result was built (while the reports were written): they are written again to say so.
-      markInterrupted(result, signalName);
-      reports = writeReports(result, f);
-    }
+    const reports = await writeFinalReports(result, f, () => signalName);
     const summary = runSummary(result).split('\n');
     const verdict = summary.pop()!;
     // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
@@ -337,6 +330,20 @@ export function buildRunResult(o: {
     workerErrors: o.workerErrors,
     failures: o.results.flatMap((r) => r.failures).slice(0, 20),
   };
+}
+
+/**
+ * Writes the reports of a finished run or conform; a signal that comes while they are written (once the result was
+ * built) marks the result interrupted and writes them again, so that no report of an interrupted run says it passed.
+ */
+export async function writeFinalReports(result: RunResult, f: ParsedArgs['flags'], signal: () => StopSignal | undefined): Promise<{ written: string[]; failed: number }> {
+  const reports = writeReports(result, f);
+  await interrupts.holdForTest('reports');
+  await interrupts.settle();
+  const late = signal();
+  if (!late || result.interrupted) return reports;
+  markInterrupted(result, late);
+  return writeReports(result, f);
 }
 
 /** Writes every report the flags ask for; one that fails is named on stderr and the others are still written. Returns the paths written and how many failed. */
