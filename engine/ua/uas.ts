@@ -2,16 +2,18 @@
 // runtime, waited for by recv steps (kept in an inbox when they come early),
 // checked against the step's expectation and the dialog's CSeq order
 // (§12.2.2), answered with the step's replies (the 2xx to INVITE with its
-// Contact and Record-Route, retransmitted until the ACK, §13.3.1.4), or
+// Contact and Record-Route, retransmitted until the ACK, §13.3.1.4, by
+// retransmit-2xx.ts), or
 // answered 200 at once when no step ahead waits for them (SIPp's -aa).
 
 import { createResponse, type SipMessage } from '../codec/index.js';
 import type { RecvStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
-import { retransmit2xx, type Retransmission, type ServerTransaction } from '../transaction/index.js';
+import type { ServerTransaction } from '../transaction/index.js';
 import { guessContentType, sdp } from './bodies.js';
 import { uasDialog } from './dialog.js';
 import { applyCaptures, checkContent } from './expect.js';
+import { Retransmit2xx } from './retransmit-2xx.js';
 import { InviteClient } from './uac-invite.js';
 
 /**
@@ -24,7 +26,7 @@ export abstract class UasSide extends InviteClient {
   /** Requests that came before a step waited for them; made at the first. */
   protected inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] | undefined;
   private waitingRecv: RecvStep | undefined;
-  protected retrans2xx: Retransmission | undefined;
+  protected retrans2xx: Retransmit2xx | undefined;
 
   protected doRecv(step: RecvStep): void {
     const i = this.inbox?.findIndex((e) => e.req.method === step.method) ?? -1;
@@ -129,11 +131,7 @@ export abstract class UasSide extends InviteClient {
     if (req.method === 'INVITE' && code >= 200 && code < 300 && rt.local.protocol === 'udp') {
       // §13.3.1.4: retransmit the 2xx until the ACK.
       this.retrans2xx?.stop();
-      this.retrans2xx = retransmit2xx({
-        wheel: rt.wheel, timers: rt.layer.timers, counters: rt.layer.counters,
-        resend: () => tx.respond(res),
-        onGiveUp: () => (this.retrans2xx = undefined),
-      });
+      this.retrans2xx = new Retransmit2xx(rt.wheel, rt.layer.timers, rt.layer.counters, tx, res);
     }
   }
 }

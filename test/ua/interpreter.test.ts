@@ -174,3 +174,45 @@ t.test('the UAS side: an INVITE answered 180 and 200, the 2xx retransmitted unti
   t.same(outcomes.map((o) => o.passed), [true], 'the instance passed');
   t.match(steps(), [{ received: 1, passed: 1 }, { received: 1, passed: 1 }, { received: 1, passed: 1 }]);
 });
+
+t.test('the UAS side: a 2xx never ACKed is sent again at T1 doubling to T2, and given up at 64*T1 (a timeout counted)', async (t) => {
+  const yaml = "users:\n  user: 'bob'\nsteps:\n  - recv: INVITE\n    reply: 200\n  - recv: ACK\n    optional: true\n    timeout: 60s\n";
+  const { wheel, link, outcomes, start, rt } = await setup(yaml, () => undefined);
+  t.teardown(() => rt.close());
+  start();
+  link.toRuntime(createRequest({
+    method: 'INVITE', uri: 'sip:bob@127.0.0.1:5099', from: '<sip:alice@127.0.0.1>;tag=caller', to: '<sip:bob@127.0.0.1>',
+    callId: 'call-2', cseq: 1, via: `SIP/2.0/UDP 127.0.0.1:5060;branch=${newBranch()}`, contact: '<sip:alice@127.0.0.1:5060>',
+  }));
+  link.pump();
+  const sentAt: number[] = [0];
+  const started = wheel.now();
+  for (let ms = 0; ms < 40_000; ms += 250) {
+    wheel.advance(250);
+    link.pump();
+    while (sentAt.length < link.received.length) sentAt.push(wheel.now() - started);
+  }
+  // T1 = 500 ms, T2 = 4 s: 0.5, 1.5, 3.5, 7.5, then every 4 s while under 64*T1 = 32 s since the first 2xx.
+  t.same(sentAt, [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500], 'the 2xx at T1, doubling to T2, for 64*T1');
+  const c = rt.snapshot().transport;
+  t.equal(c.retransmissionsSent, 10, 'each one counted a retransmission');
+  t.equal(c.timeouts, 1, 'and the ACK that never came a timeout');
+  t.same(outcomes, [], 'the scenario decides what comes next (its ACK step is still waiting)');
+});
+
+t.test('the UAS side: the instance ending stops its 2xx retransmission', async (t) => {
+  const yaml = "users:\n  user: 'bob'\nsteps:\n  - recv: INVITE\n    reply: 200\n";
+  const { wheel, link, outcomes, start, rt } = await setup(yaml, () => undefined);
+  t.teardown(() => rt.close());
+  start();
+  link.toRuntime(createRequest({
+    method: 'INVITE', uri: 'sip:bob@127.0.0.1:5099', from: '<sip:alice@127.0.0.1>;tag=caller', to: '<sip:bob@127.0.0.1>',
+    callId: 'call-3', cseq: 1, via: `SIP/2.0/UDP 127.0.0.1:5060;branch=${newBranch()}`, contact: '<sip:alice@127.0.0.1:5060>',
+  }));
+  link.pump();
+  t.same(outcomes.map((o) => o.passed), [true], 'its last step answered: the instance passed');
+  wheel.advance(40_000);
+  link.pump();
+  t.same(link.seen(), ['200'], 'the 2xx was not sent again after the end');
+  t.equal(rt.snapshot().transport.retransmissionsSent, 0);
+});
