@@ -29,6 +29,12 @@ export interface Expectation {
   body?: string;
   /** The body text as a template, when it names variables (e.g. 'busy-${peer.user}'). */
   bodyTemplate?: Template;
+  /** No final answer is acceptable too (a conformance case's `400|drop`). */
+  drop?: boolean;
+  /** Any outcome is acceptable: the RFC leaves the choice to the server (a conformance case's `any`). */
+  any?: boolean;
+  /** `!CODE`: any final answer but these (a conformance case's `!400`). */
+  except?: number[];
 }
 
 export interface Capture {

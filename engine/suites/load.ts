@@ -11,10 +11,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { SipstormError } from '../errors.js';
-import { compileSafeRegex, RegexError } from '../scenario/index.js';
+import { compileSafeRegex, compileTemplate, RegexError, type Expectation, type Template } from '../scenario/index.js';
 import { InputFileError, readInputFile, type InputKind } from '../input-file.js';
-import { parseExpectation, type Expectation } from './expectation.js';
+import { parseExpectation } from '../ua/expect.js';
 import { aliasBombError, MAX_ALIAS_COUNT } from '../scenario/yaml-limits.js';
+import { withContactTransport } from './rewrite.js';
 
 /**
  * How a step deals with a digest challenge (401/407) to what it sends:
@@ -28,19 +29,19 @@ export type AuthMode = 'answer' | 'MD5' | 'SHA-256' | 'wrong-password' | 'unknow
 const AUTH_MODES: AuthMode[] = ['answer', 'MD5', 'SHA-256', 'wrong-password', 'unknown-nonce', 'replay'];
 
 /**
- * A header check: `header` must (or, with `absent`, must not) have a value matching `pattern`, a regular
+ * A header check: `header` must (or, with `absent`, must not) have a value matching `template`, a regular
  * expression (case-insensitive) whose ${...} are filled in when the step runs, escaped to match literally.
  */
 export interface HeaderMatch {
   header: string;
-  pattern: string;
+  template: Template;
   absent: boolean;
 }
 
 export interface SuiteStep {
-  /** A request to send: exact bytes (torture) or a template whose ${...} are filled in. */
+  /** A request to send: exact bytes (torture) or a template whose ${...} are filled in (CRLF line ends, the empty line after the headers). */
   bytes?: Buffer;
-  template?: string;
+  template?: Template;
   /** A request the server must send us (its method); answered 200 and checked. */
   receive?: string;
   /** Send the case's previous request again, byte for byte (a retransmission, §17.2.3 matches it to its transaction). */
@@ -204,7 +205,7 @@ function yamlStep(s: Record<string, unknown>, where: string): SuiteStep {
   const pauseMs = s.pause === undefined ? 0 : typeof s.pause === 'number' ? s.pause : NaN;
   if (!(pauseMs >= 0)) throw new SuiteError(`${where}: 'pause' must be milliseconds`);
   return {
-    template: s.send as string | undefined,
+    template: typeof s.send === 'string' ? requestTemplate(s.send) : undefined,
     receive: s.receive as string | undefined,
     final: (s.final as string | undefined)?.toUpperCase(),
     resend: s.resend === true,
@@ -217,6 +218,13 @@ function yamlStep(s: Record<string, unknown>, where: string): SuiteStep {
     auth: s.auth as AuthMode | undefined,
     pauseMs,
   };
+}
+
+/** A step's message as a template: Contacts of ${local} name the transport, line ends are CRLF, the headers end with an empty line. */
+export function requestTemplate(text: string): Template {
+  let crlf = withContactTransport(text).replace(/\r?\n/g, '\r\n');
+  if (!crlf.includes('\r\n\r\n')) crlf += '\r\n';
+  return compileTemplate(crlf);
 }
 
 /** `headers: [A, B]` for every final answer, or `headers: { "423": [Min-Expires], "2xx": [Contact] }` per status. */
@@ -242,7 +250,9 @@ function matches(v: unknown, absent: boolean, where: string): HeaderMatch[] {
       try {
         // Variables become literals of their own length, so that an offset still points into the text as written.
         compileSafeRegex(p.replace(/\$\{[\w.]+\}/g, (v) => 'x'.repeat(v.length)), true);
-        return { header, pattern: p, absent };
+        // What a server echoes of the Contacts and Via sent over TCP or TLS names that transport (rewrite.ts).
+        const source = p.replace(/@\$\{local\}>/g, '@${local}${uri.transport}>').replace(/SIP\/2\.0\/UDP \$\{local\}/g, 'SIP/2.0/${transport} ${local}');
+        return { header, template: compileTemplate(source), absent };
       } catch (err) {
         if (!(err instanceof RegexError)) throw err;
         throw new SuiteError(`${where}: '${key}.${header}': bad regular expression /${p}/ at character ${err.offset + 1}: ${err.message}`);

@@ -3,9 +3,13 @@
 // variables from headers and bodies. Expectations that name variables are
 // filled in for the UA checking (values escaped inside regular expressions).
 // Patterns run on the linear-time matcher (scenario/safe-regex.ts): a
-// server's text cannot make a check run long.
+// server's text cannot make a check run long. The one expectation of a final
+// code for scenarios and conformance cases alike: a case writes it the way
+// the RFC text reads (`400`, `2xx`, `405|501`, `400|drop` for an answer of
+// 400 or none, `!400`, `drop`, `any`), parsed here into the same Expectation.
 
 import type { SipMessage } from '../codec/index.js';
+import { SipstormError } from '../errors.js';
 import { compileSafeRegex, escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type SafeRegex, type TemplateVars } from '../scenario/index.js';
 
 /**
@@ -20,6 +24,37 @@ export interface Problem {
 export function codeMatches(ranges: CodeRanges, status: number): boolean {
   for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
   return false;
+}
+
+export class ExpectationError extends SipstormError {
+  constructor(message: string) {
+    super('SUITE_BAD_EXPECTATION', message);
+  }
+}
+
+/** A conformance case's expectation text (`400|drop`, `!400`, `2xx|401`, `any`): codes only, no header checks. */
+export function parseExpectation(text: string): Expectation {
+  const e: Expectation = { text, codes: [], headers: [], drop: false, any: false, except: [] };
+  for (const raw of text.split('|')) {
+    const part = raw.trim();
+    let m: RegExpExecArray | null;
+    if (part === 'drop') e.drop = true;
+    else if (part === 'any') e.any = true;
+    else if ((m = /^!([1-6]\d\d)$/.exec(part))) e.except!.push(Number(m[1]));
+    else if ((m = /^([1-6])xx$/.exec(part))) e.codes.push([Number(m[1]) * 100, Number(m[1]) * 100 + 99]);
+    else if ((m = /^([1-6]\d\d)$/.exec(part))) e.codes.push([Number(m[1]), Number(m[1])]);
+    else throw new ExpectationError(`'${text}': '${part}' is not a code, a class like 4xx, !CODE, drop or any`);
+  }
+  return e;
+}
+
+/** Why the final code does not meet the expectation, or undefined when it does. `status` undefined: no final answer. */
+export function judge(e: Expectation, status: number | undefined): string | undefined {
+  if (e.any) return undefined;
+  if (status === undefined) return e.drop ? undefined : `expected ${e.text}, got no answer`;
+  if (e.except?.length && !e.except.includes(status)) return undefined;
+  if (codeMatches(e.codes, status)) return undefined;
+  return `expected ${e.text}, got ${status}`;
 }
 
 /** Compiled patterns by source; bounded, should a source ever vary per instance. */
