@@ -8,6 +8,7 @@
 
 import { emptyRunSnapshot, RoleMetrics, scenarioResult, type CaseOutcome, type FailureSample, type ScenarioResult } from '../metrics/index.js';
 import type { CheckCounts } from '../conformance/index.js';
+import { countFailed, countFinal, countPassed, countTimeout } from '../ua/step-outcome.js';
 import type { CaseResult } from './runner.js';
 import type { Suite } from './load.js';
 
@@ -62,18 +63,16 @@ export function suiteResult(
     }
     role.started++;
     step.sent++;
-    if (r.status !== undefined) {
-      step.finals++;
-      step.code(r.status);
-      step.latency(r.ms, r.ms);
-    } else step.timeouts++; // the step tables' count of silence; whether silence was right is the case's verdict
+    // A case is one step to the tables: its last final answer counted as a load run's step counts one (step-outcome.ts).
+    if (r.status !== undefined) countFinal(step, r.status, r.ms, r.ms);
+    else countTimeout(step); // the step tables' count of silence; whether silence was right is the case's verdict
     if (!r.problem && r.notApplicable) {
       notApplicable++;
       return;
     }
     role.running++;
-    if (r.problem) step.fail(caseFailure(r));
-    else step.passed++;
+    if (r.problem) countFailed(step, caseFailure(r));
+    else countPassed(step);
     role.instanceDone(!r.problem, r.ms, r.ms, r.problem ? caseFailure(r) : undefined);
     if (r.problem && failures.length < 20) {
       const ladder = r.ladder.map((m) => {

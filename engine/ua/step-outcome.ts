@@ -3,13 +3,37 @@
 // time from the intended start: coordinated omission), a timeout, a pass, a
 // failure with its reason (the text, with the peer's words) and its kind (the
 // key of the counts, without them), every message in the ladder store, and
-// the end of the instance with the sample of its failure ladder.
+// the end of the instance with the sample of its failure ladder. The
+// counting itself is four functions (countFinal, countTimeout, countPassed,
+// countFailed) that the conformance suites record their cases with too
+// (engine/suites/result.ts): a step's counts mean the same in both.
 
 import type { SipMessage } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import type { AwaitStep, CompiledStep, RawStep, SendStep } from '../scenario/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { UaContext } from './ua-context.js';
+
+/** A final response to the step's request: counted by code, with its service and corrected latency. */
+export function countFinal(m: StepMetrics, status: number, serviceMs: number, correctedMs: number): void {
+  m.finals++;
+  m.code(status);
+  m.latency(serviceMs, correctedMs);
+}
+
+/** The step's request got no final response. */
+export function countTimeout(m: StepMetrics): void {
+  m.timeouts++;
+}
+
+export function countPassed(m: StepMetrics): void {
+  m.passed++;
+}
+
+/** The step failed, counted under `kind` (no text of the peer's: it keys the counts). */
+export function countFailed(m: StepMetrics, kind: string): void {
+  m.fail(kind);
+}
 
 export abstract class StepOutcomes extends UaContext {
   /** The step whose request awaits its final response: counted as an error if the instance ends first. */
@@ -29,29 +53,27 @@ export abstract class StepOutcomes extends UaContext {
 
   /** A final response to the step's request, sent at `sentAt`: counted by code, its latency recorded. */
   protected finalResponse(m: StepMetrics, status: number, sentAt: number): void {
-    m.finals++;
     this.outstanding = undefined;
-    m.code(status);
     const serviceMs = this.rt.wheel.now() - sentAt;
-    m.latency(serviceMs, this.corrected(serviceMs));
+    countFinal(m, status, serviceMs, this.corrected(serviceMs));
   }
 
   /** The step's request got no final response: a timeout, and the instance fails with `what`. */
   protected timedOut(step: CompiledStep, what: string): void {
-    this.metrics(step).timeouts++;
+    countTimeout(this.metrics(step));
     this.outstanding = undefined;
     this.fail(`step ${this.stepLabel(step)}: ${what}`);
   }
 
   /** The step passed: counted, and the next one runs. */
   protected passed(m: StepMetrics): void {
-    m.passed++;
+    countPassed(m);
     this.next();
   }
 
   /** The step passed and an `on` branch of it names where to go on. */
   protected passedTo(m: StepMetrics, target: number): void {
-    m.passed++;
+    countPassed(m);
     this.clearStepTimer();
     this.pc = target;
     this.run();
@@ -62,14 +84,14 @@ export abstract class StepOutcomes extends UaContext {
    * text without the peer's words) as the key of the counts, both after the step's label.
    */
   protected stepFailed(step: CompiledStep, countedAs: string, text: string, kind = text): void {
-    this.metrics(step).fail(countedAs);
+    countFailed(this.metrics(step), countedAs);
     const label = this.stepLabel(step);
     this.fail(`step ${label}: ${text}`, `step ${label}: ${kind}`);
   }
 
   /** A final response outside the step's expectation: counted by code, the reason phrase only in the example text. */
   protected failGot(step: SendStep | RawStep | AwaitStep, res: SipMessage): void {
-    this.metrics(step).fail(`expected ${step.expect.text}, got ${res.status}`);
+    countFailed(this.metrics(step), `expected ${step.expect.text}, got ${res.status}`);
     const kind = `step ${this.stepLabel(step)}: expected ${step.expect.text}, got ${res.status}`;
     this.fail(`${kind} ${res.reason}`.trim(), kind);
   }
