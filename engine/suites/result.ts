@@ -9,6 +9,7 @@
 import { emptyRunSnapshot, RoleMetrics, scenarioResult, type CaseOutcome, type FailureSample, type ScenarioResult } from '../metrics/index.js';
 import type { CheckCounts } from '../conformance/index.js';
 import { countFailed, countFinal, countPassed, countTimeout } from '../ua/step-outcome.js';
+import { ladderEntries } from '../ua/failure-ladder.js';
 import type { CaseResult } from './runner.js';
 import type { Suite } from './load.js';
 
@@ -75,11 +76,8 @@ export function suiteResult(
     else countPassed(step);
     role.instanceDone(!r.problem, r.ms, r.ms, r.problem ? caseFailure(r) : undefined);
     if (r.problem && failures.length < 20) {
-      const ladder = r.ladder.map((m) => {
-        const raw = m.data.toString('utf8');
-        const eol = raw.indexOf('\r\n');
-        return { t: Math.round(m.t * 1000) / 1000, dir: m.dir, local, remote, firstLine: eol < 0 ? raw : raw.slice(0, eol), raw };
-      });
+      // Masked already (link.ts reportLadder, over the bytes as latin1 so that a torture message's invalid UTF-8 stays).
+      const ladder = ladderEntries(r.ladder, local, remote, undefined);
       failures.push({ scenario: suite.name, role: 'cases', user: r.case.id, reason: caseFailure(r), ladder });
     }
   });

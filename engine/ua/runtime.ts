@@ -4,60 +4,28 @@
 // instance they belong to (by Call-ID, or by the user part of the
 // Request-URI for a new INVITE to a callee). It implements UaHost
 // (ua-host.ts), the only thing an instance knows of it.
-// Over 400 lines because it holds one worker's whole routing and the peer-ready
-// rule, which share the running-instance tables; splitting them would spread one state.
+// The peer-ready rule's tables are peer-ready.ts.
 
 import { isIP } from 'node:net';
 import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport, type TransportOptions } from '../transport/index.js';
-import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
+import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
 import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
 import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
 import { CallRoutes } from './call-routes.js';
+import type { RuntimeConfig } from './runtime-config.js';
+import { PeerReadiness, type HeldCaller } from './peer-ready.js';
+import { ladderEntries } from './failure-ladder.js';
 import { ConformanceChecker } from '../conformance/index.js';
 
-export interface Credentials {
-  user?: string;
-  password?: string;
-  usersCsv?: string;
-}
-
-export interface RuntimeConfig {
-  scenario: CompiledScenario;
-  target: Endpoint;
-  /** Host as written in URIs (IPv6 in brackets). */
-  targetHostText: string;
-  targetUri: string;
-  localHost: string;
-  credentials?: Credentials;
-  timers?: { T1?: number; T2?: number; T4?: number };
-  maxFailureSamples?: number;
-  /** TLS client settings: certificate checking is on unless insecure is set (--tls-insecure). */
-  tls?: { insecure?: boolean; caFile?: string };
-  /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
-  limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
-  /** Check received messages against the conformance catalog (default true). */
-  checks?: boolean;
-  /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
-  socketPerUa?: boolean;
-  /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
-  openTransport?: (opts: TransportOptions) => Promise<Transport>;
-}
-
+export type { Credentials, RuntimeConfig } from './runtime-config.js';
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
-
-/** A caller held by the peer-ready rule: started when its peer is ready, or ended without a call. */
-interface HeldCaller {
-  go(): void;
-  /** `beforeStart`: the reason is said at the caller's first step. */
-  abort(reason: string, beforeStart?: boolean): void;
-}
 
 export class WorkerRuntime implements UaHost {
   readonly roles: RoleRuntime[];
@@ -89,10 +57,8 @@ export class WorkerRuntime implements UaHost {
   readonly transportErrors: Record<string, number> = {};
   unexpectedRequests = 0;
   private readonly running = new Set<ScenarioInstance>();
-  /** Users of called roles whose running instance reached its first wait for a request (the peer-ready rule). */
-  private readonly readyUsers = new Set<string>();
-  /** Callers held until their peer user is ready, by that user. */
-  private readonly peerWaiters = new Map<string, HeldCaller[]>();
+  /** The peer-ready rule: users ready, callers held for them. */
+  private readonly peers = new PeerReadiness();
   /** Does this worker ever start user `userIndex` of role `roleIndex`? Set by the load runner; a peer elsewhere is not waited for. */
   servesUser: (roleIndex: number, userIndex: number) => boolean = () => true;
   /** How many users each role cycles through (--users included), set by the load runner: a caller's peer is the peer role's user at the same offset. */
@@ -229,7 +195,7 @@ export class WorkerRuntime implements UaHost {
     for (const callId of inst.otherCallIds ?? []) this.calls.remove(callId, inst);
     if (this.byUser.get(inst.user) === inst) {
       this.byUser.delete(inst.user);
-      this.readyUsers.delete(inst.user);
+      this.peers.forget(inst.user);
     }
   }
 
@@ -238,12 +204,8 @@ export class WorkerRuntime implements UaHost {
    * and the callers held for it start now.
    */
   instanceWaiting(inst: HostedInstance, role: RoleRuntime): void {
-    if (!role.called || this.readyUsers.has(inst.user) || this.byUser.get(inst.user) !== inst) return;
-    this.readyUsers.add(inst.user);
-    const waiters = this.peerWaiters.get(inst.user);
-    if (!waiters) return;
-    this.peerWaiters.delete(inst.user);
-    for (const w of waiters) w.go();
+    if (!role.called || this.peers.isReady(inst.user) || this.byUser.get(inst.user) !== inst) return;
+    this.peers.markReady(inst.user);
   }
 
   /** A key per instance for the ladder store. */
@@ -258,12 +220,8 @@ export class WorkerRuntime implements UaHost {
     const local = `${this.localHostText}:${inst.socket.local.port}`;
     const kept = this.ladders.messagesOf(inst.serial);
     if (kept.length < recorded) reason += ` (ladder: the first ${recorded - kept.length} of its ${recorded} messages were let go to keep the worker's ladder store within ${Math.round(this.ladders.budgetBytes / 1048576)} MB)`;
-    const entries: LadderEntry[] = kept.map((l) => {
-      const raw = redact(l.data.toString('utf8'), secrets);
-      const remote = `${this.targetHostText}:${this.target.port}`;
-      return { t: Math.round(l.t * 1000) / 1000, dir: l.dir, local, remote, firstLine: raw.slice(0, raw.indexOf('\r\n') >>> 0), raw };
-    });
-    this.failures.push({ scenario: this.scenario.name, role: role.role.name, user: inst.user, reason: redact(reason, secrets), ladder: entries });
+    const ladder = ladderEntries(kept, local, `${this.targetHostText}:${this.target.port}`, secrets);
+    this.failures.push({ scenario: this.scenario.name, role: role.role.name, user: inst.user, reason: redact(reason, secrets), ladder });
   }
 
   // ---- starting instances ----
@@ -284,7 +242,7 @@ export class WorkerRuntime implements UaHost {
     role.metrics.started++;
     role.metrics.running++;
     const peerRole = role.peer;
-    if (peer && peerRole?.called && !this.readyUsers.has(peer.user) && this.servesUser(peerRole.index, peer.index)) {
+    if (peer && peerRole?.called && !this.peers.isReady(peer.user) && this.servesUser(peerRole.index, peer.index)) {
       // The peer-ready rule: a caller starts once its peer reached its first wait for a request (it registered,
       // say), so that its INVITE never meets a stale contact. The wait counts in the corrected latency (the
       // intended start stays) and is bounded by the scenario timeout.
@@ -304,15 +262,10 @@ export class WorkerRuntime implements UaHost {
         },
       };
       const timer = this.wheel.schedule(waitMs, () => {
-        const list = this.peerWaiters.get(peer.user);
-        const i = list?.indexOf(held) ?? -1;
-        if (i >= 0) list!.splice(i, 1);
-        if (list?.length === 0) this.peerWaiters.delete(peer.user);
+        this.peers.release(peer.user, held);
         held.abort(`not started: its peer ${peer.user} (role ${peerRole.role.name}) was not ready within ${waitMs / 1000}s (it never reached a step that waits for a request)`, true);
       });
-      let list = this.peerWaiters.get(peer.user);
-      if (!list) this.peerWaiters.set(peer.user, (list = []));
-      list.push(held);
+      this.peers.hold(peer.user, held);
       return;
     }
     this.launchInstance(role, me, peer, intendedStart, done);
@@ -347,9 +300,7 @@ export class WorkerRuntime implements UaHost {
   /** Ends every running instance now, as failed ("stopped at end of run"), so counts balance. */
   abortAll(reason: string): void {
     // Callers still held for their peer end too, without sending anything.
-    const held = [...this.peerWaiters.values()].flat();
-    this.peerWaiters.clear();
-    for (const h of held) h.abort(reason);
+    for (const h of this.peers.takeAll()) h.abort(reason);
     for (const inst of [...this.running]) inst.abort(reason);
   }
 

@@ -1,0 +1,57 @@
+// The peer-ready rule's bookkeeping (docs/architecture.md, engine/ua): which
+// users of called roles have reached their first wait for a request, and the
+// callers held until their peer user has. WorkerRuntime decides who is held
+// and for how long; this keeps the two tables consistent.
+
+/** A caller held by the peer-ready rule: started when its peer is ready, or ended without a call. */
+export interface HeldCaller {
+  go(): void;
+  /** `beforeStart`: the reason is said at the caller's first step. */
+  abort(reason: string, beforeStart?: boolean): void;
+}
+
+export class PeerReadiness {
+  /** Users of called roles whose running instance reached its first wait for a request. */
+  private readonly ready = new Set<string>();
+  /** Callers held until their peer user is ready, by that user. */
+  private readonly held = new Map<string, HeldCaller[]>();
+
+  isReady(user: string): boolean {
+    return this.ready.has(user);
+  }
+
+  /** `user` is ready: the callers held for it start now. */
+  markReady(user: string): void {
+    this.ready.add(user);
+    const waiters = this.held.get(user);
+    if (!waiters) return;
+    this.held.delete(user);
+    for (const w of waiters) w.go();
+  }
+
+  /** Its instance ended: the user's next instance must become ready again. */
+  forget(user: string): void {
+    this.ready.delete(user);
+  }
+
+  hold(user: string, caller: HeldCaller): void {
+    let list = this.held.get(user);
+    if (!list) this.held.set(user, (list = []));
+    list.push(caller);
+  }
+
+  /** A held caller whose wait ran out: no longer held. */
+  release(user: string, caller: HeldCaller): void {
+    const list = this.held.get(user);
+    const i = list?.indexOf(caller) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    if (list?.length === 0) this.held.delete(user);
+  }
+
+  /** Every caller still held, no longer held (the end of the run). */
+  takeAll(): HeldCaller[] {
+    const all = [...this.held.values()].flat();
+    this.held.clear();
+    return all;
+  }
+}
