@@ -249,7 +249,7 @@ export const runCommand: Command = {
         });
         progress.end();
         workerErrors.push(...run.workerErrors);
-        const sr = scenarioResult(scenario.name, scenario.file, run.snapshot, run.startedAt, run.endedAt, run.timeseries);
+        const sr = scenarioResult(scenario.name, scenario.file, run.snapshot, run.startedAt, run.endedAt, run.timeseries, run.stepSeries);
         results.push(sr);
         if (run.interrupted) break;
       }
