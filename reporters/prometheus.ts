@@ -54,7 +54,8 @@ export const FAMILIES = {
   sipstorm_instances_active: ['gauge', 'Scenario instances running now.'],
   sipstorm_rate_asked: ['gauge', 'Instances per second the scenario asks for (absent in a closed model).'],
   sipstorm_rate_achieved: ['gauge', 'Instances started in the last second.'],
-  sipstorm_requests_sent_total: ['counter', 'Requests a step sent (first sends; retransmissions are counted apart).'],
+  sipstorm_requests_sent_total: ['counter', 'Requests a step sent (a request re-sent with credentials counts once; retransmissions apart).'],
+  sipstorm_auth_challenges_total: ['counter', 'Digest challenges (401/407) a step answered with credentials.'],
   sipstorm_responses_total: ['counter', 'Responses a step received, by status code.'],
   sipstorm_request_timeouts_total: ['counter', 'Requests of a step that got no final response in time.'],
   sipstorm_request_errors_total: ['counter', 'Requests of a step that ended in a transport error.'],
@@ -112,6 +113,7 @@ export function renderPrometheus(run: ExportedRun): string {
         const step = { ...role, step: st.name, method: sc.methods[r.role]?.[i] ?? '' };
         add('sipstorm_requests_sent_total', step, st.sent);
         for (const [code, n] of Object.entries(st.codes).sort(([a], [b]) => Number(a) - Number(b))) add('sipstorm_responses_total', { ...step, code }, n);
+        add('sipstorm_auth_challenges_total', step, st.challenges);
         add('sipstorm_request_timeouts_total', step, st.timeouts);
         add('sipstorm_request_errors_total', step, st.errors);
         const { below, total } = countsAtOrBelow(st.service, BUCKETS_US);
