@@ -139,8 +139,14 @@ export const runCommand: Command = {
     let signalName: StopSignal | undefined;
     /** Ends the live endpoints' linger after the reports (any signal; an abortOnFail stop does not). */
     const lingerStop = new AbortController();
+    let lingering = false;
     // Taken from the start: a signal while loading or starting ends the run before any traffic, with its reports.
     interrupts.listen((sig) => {
+      if (lingering && !lingerStop.signal.aborted) {
+        lingerStop.abort();
+        process.stderr.write(`\nsipstorm: ${sig}: the reports are written; ending --metrics-linger\n`);
+        return;
+      }
       lingerStop.abort();
       signalName = sig;
       process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
@@ -295,6 +301,7 @@ export const runCommand: Command = {
     if (!quiet) process.stdout.write([...summary, reports.written.length ? `reports: ${reports.written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
     process.stdout.write(verdict + '\n');
     // Up until the reports are written, then --metrics-linger more: the last scrape sees the end.
+    lingering = live !== undefined;
     await live?.finish(renderHtml(result), lingerStop.signal);
     return exitAfterReports(result.exitCode, reports.failed);
   },
