@@ -21,7 +21,7 @@ export interface LiveEndpoints {
   /** What to print: the URLs served. */
   urls: string[];
   /** The reports are written: offer the final report, linger (unless `signal` aborts), close. */
-  finish(reportHtml: string, signal: AbortSignal): Promise<void>;
+  finish(reportHtml: () => string, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,7 +62,7 @@ export async function startLive(opts: LiveOptions, info: ConstructorParameters<t
     urls,
     close,
     async finish(reportHtml, signal) {
-      board?.finish(reportHtml);
+      if (board) board.finish(reportHtml());
       if (opts.lingerMs > 0 && !signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, opts.lingerMs);

@@ -52,7 +52,7 @@ export const FAMILIES = {
   sipstorm_instances_failed_total: ['counter', 'Scenario instances that failed.'],
   sipstorm_arrivals_dropped_total: ['counter', 'Arrivals not started (the concurrency cap or a late generator).'],
   sipstorm_instances_active: ['gauge', 'Scenario instances running now.'],
-  sipstorm_rate_asked: ['gauge', 'Instances per second the scenario asks for (absent in a closed model).'],
+  sipstorm_rate_asked: ['gauge', "Instances per second the scenario asks for: the whole run's, every shard shows the same (absent in a closed model)."],
   sipstorm_rate_achieved: ['gauge', 'Instances started in the last second.'],
   sipstorm_requests_sent_total: ['counter', 'Requests a step sent (a request re-sent with credentials counts once; retransmissions apart).'],
   sipstorm_auth_challenges_total: ['counter', 'Digest challenges (401/407) a step answered with credentials.'],

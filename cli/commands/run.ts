@@ -302,7 +302,7 @@ export const runCommand: Command = {
     process.stdout.write(verdict + '\n');
     // Up until the reports are written, then --metrics-linger more: the last scrape sees the end.
     lingering = live !== undefined;
-    await live?.finish(renderHtml(result), lingerStop.signal);
+    await live?.finish(() => renderHtml(result), lingerStop.signal);
     return exitAfterReports(result.exitCode, reports.failed);
   },
 };
