@@ -214,7 +214,10 @@ export const runCommand: Command = {
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
-    const live = await startLive(liveOptions, { version: toolVersion(), shard: `${shard.index + 1}/${shard.count}`, runId });
+    const live = await startLive(liveOptions, { version: toolVersion(), shard: `${shard.index + 1}/${shard.count}`, runId }).catch(async (err: unknown) => {
+      await server?.close();
+      throw err;
+    });
     for (const url of live?.urls ?? []) log(url);
 
     await interrupts.holdForTest('start');
