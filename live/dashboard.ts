@@ -70,11 +70,12 @@ ${CHART_CSS}
 export function dashboard(live: LiveRun): { routes: Record<string, Route>; finish(reportHtml: string): void; close(): void } {
   const clients = new Set<ServerResponse>();
   let report: string | undefined;
-  let current = '';
   const send = (res: ServerResponse, event: string, data: string) => res.write(`event: ${event}\ndata: ${data}\n\n`);
+  // Drawn only while someone watches: a run nobody looks at pays nothing for it.
   const stop = live.onChange(() => {
-    current = JSON.stringify(liveView(live));
-    for (const res of clients) send(res, 'update', current);
+    if (clients.size === 0) return;
+    const update = JSON.stringify(liveView(live));
+    for (const res of clients) send(res, 'update', update);
   });
   return {
     routes: {
@@ -84,7 +85,7 @@ export function dashboard(live: LiveRun): { routes: Record<string, Route>; finis
       '/events': (req, res) => {
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
         // What a viewer who opens the page mid-run sees at once, then every second.
-        send(res, 'update', current || JSON.stringify(liveView(live)));
+        send(res, 'update', JSON.stringify(liveView(live)));
         if (report !== undefined) send(res, 'done', '{}');
         clients.add(res);
         req.on('close', () => clients.delete(res));

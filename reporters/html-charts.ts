@@ -28,6 +28,16 @@ export function linePath(points: [number, number][], x: (v: number) => number, y
   return points.map(([a, b], i) => `${i ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ');
 }
 
+/** At most this many points or bars a chart: a long run's seconds are taken in groups (a chart is 560 px wide). */
+export const MAX_POINTS = 280;
+
+/** Every k-th point (and the last), so that at most MAX_POINTS remain: the lines of a long run. */
+function thin<T>(pts: T[]): T[] {
+  if (pts.length <= MAX_POINTS) return pts;
+  const k = Math.ceil(pts.length / MAX_POINTS);
+  return pts.filter((_, i) => i % k === 0 || i === pts.length - 1);
+}
+
 /** Axes of a chart over the run's seconds: x from 0 to maxT seconds, y from 0 to maxY. */
 function timeAxes(maxT: number, maxY: number, yText: (v: number) => string, label: string) {
   const x = (v: number) => PAD.l + (v / maxT) * (W - PAD.l - PAD.r);
@@ -43,7 +53,7 @@ export function timeChart(pts: TimePoint[]): string {
   const maxT = Math.max(1, pts[pts.length - 1]!.t / 1000);
   const maxY = Math.max(1, ...pts.map((p) => Math.max(p.rate, p.active, p.failed)));
   const { x, y, open } = timeAxes(maxT, maxY, (v) => String(Math.round(v)), 'throughput over time');
-  const series = (key: 'rate' | 'active' | 'failed') => linePath(pts.map((p) => [p.t / 1000, p[key]]), x, y);
+  const series = (key: 'rate' | 'active' | 'failed') => linePath(thin(pts).map((p) => [p.t / 1000, p[key]]), x, y);
   return `${open}
   <path d="${series('rate')}" class="line rate"/><path d="${series('active')}" class="line active"/><path d="${series('failed')}" class="line failed"/>
 </svg>
@@ -57,7 +67,10 @@ export function percentilesOverTime(s: StepSeries): string {
   const maxT = Math.max(1, s.points[s.points.length - 1]!.t / 1000);
   const maxY = Math.max(0.001, ...pts.map((p) => p.p99)) * 1.1;
   const { x, y, open } = timeAxes(maxT, maxY, ms, 'percentiles over time');
-  const line = (key: 'p50' | 'p90' | 'p99') => `<path d="${linePath(pts.map((p) => [p.t / 1000, p[key]]), x, y)}" class="line ${key}"/>`;
+  // A long run's lines take the worst second of each group, so that no peak is thinned away.
+  const k = Math.ceil(pts.length / MAX_POINTS);
+  const groups = k > 1 ? Array.from({ length: Math.ceil(pts.length / k) }, (_, g) => pts.slice(g * k, g * k + k)) : pts.map((p) => [p]);
+  const line = (key: 'p50' | 'p90' | 'p99') => `<path d="${linePath(groups.map((g) => [g[g.length - 1]!.t / 1000, Math.max(...g.map((p) => p[key]))]), x, y)}" class="line ${key}"/>`;
   return `${open}${line('p99')}${line('p90')}${line('p50')}</svg>
 <div class="legend"><span class="key p50"></span>p50 <span class="key p90"></span>p90 <span class="key p99"></span>p99 of each second</div>`;
 }
@@ -66,7 +79,14 @@ const CLASS_NAMES = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'];
 
 /** A step's responses each second, stacked by class, timeouts on top. */
 export function codesOverTime(s: StepSeries): string {
-  const pts = s.points.filter((p) => p.t > 0);
+  const seconds = s.points.filter((p) => p.t > 0);
+  // A long run's bars add up groups of seconds (the legend says how many).
+  const k = Math.ceil(seconds.length / MAX_POINTS);
+  const pts = k > 1
+    ? Array.from({ length: Math.ceil(seconds.length / k) }, (_, g) => seconds.slice(g * k, g * k + k)).map((g) => ({
+        t: g[g.length - 1]!.t, codes: [0, 1, 2, 3, 4, 5].map((c) => g.reduce((a, p) => a + p.codes[c]!, 0)), timeouts: g.reduce((a, p) => a + p.timeouts, 0),
+      }))
+    : seconds;
   const totals = pts.map((p) => p.codes.reduce((a, b) => a + b, 0) + p.timeouts);
   if (totals.every((n) => n === 0)) return '<p class="muted">no responses</p>';
   const maxT = Math.max(1, pts[pts.length - 1]!.t / 1000);
@@ -91,7 +111,7 @@ export function codesOverTime(s: StepSeries): string {
   const seen = CLASS_NAMES.filter((_, k) => pts.some((p) => p.codes[k]! > 0));
   const timeouts = pts.some((p) => p.timeouts > 0);
   return `${open}${bars}</svg>
-<div class="legend">${seen.map((c) => `<span class="key c${c}"></span>${c}`).join(' ')}${timeouts ? ' <span class="key timeout"></span>timeout' : ''} per second</div>`;
+<div class="legend">${seen.map((c) => `<span class="key c${c}"></span>${c}`).join(' ')}${timeouts ? ' <span class="key timeout"></span>timeout' : ''} per ${k > 1 ? `${k} seconds` : 'second'}</div>`;
 }
 
 /** Bin edges of the distribution, ms: 1-2-5 steps from 0.1 ms to 100 s. */

@@ -9,8 +9,8 @@
 // the scenario files, code from the status line (100..699), worker from
 // --workers; never a Call-ID, a user or a peer's text.
 
-import { histogramOf, type RawHistogram } from '../engine/metrics/histogram.js';
-import { countsAtOrBelow, sumUs } from '../engine/metrics/raw-buckets.js';
+import type { RawHistogram } from '../engine/metrics/histogram.js';
+import { countsAtOrBelow, rawPercentilesMs, sumUs, totalOf } from '../engine/metrics/raw-buckets.js';
 import type { RunSnapshot } from '../engine/metrics/step-metrics.js';
 
 /** Bucket bounds of sipstorm_step_duration_seconds, in seconds: 1 ms to Timer B's 32 s. */
@@ -122,10 +122,11 @@ export function renderPrometheus(run: ExportedRun): string {
         add('sipstorm_step_duration_seconds', step, sumUs(st.service) / 1e6, '_sum');
         add('sipstorm_step_duration_seconds', step, total, '_count');
         const recent = sc.recent[r.role]?.[i];
-        const h = recent && recent.index.length ? histogramOf(recent) : undefined;
-        for (const q of SUMMARY_QUANTILES) add('sipstorm_step_duration_recent_seconds', { ...step, quantile: String(q) }, h ? h.getValueAtPercentile(q * 100) / 1e6 : NaN);
-        add('sipstorm_step_duration_recent_seconds', step, recent ? sumUs(recent) / 1e6 : 0, '_sum');
-        add('sipstorm_step_duration_recent_seconds', step, h ? h.totalCount : 0, '_count');
+        const n = recent ? totalOf(recent) : 0;
+        const q = n ? rawPercentilesMs(recent!, SUMMARY_QUANTILES.map((x) => x * 100)) : [];
+        SUMMARY_QUANTILES.forEach((quantile, k) => add('sipstorm_step_duration_recent_seconds', { ...step, quantile: String(quantile) }, n ? q[k]! / 1000 : NaN));
+        add('sipstorm_step_duration_recent_seconds', step, n ? sumUs(recent!) / 1e6 : 0, '_sum');
+        add('sipstorm_step_duration_recent_seconds', step, n, '_count');
       });
     }
     if (sc.askedRate !== undefined) add('sipstorm_rate_asked', scenario, sc.askedRate);

@@ -4,8 +4,8 @@
 // HTML report and the live dashboard draw as "percentiles over time" and
 // "response codes over time"; the run's TimeSeries keeps the first step only.
 
-import { histogramOf, percentiles, type RawHistogram } from './histogram.js';
-import { subtractRaw } from './raw-buckets.js';
+import type { RawHistogram } from './histogram.js';
+import { rawPercentilesMs, subtractRaw, totalOf } from './raw-buckets.js';
 import type { RunSnapshot } from './step-metrics.js';
 
 export interface StepSecond {
@@ -58,9 +58,9 @@ export class StepSeriesBuilder {
         const prev = this.before.get(key);
         const codes = codeClasses(step.codes);
         const delta = prev ? subtractRaw(step.service, prev.service) : step.service;
-        const p = delta.index.length ? percentiles(histogramOf(delta)) : undefined;
+        const [p50, p90, p99] = rawPercentilesMs(delta, [50, 90, 99]);
         const point: StepSecond = {
-          t: Math.round(t), count: p?.count ?? 0, p50: p?.p50 ?? 0, p90: p?.p90 ?? 0, p99: p?.p99 ?? 0,
+          t: Math.round(t), count: totalOf(delta), p50: p50!, p90: p90!, p99: p99!,
           codes: codes.map((n, k) => n - (prev?.codes[k] ?? 0)), timeouts: step.timeouts - (prev?.timeouts ?? 0),
         };
         series.points.push(point);
