@@ -2,31 +2,23 @@
 // here, a few lines of inline script; nothing fetched from anywhere when it
 // is opened), readable on screen and on paper. Verdict and thresholds first,
 // then per step the HdrHistogram-style percentile plot (service time and
-// corrected), throughput/active/failures over time, response codes, the
+// corrected), throughput/active/failures over time, per step the p50/p90/p99
+// of each second, responses by class each second and the response-time
+// distribution (html-charts.ts, shared with the live dashboard), the
 // conformance table, and SIP ladders of failed instances with the raw
-// messages on click. Reads only the result object.
+// messages on click. A conform result gets a table per RFC section instead of
+// latency charts of one sample per case. Reads only the result object.
 
 import { reasonText, type RunResult, type ScenarioResult, type StepResult } from '../engine/metrics/result.js';
 import type { FailureSample } from '../engine/metrics/step-metrics.js';
-import { decodeHistogram } from '../engine/metrics/histogram.js';
+import { decodeHistogram, rawOf } from '../engine/metrics/histogram.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { verdictOf } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms, partialNote, pddText, sessionsText, stepRow } from './format.js';
 import { writeFileAtomic } from './write-file.js';
+import { CHART_CSS, esc, H, linePath, overTimeCharts, PAD, W } from './html-charts.js';
+import { rfcSectionTable } from './html-conform.js';
 
-function esc(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-const W = 560;
-const H = 220;
-const PAD = { l: 56, r: 12, t: 12, b: 34 };
 
 /** Percentile points for a plot with x = log10(1 / (1 - p)): 0% .. 99.99%. */
 const PERCENTILES = [0, 10, 25, 50, 75, 80, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.99];
@@ -35,10 +27,6 @@ function percentileSeries(histogram: string): [number, number][] {
   const h = decodeHistogram(histogram);
   if (h.totalCount === 0) return [];
   return PERCENTILES.map((p) => [Math.log10(1 / (1 - p / 100)), h.getValueAtPercentile(p) / 1000]);
-}
-
-function linePath(points: [number, number][], x: (v: number) => number, y: (v: number) => number): string {
-  return points.map(([a, b], i) => `${i ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ');
 }
 
 function percentileChart(step: StepResult): string {
@@ -59,22 +47,6 @@ function percentileChart(step: StepResult): string {
   <path d="${linePath(service, x, y)}" class="line service"/>
 </svg>
 <div class="legend"><span class="key service"></span>service time <span class="key corrected"></span>corrected for coordinated omission</div>`;
-}
-
-function timeChart(s: ScenarioResult): string {
-  const pts = s.timeseries;
-  if (pts.length < 2) return '<p class="muted">run too short for a time series</p>';
-  const maxT = pts[pts.length - 1]!.t / 1000;
-  const maxY = Math.max(1, ...pts.map((p) => Math.max(p.rate, p.active, p.failed)));
-  const x = (v: number) => PAD.l + (v / maxT) * (W - PAD.l - PAD.r);
-  const y = (v: number) => H - PAD.b - (v / maxY) * (H - PAD.t - PAD.b);
-  const series = (key: 'rate' | 'active' | 'failed') => linePath(pts.map((p) => [p.t / 1000, p[key]]), x, y);
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="throughput over time">
-  ${[0, 0.5, 1].map((f) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(f * maxY)}" y2="${y(f * maxY)}" class="grid"/><text x="${PAD.l - 6}" y="${y(f * maxY) + 4}" class="tick" text-anchor="end">${Math.round(f * maxY)}</text>`).join('')}
-  <text x="${PAD.l}" y="${H - PAD.b + 16}" class="tick">0 s</text><text x="${W - PAD.r}" y="${H - PAD.b + 16}" class="tick" text-anchor="end">${maxT.toFixed(0)} s</text>
-  <path d="${series('rate')}" class="line rate"/><path d="${series('active')}" class="line active"/><path d="${series('failed')}" class="line failed"/>
-</svg>
-<div class="legend"><span class="key rate"></span>started/s <span class="key active"></span>active <span class="key failed"></span>failed (cumulative)</div>`;
 }
 
 function codesBar(step: StepResult): string {
@@ -109,6 +81,19 @@ ${arrows}
 </svg>${raws}</div>`;
 }
 
+/** The over-time charts of a scenario's result; a result without stepSeries (older, or merged) shows the time chart alone. */
+function chartsView(s: ScenarioResult) {
+  const steps = new Map(s.roles.flatMap((r) => r.steps.map((st) => [`${r.role}\u0000${st.name}`, st] as const)));
+  return {
+    timeseries: s.timeseries,
+    stepSeries: s.stepSeries ?? [],
+    service: (role: string, step: string) => {
+      const st = steps.get(`${role}\u0000${step}`);
+      return st && st.service.count > 0 ? rawOf(decodeHistogram(st.service.histogram)) : undefined;
+    },
+  };
+}
+
 function scenarioSection(s: ScenarioResult, failureBase: number): string {
   const roles = s.roles
     .map((r) => {
@@ -118,8 +103,9 @@ function scenarioSection(s: ScenarioResult, failureBase: number): string {
           return `<tr><td>${esc(st.name)}</td><td>${sent}</td><td>${st.received}</td>${classes.map((n) => `<td>${n}</td>`).join('')}<td>${challenges}</td><td>${st.timeouts}</td><td>${st.service.count ? ms(st.service.p50) : '-'}</td><td>${st.service.count ? ms(st.service.p99) : '-'}</td><td>${st.service.count ? ms(st.service.max) : '-'}</td><td>${st.corrected.count ? ms(st.corrected.p99) : '-'}</td><td class="codes">${esc(Object.entries(st.codes).map(([k, v]) => `${k}×${v}`).join(' '))}${codesBar(st)}</td></tr>`;
         })
         .join('');
+      // A conformance case plays each step once: one sample is no curve (the RFC section table says more).
       const charts = r.steps
-        .filter((st) => st.service.count > 0)
+        .filter((st) => st.service.count > 0 && !s.cases)
         .map((st) => `<figure class="latency-chart" data-step="${esc(st.name)}"><figcaption>${esc(st.name)}: latency by percentile</figcaption>${percentileChart(st)}</figure>`)
         .join('');
       const delays = r.steps
@@ -143,7 +129,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
 ${roles}
 ${sessionsText(s) ? `<p class="sessions">${esc(sessionsText(s)!)}</p>` : ''}
 <p class="generator">${esc(generatorLine(s.health))}</p>
-<figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
+${s.cases ? rfcSectionTable(s.cases) : overTimeCharts(chartsView(s))}
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
 </section>`;
 }
@@ -182,13 +168,8 @@ h3{font-size:15px;margin:18px 0 6px} .muted{color:#777}
 table{border-collapse:collapse;margin:6px 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right} td:first-child,th:first-child{text-align:left}
 td.codes{text-align:left;min-width:140px} tr.bad td{background:#ffebe9} tr.ok td{background:#dafbe1}
 .bar{display:flex;height:6px;width:140px;margin-top:3px;background:#eee} .bar span{display:block;height:6px}
-.c1xx{background:#8c959f}.c2xx{background:#1a7f37}.c3xx{background:#0969da}.c4xx{background:#bf8700}.c5xx{background:#cf222e}.c6xx{background:#8250df}
-.charts{display:flex;flex-wrap:wrap;gap:16px} figure{margin:8px 0} figcaption{font-weight:600;margin-bottom:2px}
-svg.chart{width:${W}px;max-width:100%;height:auto;background:#fafbfc;border:1px solid #eee}
-.grid{stroke:#e5e7ea} .tick{font-size:10px;fill:#57606a} .line{fill:none;stroke-width:2}
-.line.service,.key.service{stroke:#0969da;background:#0969da} .line.corrected,.key.corrected{stroke:#cf222e;background:#cf222e}
-.line.rate,.key.rate{stroke:#1a7f37;background:#1a7f37} .line.active,.key.active{stroke:#0969da;background:#0969da} .line.failed,.key.failed{stroke:#cf222e;background:#cf222e}
-.legend{font-size:12px;color:#57606a} .key{display:inline-block;width:14px;height:3px;margin:0 4px 3px 10px;vertical-align:middle}
+${CHART_CSS}
+table.rfc-sections td.failed{color:#cf222e;font-weight:600}
 .ladder{border:1px solid #ddd;padding:8px;margin:10px 0;background:#fff} .ladder svg{width:560px;max-width:100%;height:auto}
 .ladder .lifeline{stroke:#8c959f;stroke-dasharray:4 3} .ladder .node{font-weight:600;font-size:12px}
 .ladder .arrow{cursor:pointer} .ladder .arrow line{stroke:#24292f;stroke-width:1.5} .ladder .arrow polygon{fill:#24292f} .ladder .arrow text{font-size:11px;font-family:ui-monospace,monospace}

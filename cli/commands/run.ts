@@ -30,6 +30,9 @@ import { writeHtml } from '../../reporters/html.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
+import { liveFlagSpecs, parseLiveFlags } from '../live-flags.js';
+import { startLive } from '../../live/endpoints.js';
+import { renderHtml } from '../../reporters/html.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -67,6 +70,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'no-reports', type: 'boolean', help: 'write no report files' },
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+  ...liveFlagSpecs,
   ...limitFlagSpecs,
   ...faultFlagSpecs,
 ];
@@ -133,8 +137,17 @@ export const runCommand: Command = {
     const f = args.flags;
     const abort = new AbortController();
     let signalName: StopSignal | undefined;
+    /** Ends the live endpoints' linger after the reports (any signal; an abortOnFail stop does not). */
+    const lingerStop = new AbortController();
+    let lingering = false;
     // Taken from the start: a signal while loading or starting ends the run before any traffic, with its reports.
     interrupts.listen((sig) => {
+      if (lingering && !lingerStop.signal.aborted) {
+        lingerStop.abort();
+        process.stderr.write(`\nsipstorm: ${sig}: the reports are written; ending --metrics-linger\n`);
+        return;
+      }
+      lingerStop.abort();
       signalName = sig;
       process.stderr.write(`\nsipstorm: ${sig}: stopping, writing reports of what ran (again to quit at once)\n`);
       abort.abort();
@@ -169,6 +182,7 @@ export const runCommand: Command = {
     let abortedBy: string | undefined;
     const tls = readTlsFlags(f);
     checkReportFlags(f, { outDir: true });
+    const liveOptions = parseLiveFlags(f);
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -200,6 +214,12 @@ export const runCommand: Command = {
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
+    const live = await startLive(liveOptions, { version: toolVersion(), shard: `${shard.index + 1}/${shard.count}`, runId }).catch(async (err: unknown) => {
+      await server?.close();
+      throw err;
+    });
+    for (const url of live?.urls ?? []) log(url);
+
     await interrupts.holdForTest('start');
 
     const startedAt = new Date();
@@ -209,6 +229,7 @@ export const runCommand: Command = {
     try {
       for (const scenario of scenarios) {
         if (abort.signal.aborted) break;
+        live?.run.begin(scenario, overrides.rate ?? scenario.roles[0]?.load.rate);
         const run = await runLoad({
           scenario, target, localHost, workers, overrides, credentials, signal: abort.signal, shard,
           stopOnFirstFailure: Boolean(f['stop-on-failure']),
@@ -223,7 +244,8 @@ export const runCommand: Command = {
             progress.end();
             process.stderr.write(`sipstorm: worker ${wf.worker} failed: ${printable(wf.code)}: ${printable(wf.message)}\n`);
           },
-          onProgress: (snap, elapsed, point) => {
+          onProgress: (snap, elapsed, point, steps) => {
+            live?.run.second(snap, point, steps);
             if (abortThresholds.length && !abortedBy) {
               // abortOnFail: evaluate on the live numbers of the run so far.
               const now = new Date();
@@ -248,11 +270,15 @@ export const runCommand: Command = {
           },
         });
         progress.end();
+        live?.run.end(run.snapshot, run.timeseries, run.stepSeries);
         workerErrors.push(...run.workerErrors);
-        const sr = scenarioResult(scenario.name, scenario.file, run.snapshot, run.startedAt, run.endedAt, run.timeseries);
+        const sr = scenarioResult(scenario.name, scenario.file, run.snapshot, run.startedAt, run.endedAt, run.timeseries, run.stepSeries);
         results.push(sr);
         if (run.interrupted) break;
       }
+    } catch (err) {
+      await live?.close();
+      throw err;
     } finally {
       if (server) {
         const st = server.stats();
@@ -277,6 +303,9 @@ export const runCommand: Command = {
     // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
     if (!quiet) process.stdout.write([...summary, reports.written.length ? `reports: ${reports.written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
     process.stdout.write(verdict + '\n');
+    // Up until the reports are written, then --metrics-linger more: the last scrape sees the end.
+    lingering = live !== undefined;
+    await live?.finish(() => renderHtml(result), lingerStop.signal);
     return exitAfterReports(result.exitCode, reports.failed);
   },
 };

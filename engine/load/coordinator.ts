@@ -10,7 +10,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, SecondsOfWorkers, TimeSeries, type RunSnapshot, type TimePoint } from '../metrics/index.js';
+import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, SecondsOfWorkers, StepSeriesBuilder, TimeSeries, type RunSnapshot, type StepSeries, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
 import type { Credentials } from '../ua/index.js';
@@ -39,8 +39,8 @@ export interface LoadRunOptions {
   signal?: AbortSignal;
   /** A worker silent this long (no snapshot; they come every second) is terminated. Default WATCHDOG_MS. */
   watchdogMs?: number;
-  /** Once per second of the run: the workers' numbers at that second, and its point of the time series. */
-  onProgress?(snapshot: RunSnapshot, elapsedMs: number, point: TimePoint): void;
+  /** Once per second of the run: the workers' numbers at that second, its point of the time series, and the per-step series so far. */
+  onProgress?(snapshot: RunSnapshot, elapsedMs: number, point: TimePoint, steps: readonly StepSeries[]): void;
   /** A worker crashed or was found unresponsive (as it happens, for a console line). */
   onWorkerFailure?(failure: WorkerFailure): void;
 }
@@ -62,6 +62,8 @@ export interface LoadRunResult {
   cpuMs: number;
   /** One point a second, and one at the end. */
   timeseries: TimePoint[];
+  /** Per step, one point a second, and one at the end. */
+  stepSeries: StepSeries[];
 }
 
 /** A crashed worker is replaced at most this many times per slot (--restart-workers). */
@@ -94,9 +96,11 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   let stopAskedAt = 0;
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
+  const stepSeries = new StepSeriesBuilder();
   const seconds = new SecondsOfWorkers(n, (second, snap) => {
     timeseries.add(second * 1000, snap);
-    opts.onProgress?.(snap, second * 1000, timeseries.points[timeseries.points.length - 1]!);
+    stepSeries.add(second * 1000, snap);
+    opts.onProgress?.(snap, second * 1000, timeseries.points[timeseries.points.length - 1]!, stepSeries.series);
   });
   const cpuStart = process.cpuUsage();
   const drainMs = Math.min(opts.scenario.timeoutMs, 5000);
@@ -242,5 +246,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   snapshot.health.cpuMs = (cpu.user + cpu.system) / 1000;
   const endedAt = new Date();
   timeseries.add(endedAt.getTime() - startEpoch, snapshot);
-  return { snapshot, interrupted, workerErrors, startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points };
+  stepSeries.add(endedAt.getTime() - startEpoch, snapshot);
+  return { snapshot, interrupted, workerErrors, startedAt, endedAt, cpuMs: snapshot.health.cpuMs, timeseries: timeseries.points, stepSeries: stepSeries.series };
 }

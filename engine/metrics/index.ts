@@ -8,3 +8,5 @@ export { mergeResults } from './merge-results.js';
 export * from './verdict.js';
 export { checkShardSet, ShardSetError, type ShardInput } from './shard-set.js';
 export { findBadHistogram, type BadHistogram } from './check-histograms.js';
+export * from './step-series.js';
+export * from './case-sections.js';

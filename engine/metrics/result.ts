@@ -6,6 +6,7 @@
 import { decodeHistogram, encodeHistogram, histogramOf, percentiles, type Percentiles, type RawHistogram } from './histogram.js';
 import type { FailureSample, RunSnapshot, StepSnapshot } from './step-metrics.js';
 import type { TimePoint } from './timeseries.js';
+import type { StepSeries } from './step-series.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
 
 /** A step's counts as in its snapshot, with percentiles beside each encoded histogram. */
@@ -77,6 +78,8 @@ export interface ScenarioResult {
   transport: RunSnapshot['transport'];
   health: RunSnapshot['health'] & { generatorBound: boolean };
   timeseries: TimePoint[];
+  /** Per step, one point a second: percentiles and responses by class of that second (absent in older results and in merges). */
+  stepSeries?: StepSeries[];
   /** A sample of failed instances with their SIP ladders (credentials redacted). */
   failures: FailureSample[];
   /** Conformance check id -> counts, for this scenario. */
@@ -176,6 +179,7 @@ export function scenarioResult(
   startedAt: Date,
   endedAt: Date,
   timeseries: TimePoint[],
+  stepSeries?: StepSeries[],
 ): ScenarioResult {
   const roles: RoleResult[] = snap.roles.map((r) => ({
     role: r.role, started: r.started, passed: r.passed, failed: r.failed, running: r.running, dropped: r.dropped,
@@ -193,6 +197,7 @@ export function scenarioResult(
     roles, transport: snap.transport,
     health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 || (snap.health.workers ?? []).some((w) => w.busy > 0.9) },
     timeseries,
+    ...(stepSeries ? { stepSeries } : {}),
     failures: snap.failures,
     conformance: snap.conformance,
     ...(sessions ? { sessions } : {}),

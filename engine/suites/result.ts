@@ -6,7 +6,7 @@
 // ladder. Role counts: started = passed + failed + not applicable; cases not
 // run were never started.
 
-import { emptyRunSnapshot, RoleMetrics, scenarioResult, type CaseOutcome, type FailureSample, type ScenarioResult } from '../metrics/index.js';
+import { casesBySection, emptyRunSnapshot, RoleMetrics, scenarioResult, type CaseOutcome, type FailureSample, type ScenarioResult, type SectionRow } from '../metrics/index.js';
 import type { CheckCounts } from '../conformance/index.js';
 import { countFailed, countFinal, countPassed, countTimeout } from '../ua/step-outcome.js';
 import { ladderEntries } from '../ua/failure-ladder.js';
@@ -89,25 +89,7 @@ export function suiteResult(
   return out;
 }
 
-export interface SectionRow {
-  section: string;
-  passed: number;
-  failed: number;
-  notApplicable: number;
-  notRun: number;
-}
-
-/** Cases per RFC section: passed, failed, not applicable, not run. */
+/** Cases per RFC section: passed, failed, not applicable, not run (the rule of caseOutcome). */
 export function bySection(results: CaseResult[]): SectionRow[] {
-  const rows = new Map<string, SectionRow>();
-  for (const r of results) {
-    const key = `${r.case.rfc} §${r.case.section}`;
-    const row = rows.get(key) ?? { section: key, passed: 0, failed: 0, notApplicable: 0, notRun: 0 };
-    if (r.notRun) row.notRun++;
-    else if (r.problem) row.failed++;
-    else if (r.notApplicable) row.notApplicable++;
-    else row.passed++;
-    rows.set(key, row);
-  }
-  return [...rows.values()].sort((a, b) => a.section.localeCompare(b.section, 'en', { numeric: true }));
+  return casesBySection(results.map(caseOutcome));
 }

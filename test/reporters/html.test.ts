@@ -1,6 +1,7 @@
 // The HTML report opened in real headless Chromium (Debian's chromium, driven
 // by playwright-core): it loads with no network request at all, shows the
-// charts, and a failed call's ladder opens its raw message on click. A
+// charts (latency by percentile, percentiles and responses over time, the
+// distribution), and a failed call's ladder opens its raw message on click. A
 // screenshot is kept as a test artifact (test-artifacts/report.png).
 
 import t from 'tap';
@@ -41,6 +42,9 @@ t.test('report.html in headless Chromium', { skip: !existsSync(CHROMIUM) && 'chr
   t.equal(await page.textContent('#verdict'), 'FAILED');
   t.ok((await page.locator('.latency-chart svg path.line.service').count()) >= 2, 'latency percentile charts drawn');
   t.ok((await page.locator('.time-chart svg').count()) >= 1, 'time charts drawn');
+  t.ok((await page.locator('.percentiles-chart svg path.line.p99').count()) >= 2, 'per step, p50/p90/p99 of each second');
+  t.ok((await page.locator('.codes-chart svg rect.c4xx').count()) >= 1, 'per step, responses by class each second (the 404s)');
+  t.ok((await page.locator('.distribution-chart svg rect.bin').count()) >= 2, 'per step, the response-time distribution');
   const ladders = page.locator('.ladder');
   t.ok((await ladders.count()) >= 1, 'a ladder per sampled failed instance');
   const raw = page.locator('.ladder pre.raw-message').first();

@@ -1,0 +1,54 @@
+// Per-step series and the raw-histogram readings behind them and behind the
+// Prometheus histogram: each second's percentiles come from that second's
+// answers only (the difference of two cumulative histograms), responses and
+// timeouts are that second's, and counts at or below fixed bounds match the
+// values recorded.
+
+import t from 'tap';
+import { emptyRaw, emptyRunSnapshot, newHistogram, rawOf, recordMs, StepSeriesBuilder, type RunSnapshot } from '../../engine/metrics/index.js';
+import { countsAtOrBelow, subtractRaw, sumUs } from '../../engine/metrics/raw-buckets.js';
+
+/** A run snapshot of one role with one step whose service times (ms) and codes are given, cumulative. */
+function snap(serviceMs: number[], codes: Record<string, number>, timeouts = 0): RunSnapshot {
+  const h = newHistogram();
+  for (const v of serviceMs) recordMs(h, v);
+  const s = emptyRunSnapshot();
+  s.roles.push({
+    scenario: 's', role: 'main', started: serviceMs.length, passed: serviceMs.length, failed: 0, running: 0, dropped: 0, failureReasons: {},
+    duration: emptyRaw(), durationCorrected: emptyRaw(),
+    steps: [{ name: 'REGISTER', sent: serviceMs.length + timeouts, finals: serviceMs.length, timeouts, errors: 0, challenges: 0, acks: 0, passed: 0, failed: 0, received: 0, codes, failures: {}, service: rawOf(h), corrected: rawOf(h) }],
+  });
+  return s;
+}
+
+t.test("each second's percentiles are that second's answers", async (t) => {
+  const b = new StepSeriesBuilder();
+  const first = Array.from({ length: 100 }, () => 1);
+  b.add(1000, snap(first, { 200: 100 }));
+  // Second 2: 100 more answers at 50 ms, and 3 timeouts; the cumulative histogram holds both seconds.
+  b.add(2000, snap([...first, ...Array.from({ length: 100 }, () => 50)], { 200: 150, 503: 50 }, 3));
+  b.add(3000, snap([...first, ...Array.from({ length: 100 }, () => 50)], { 200: 150, 503: 50 }, 3));
+  const [series] = b.series;
+  t.equal(series!.step, 'REGISTER');
+  const [p1, p2, p3] = series!.points;
+  t.same([p1!.count, p1!.p50, p1!.p99], [100, 1, 1], 'second 1: 100 answers at 1 ms');
+  t.same([p2!.count, Math.round(p2!.p50), Math.round(p2!.p99)], [100, 50, 50], 'second 2: its own 100 answers at 50 ms (to 3 significant digits), not the run so far');
+  t.same(p2!.codes, [0, 50, 0, 0, 50, 0], "second 2's responses by class");
+  t.equal(p2!.timeouts, 3);
+  t.same([p3!.count, p3!.codes, p3!.timeouts], [0, [0, 0, 0, 0, 0, 0], 0], 'a quiet second is empty');
+});
+
+t.test('raw histogram readings', async (t) => {
+  const a = newHistogram();
+  for (const v of [0.5, 1, 2, 4, 30, 700]) recordMs(a, v);
+  const raw = rawOf(a);
+  const { below, total } = countsAtOrBelow(raw, [500, 1000, 2500, 5000, 100_000, 1_000_000]);
+  t.same(below, [1, 2, 3, 4, 5, 6], 'values at or below each bound (µs), a bound itself included');
+  t.equal(total, 6);
+  t.same(countsAtOrBelow(emptyRaw(), [1000]), { below: [0], total: 0 }, 'an empty histogram');
+  t.ok(Math.abs(sumUs(raw) - 737_500) / 737_500 < 0.001, `the sum to 3 significant digits (${sumUs(raw)})`);
+  const b = newHistogram();
+  for (const v of [0.5, 1, 2]) recordMs(b, v);
+  const diff = subtractRaw(raw, rawOf(b));
+  t.same(countsAtOrBelow(diff, [5000, 1_000_000]).below, [1, 3], 'the difference holds what came after');
+});
