@@ -10,7 +10,7 @@ import { casesBySection, emptyRunSnapshot, RoleMetrics, scenarioResult, type Cas
 import type { CheckCounts } from '../conformance/index.js';
 import { countFailed, countFinal, countPassed, countTimeout } from '../ua/step-outcome.js';
 import { ladderEntries } from '../ua/failure-ladder.js';
-import type { CaseResult } from './runner.js';
+import type { CaseResult } from './link.js';
 import type { Suite } from './load.js';
 
 export function caseLabel(r: CaseResult): string {

@@ -25,7 +25,6 @@ import { cseqText, pickAlgorithm, topBranch, withHeader } from './message-parts.
 import { rewriteDomain, rewriteTopVia } from './rewrite.js';
 
 export type { CaseResult, LadderEntry, SuiteRunnerOptions } from './link.js';
-export { rewriteDomain, rewriteTopVia } from './rewrite.js';
 
 interface StepOutcome {
   final?: SipMessage;
