@@ -8,7 +8,10 @@
 import { SipstormError } from '../../errors.js';
 import type { Key } from './crypto.js';
 
-export class KeytabError extends SipstormError {}
+export class KeytabError extends SipstormError {
+  /** A keytab is input the user gave: the CLI exits 2. */
+  readonly exitCode = 2;
+}
 
 export interface KeytabEntry {
   realm: string;

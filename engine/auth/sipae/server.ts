@@ -25,6 +25,8 @@ export interface SipaeServerOptions {
   kerberos?: { targetname: string; acceptor: KerberosAcceptor };
   now: () => number;
   maxAssociations?: number;
+  /** Digest is offered too: a request with a Digest Authorization, or none, is the digest code's (`ownsRequest`). */
+  offerDigest?: boolean;
 }
 
 export type SipaeDecision =
@@ -46,7 +48,13 @@ export class SipaeServer {
     this.cap = o.maxAssociations ?? 100_000;
   }
 
-  private challenges(): string[] {
+  /** Whether this request is for MS-SIPAE: it carries one of our schemes' credentials, or digest is not offered. */
+  ownsRequest(authorization: string[]): boolean {
+    return !this.o.offerDigest || sipaeValues(authorization).length > 0;
+  }
+
+  /** The NTLM/Kerberos challenges, to add beside digest's. */
+  challenges(): string[] {
     const out: string[] = [];
     if (this.o.ntlm) out.push(formatSipae('NTLM', [['realm', this.o.realm], ['targetname', this.o.ntlm.targetname], ['version', 3]]));
     if (this.o.kerberos) out.push(formatSipae('Kerberos', [['realm', this.o.realm], ['targetname', this.o.kerberos.targetname], ['version', 3]]));
