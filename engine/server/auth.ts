@@ -11,7 +11,11 @@ import type { ServerCore } from './core.js';
 export function authenticate(core: ServerCore, tx: ServerTransaction, proxy = false): string | undefined {
   const req = tx.request;
   const header = proxy ? 'Proxy-Authorization' : 'Authorization';
-  if (core.sipae?.ownsRequest(req.getAll(header))) return authenticateSipae(core, tx, header, proxy);
+  if (core.sipae) {
+    // A UA whose association came from a registrar's 401 signs with Authorization; a proxy's check accepts that too.
+    const values = proxy ? [...req.getAll(header), ...req.getAll('Authorization')] : req.getAll(header);
+    if (core.sipae.ownsRequest(values)) return authenticateSipae(core, tx, values, proxy, proxy && req.has(header));
+  }
   let stale = false;
   for (const value of req.getAll(header)) {
     let cred: DigestCredentials;
@@ -56,8 +60,8 @@ function challenge(core: ServerCore, tx: ServerTransaction, proxy: boolean, valu
 }
 
 /** [MS-SIPAE] §3.3: NTLM or Kerberos logins and signed requests; the responses are signed in makeAnswer. */
-function authenticateSipae(core: ServerCore, tx: ServerTransaction, header: string, proxy: boolean): string | undefined {
-  const d = core.sipae!.check(tx.request, tx.request.getAll(header));
+function authenticateSipae(core: ServerCore, tx: ServerTransaction, values: string[], proxy: boolean, viaProxyHeader: boolean): string | undefined {
+  const d = core.sipae!.check(tx.request, values);
   if (d.kind === 'challenge') {
     challenge(core, tx, proxy, d.values);
     return undefined;
@@ -66,6 +70,6 @@ function authenticateSipae(core: ServerCore, tx: ServerTransaction, header: stri
     core.answer(tx, 403, { reason: d.reason });
     return undefined;
   }
-  core.signedBy.set(tx, { sa: d.sa, proxy });
+  core.signedBy.set(tx, { sa: d.sa, proxy: viaProxyHeader });
   return d.user;
 }

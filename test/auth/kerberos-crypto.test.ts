@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import {
-  checksum, ctsDecrypt, ctsEncrypt, decrypt, encrypt, ENCTYPE_AES128, ENCTYPE_AES256, nfold, stringToKey,
+  checksum, ctsDecrypt, ctsEncrypt, decrypt, encrypt, ENCTYPE_AES128, ENCTYPE_AES256, nfold, stringToKey, stringToKeyAsync,
 } from '../../engine/auth/kerberos/crypto.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -34,6 +34,7 @@ t.test('RFC 3962 appendix B string-to-key', async (t) => {
   for (const [iterations, salt, k128, k256] of cases) {
     t.equal(stringToKey(ENCTYPE_AES128, 'password', salt, iterations).value.toString('hex'), k128, `aes128, ${iterations} iterations`);
     t.equal(stringToKey(ENCTYPE_AES256, 'password', salt, iterations).value.toString('hex'), k256, `aes256, ${iterations} iterations`);
+    t.equal((await stringToKeyAsync(ENCTYPE_AES256, 'password', salt, iterations)).value.toString('hex'), k256, `aes256, ${iterations} iterations, off the event loop`);
   }
 });
 

@@ -7,7 +7,7 @@
 // DES and RC4-HMAC enctypes are not offered: MIT's KDC no longer issues them
 // by default, and Node's OpenSSL 3 refuses both.
 
-import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SipstormError } from '../../errors.js';
 
 export class KerberosCryptoError extends SipstormError {}
@@ -129,6 +129,16 @@ export function deriveKey(base: Buffer, constant: Buffer): Buffer {
 export function stringToKey(enctype: number, password: string, salt: string | Buffer, iterations = 4096): Key {
   const tkey = pbkdf2Sync(Buffer.from(password, 'utf8'), typeof salt === 'string' ? Buffer.from(salt, 'utf8') : salt, iterations, keyLength(enctype), 'sha1');
   return { enctype, value: deriveKey(tkey, Buffer.from('kerberos', 'latin1')) };
+}
+
+/** stringToKey off the event loop (PBKDF2 in libuv's thread pool): a load worker logs thousands of UAs in. */
+export function stringToKeyAsync(enctype: number, password: string, salt: string | Buffer, iterations = 4096): Promise<Key> {
+  return new Promise((resolve, reject) => {
+    pbkdf2(Buffer.from(password, 'utf8'), typeof salt === 'string' ? Buffer.from(salt, 'utf8') : salt, iterations, keyLength(enctype), 'sha1', (err, tkey) => {
+      if (err) reject(new KerberosCryptoError('KRB_CRYPTO', `string-to-key: ${err.message}`));
+      else resolve({ enctype, value: deriveKey(tkey, Buffer.from('kerberos', 'latin1')) });
+    });
+  });
 }
 
 function usageConstant(usage: number, kind: number): Buffer {

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { SipstormError } from '../../errors.js';
-import { ENCTYPE_AES128, ENCTYPE_AES256, stringToKey, KerberosCryptoError, type Key } from './crypto.js';
+import { ENCTYPE_AES128, ENCTYPE_AES256, stringToKeyAsync, KerberosCryptoError, type Key } from './crypto.js';
 import {
   buildApReq, buildAsReq, buildTgsReq, decryptPart, isKrbError, KrbErrorCode, NT_PRINCIPAL, NT_SRV_INST, paEncTimestamp,
   principal, principalText, readEncKdcRepPart, readEtypeInfo2, readKdcAnswer, readMethodData, tgsBodyChecksum, Usage,
@@ -21,6 +21,8 @@ export class KerberosError extends SipstormError {}
 export interface KdcAddress { host: string; port: number; transport: 'udp' | 'tcp' }
 
 const MAX_REPLY = 65_536;
+/** How long one exchange may take, resends included (MIT's clients give a KDC about as long). */
+const DEFAULT_TIMEOUT_MS = 10_000;
 const RESPONSE_TOO_BIG = 52;
 
 /** Parses `host:port[/tcp|/udp]` (the --kdc flag). */
@@ -35,12 +37,17 @@ export function exchange(kdc: KdcAddress, request: Buffer, timeoutMs: number): P
   return kdc.transport === 'tcp' ? exchangeTcp(kdc, request, timeoutMs) : exchangeUdp(kdc, request, timeoutMs);
 }
 
+/** UDP requests are sent again after this long without an answer, until the timeout (RFC 4120 §7.2.1: the client retransmits). */
+const UDP_RESEND_MS = 1000;
+
 function exchangeUdp(kdc: KdcAddress, request: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(kdc.host) ? 'udp6' : 'udp4');
     const timer = setTimeout(() => done(new KerberosError('KRB_KDC_TIMEOUT', `the KDC at ${kdc.host}:${kdc.port}/udp did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const resend = setInterval(() => socket.send(request, kdc.port, kdc.host), UDP_RESEND_MS);
     const done = (err?: Error, reply?: Buffer): void => {
       clearTimeout(timer);
+      clearInterval(resend);
       socket.close();
       if (err) reject(err); else resolve(reply!);
     };
@@ -48,7 +55,7 @@ function exchangeUdp(kdc: KdcAddress, request: Buffer, timeoutMs: number): Promi
     socket.on('message', (msg) => {
       const answer = safeRead(msg);
       if (answer && isKrbError(answer) && answer.code === RESPONSE_TOO_BIG) {
-        clearTimeout(timer); socket.close();
+        clearTimeout(timer); clearInterval(resend); socket.close();
         exchangeTcp({ ...kdc, transport: 'tcp' }, request, timeoutMs).then(resolve, reject);
         return;
       }
@@ -124,7 +131,7 @@ function explain(e: KrbError, who: string): KerberosError {
 
 /** The AS exchange: a TGT for user@realm with a password. */
 export async function requestTgt(o: AsOptions): Promise<Credential> {
-  const timeout = o.timeoutMs ?? 3000;
+  const timeout = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cname = principal(NT_PRINCIPAL, ...o.user.split('/'));
   const who = principalText(cname, o.realm);
   const body = (): KdcRequestBody => ({
@@ -136,12 +143,12 @@ export async function requestTgt(o: AsOptions): Promise<Credential> {
   let key: Key | undefined;
   if (isKrbError(answer)) {
     if (answer.code !== KrbErrorCode.PREAUTH_REQUIRED) throw explain(answer, who);
-    key = keyFromHints(answer.edata ? readMethodData(answer.edata) : [], o);
+    key = await keyFromHints(answer.edata ? readMethodData(answer.edata) : [], o);
     b = body();
     answer = readKdcAnswer(await exchange(o.kdc, buildAsReq(b, [paEncTimestamp(key, o.now())]), timeout), 11);
     if (isKrbError(answer)) throw explain(answer, who);
   }
-  key ??= keyFromHints(answer.padata, o);
+  key ??= await keyFromHints(answer.padata, o);
   let part;
   try {
     part = readEncKdcRepPart(decryptPart(key, Usage.AS_REP, answer.encPart));
@@ -154,17 +161,17 @@ export async function requestTgt(o: AsOptions): Promise<Credential> {
 }
 
 /** The long-term key from ETYPE-INFO2 (salt, iterations), or the default salt realm + name components. */
-function keyFromHints(padata: Array<{ type: number; value: Buffer }>, o: AsOptions): Key {
+function keyFromHints(padata: Array<{ type: number; value: Buffer }>, o: AsOptions): Promise<Key> {
   const info = padata.find((p) => p.type === 19);
   const entries = info ? readEtypeInfo2(info.value) : [];
   const entry = ETYPES.map((e) => entries.find((x) => x.etype === e)).find((x) => x !== undefined);
   const etype = entry?.etype ?? ENCTYPE_AES256;
   const salt = entry?.salt ?? o.realm + o.user.split('/').join('');
-  return stringToKey(etype, o.password, salt, entry?.iterations ?? 4096);
+  return stringToKeyAsync(etype, o.password, salt, entry?.iterations ?? 4096);
 }
 
 /** The TGS exchange: a ticket for `service` (e.g. "sip/127.0.0.1") with a TGT. */
-export async function requestServiceTicket(kdc: KdcAddress, tgt: Credential, service: string, now: () => number, timeoutMs = 3000): Promise<Credential> {
+export async function requestServiceTicket(kdc: KdcAddress, tgt: Credential, service: string, now: () => number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Credential> {
   const body: KdcRequestBody = {
     options: 0, realm: tgt.realm, sname: principal(NT_SRV_INST, ...service.split('/')), till: now() + DAY,
     nonce: randomInt(1, 0x7fffffff), etypes: ETYPES,

@@ -31,6 +31,8 @@ export interface SipaeLogin {
   /** Kerberos: the KDC and the realm of the user's principal. */
   kdc?: KdcAddress;
   kerberosRealm?: string;
+  /** How long one KDC exchange may take (default 10 s, resends included). */
+  kdcTimeoutMs?: number;
   now: () => number;
 }
 
@@ -85,12 +87,12 @@ export class SipaeClient {
     if (!kdc || !kerberosRealm) throw new SipaeError('SIPAE_NO_KDC', 'Kerberos login needs --kdc HOST:PORT and a Kerberos realm (auth.realm in the scenario or --kerberos-realm)');
     const now = this.login.now;
     if (!this.tgt || this.tgt.endtime <= now() + 60_000) {
-      this.tgt = await requestTgt({ kdc, realm: kerberosRealm, user: this.login.user, password: this.login.password, now });
+      this.tgt = await requestTgt({ kdc, realm: kerberosRealm, user: this.login.user, password: this.login.password, now, timeoutMs: this.login.kdcTimeoutMs });
       this.tickets.clear();
     }
     let ticket = this.tickets.get(targetname);
     if (!ticket || ticket.endtime <= now() + 60_000) {
-      ticket = await requestServiceTicket(kdc, this.tgt, targetname, now);
+      ticket = await requestServiceTicket(kdc, this.tgt, targetname, now, this.login.kdcTimeoutMs);
       this.tickets.set(targetname, ticket);
     }
     const apReq = buildApReq(ticket.ticket, ticket.sessionKey, { crealm: ticket.realm, cname: ticket.client, now: now() }, Usage.AP_REQ_AUTH);
