@@ -13,6 +13,7 @@ import type { LoginOptions } from '../engine/server/index.js';
 import { kdcAvailable, startKdc, type KdcInstance } from '../engine/server/mit-kdc.js';
 import { expandPattern } from '../engine/ua/index.js';
 import { readFileSync } from 'node:fs';
+import { readInputFile } from '../engine/input-file.js';
 
 export const kdcFlagSpec = { name: 'kdc', type: 'string', value: 'HOST:PORT', help: 'Kerberos KDC for scenarios with auth.scheme kerberos (HOST:PORT, optionally /udp or /tcp); overrides auth.kdc' } as const;
 
@@ -38,6 +39,7 @@ export function checkTargetLogins(scenarios: CompiledScenario[]): void {
       if (r.auth?.scheme !== 'kerberos') continue;
       if (!r.auth.kdc) throw new UsageError(`${s.file}: role '${r.name}' logs in with Kerberos: give --kdc HOST:PORT (or auth.kdc)`);
       if (!r.auth.realm) throw new UsageError(`${s.file}: role '${r.name}' logs in with Kerberos: give auth.realm (the realm of the users' principals)`);
+      if (r.auth.keytab) parseKeytab(readInputFile(r.auth.keytab, 'keytab'), r.auth.keytab); // a bad keytab: one line, exit 2, before any traffic
     }
   }
 }

@@ -170,9 +170,15 @@ function build(c: Compiler, d: Raw): CompiledScenario {
   }
   Object.assign(vars, c.opts.vars);
   const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
-  roleEntries.forEach(([, r], i) => {
+  roleEntries.forEach(([, r, path], i) => {
     const auth = (r.auth ?? d.auth) as AuthSettings | undefined;
-    if (auth && auth.scheme !== 'digest') roles[i]!.auth = { ...auth };
+    if (!auth || auth.scheme === 'digest') return;
+    roles[i]!.auth = { ...auth };
+    if (auth.keytab !== undefined) {
+      const file = resolve(baseDir, auth.keytab);
+      if (!existsSync(file)) c.fail('SCENARIO_FILE', [...(r.auth ? path : []), 'auth', 'keytab'], `keytab '${auth.keytab}' not found next to the scenario`);
+      roles[i]!.auth!.keytab = file;
+    }
   });
   const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
     const o = typeof th === 'string' ? { expr: th } : th;

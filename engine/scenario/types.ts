@@ -168,6 +168,8 @@ export interface AuthSettings {
   domain?: string;
   /** Kerberos: the KDC as HOST:PORT[/udp|/tcp]; --kdc overrides it. */
   kdc?: string;
+  /** Kerberos: absolute path of a keytab with the users' keys, used instead of passwords. */
+  keytab?: string;
 }
 
 export interface CompiledRole {

@@ -28,6 +28,8 @@ export interface KdcInstance {
   /** HOST:PORT for --kdc. */
   address: string;
   keytab: string;
+  /** The users' keytab, when asked for. */
+  userKeytab?: string;
   log(): string;
   stop(): Promise<void>;
 }
@@ -38,6 +40,8 @@ export interface KdcOptions {
   users: Array<[string, string]>;
   /** Service principals whose keys go into the keytab (random keys). */
   services: string[];
+  /** Users whose keys also go into a keytab of their own (`userKeytab`), their passwords kept. */
+  userKeytab?: string[];
 }
 
 export async function startKdc(o: KdcOptions): Promise<KdcInstance> {
@@ -61,6 +65,7 @@ export async function startKdc(o: KdcOptions): Promise<KdcInstance> {
     ...o.users.map(([name, pw]) => `addprinc -pw ${pw} ${name}`),
     ...o.services.map((s) => `addprinc -randkey ${s}`),
     ...o.services.map((s) => `ktadd -k ${keytab} ${s}`),
+    ...(o.userKeytab ?? []).map((u) => `ktadd -norandkey -k ${join(dir, 'users.keytab')} ${u}`),
   ];
   run('/usr/sbin/kadmin.local', ['-r', realm], commands.join('\n') + '\n');
   const child: ChildProcess = spawn(KRB5KDC, ['-n', '-r', realm], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -77,7 +82,7 @@ export async function startKdc(o: KdcOptions): Promise<KdcInstance> {
     throw new KdcStartError('KDC_START', 'krb5kdc did not start within 5 s');
   }
   return {
-    realm, port, address: `127.0.0.1:${port}`, keytab, log,
+    realm, port, address: `127.0.0.1:${port}`, keytab, log, userKeytab: o.userKeytab?.length ? join(dir, 'users.keytab') : undefined,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

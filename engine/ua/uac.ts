@@ -6,7 +6,8 @@
 // written, answered by a response that matches no transaction).
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
-import { parseKdcAddress, SipaeClient } from '../auth/sipae/index.js';
+import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type KeytabEntry } from '../auth/sipae/index.js';
+import { readInputFile } from '../input-file.js';
 import { createRequest, findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
@@ -17,6 +18,15 @@ import { inDialogRequest, uacDialog } from './dialog.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { StepOutcomes } from './step-outcome.js';
+
+/** Keytabs of `auth.keytab`, read once per worker (checked before the run by cli/logins.ts). */
+const keytabs = new Map<string, KeytabEntry[]>();
+
+function userKeys(file: string, user: string, realm: string | undefined): Key[] {
+  let entries = keytabs.get(file);
+  if (!entries) keytabs.set(file, (entries = parseKeytab(readInputFile(file, 'keytab'), file)));
+  return keysFor(entries, user, realm).map((e) => e.key);
+}
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
@@ -266,6 +276,7 @@ export abstract class UacSide extends StepOutcomes {
     return (state.sipae ??= new SipaeClient({
       scheme: auth.scheme, user: this.me.user, password: this.me.password, domain: auth.domain ?? '', workstation: 'SIPSTORM',
       kdc: auth.kdc ? parseKdcAddress(auth.kdc) : undefined, kerberosRealm: auth.realm, now: Date.now,
+      kerberosKeys: auth.keytab ? userKeys(auth.keytab, this.me.user, auth.realm) : undefined,
     }));
   }
 

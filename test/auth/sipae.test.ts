@@ -86,7 +86,7 @@ t.test('NTLM: a wrong password is refused with a clear reason', async (t) => {
 });
 
 t.test('Kerberos against a real MIT KDC', { skip: !kdcAvailable() && process.env.CI !== 'true' && 'krb5-kdc / krb5-admin-server not installed' }, async (t) => {
-  const kdc = await startKdc({ users: [['alice', 'pw-alice'], ['bob', 'pw-bob']], services: ['sip/127.0.0.1'] });
+  const kdc = await startKdc({ users: [['alice', 'pw-alice'], ['bob', 'pw-bob'], ['dave', 'pw-dave']], services: ['sip/127.0.0.1'], userKeytab: ['dave'] });
   t.teardown(() => kdc.stop());
   const keys = keysFor(parseKeytab(readFileSync(kdc.keytab)), 'sip/127.0.0.1');
   t.ok(keys.length >= 2, 'the keytab holds the service keys (aes256, aes128)');
@@ -106,6 +106,11 @@ t.test('Kerberos against a real MIT KDC', { skip: !kdcAvailable() && process.env
   const tampered = register('alice');
   tampered.set('Authorization', alice.signRequest(tampered)!.replace(/response="(.)/, (_m, c: string) => `response="${c === 'a' ? 'b' : 'a'}`));
   t.equal(serve(server, tampered).d.kind, 'forbidden', 'a tampered signature is refused');
+
+  const daveKeys = keysFor(parseKeytab(readFileSync(kdc.userKeytab!)), 'dave').map((e) => e.key);
+  const dave = kerberos('dave', 'not-the-password', { kerberosKeys: daveKeys });
+  await login(dave, server, 'dave');
+  t.ok(dave.established, 'a login with the user\'s keys from a keytab instead of the password');
 
   await t.rejects(login(kerberos('bob', 'nope'), server, 'bob'), { code: 'KRB_BAD_PASSWORD' }, 'a wrong password: KRB_BAD_PASSWORD');
   await t.rejects(login(kerberos('carol', 'x'), server, 'carol'), { code: 'KRB_PRINCIPAL_UNKNOWN' });

@@ -112,6 +112,8 @@ export interface AsOptions {
   realm: string;
   user: string;
   password: string;
+  /** The user's long-term keys from a keytab (kadmin ktadd -k FILE user), used instead of the password. */
+  keys?: Key[];
   now: () => number;
   timeoutMs?: number;
 }
@@ -160,10 +162,16 @@ export async function requestTgt(o: AsOptions): Promise<Credential> {
   return { realm: answer.crealm, client: answer.cname, ticket: answer.ticket, sessionKey: part.key, endtime: part.endtime };
 }
 
-/** The long-term key from ETYPE-INFO2 (salt, iterations), or the default salt realm + name components. */
-function keyFromHints(padata: Array<{ type: number; value: Buffer }>, o: AsOptions): Promise<Key> {
+/** The long-term key from ETYPE-INFO2 (salt, iterations), or the default salt realm + name components; or from a keytab. */
+async function keyFromHints(padata: Array<{ type: number; value: Buffer }>, o: AsOptions): Promise<Key> {
   const info = padata.find((p) => p.type === 19);
   const entries = info ? readEtypeInfo2(info.value) : [];
+  if (o.keys) {
+    const offered = entries.length ? entries.map((e) => e.etype) : ETYPES;
+    const key = offered.map((e) => o.keys!.find((k) => k.enctype === e)).find((k) => k !== undefined);
+    if (!key) throw new KerberosError('KRB_NO_KEY', `the keytab holds no key of ${o.user} in an enctype the KDC offers (${offered.join(', ')})`);
+    return key;
+  }
   const entry = ETYPES.map((e) => entries.find((x) => x.etype === e)).find((x) => x !== undefined);
   const etype = entry?.etype ?? ENCTYPE_AES256;
   const salt = entry?.salt ?? o.realm + o.user.split('/').join('');

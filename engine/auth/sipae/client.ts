@@ -14,6 +14,7 @@ import { SipstormError } from '../../errors.js';
 
 import { requestServiceTicket, requestTgt, type Credential, type KdcAddress } from '../kerberos/kdc-client.js';
 import { buildApReq, Usage } from '../kerberos/messages.js';
+import type { Key } from '../kerberos/crypto.js';
 import { wrapInitialToken } from '../kerberos/gss.js';
 import { parseChallenge as parseNtlmChallenge, respondToChallenge } from '../ntlm/ntlm.js';
 import { SecurityAssociation } from './security-association.js';
@@ -31,6 +32,8 @@ export interface SipaeLogin {
   /** Kerberos: the KDC and the realm of the user's principal. */
   kdc?: KdcAddress;
   kerberosRealm?: string;
+  /** Kerberos: the user's keys from a keytab, instead of the password. */
+  kerberosKeys?: Key[];
   /** How long one KDC exchange may take (default 10 s, resends included). */
   kdcTimeoutMs?: number;
   now: () => number;
@@ -87,7 +90,7 @@ export class SipaeClient {
     if (!kdc || !kerberosRealm) throw new SipaeError('SIPAE_NO_KDC', 'Kerberos login needs --kdc HOST:PORT and a Kerberos realm (auth.realm in the scenario or --kerberos-realm)');
     const now = this.login.now;
     if (!this.tgt || this.tgt.endtime <= now() + 60_000) {
-      this.tgt = await requestTgt({ kdc, realm: kerberosRealm, user: this.login.user, password: this.login.password, now, timeoutMs: this.login.kdcTimeoutMs });
+      this.tgt = await requestTgt({ kdc, realm: kerberosRealm, user: this.login.user, password: this.login.password, keys: this.login.kerberosKeys, now, timeoutMs: this.login.kdcTimeoutMs });
       this.tickets.clear();
     }
     let ticket = this.tickets.get(targetname);

@@ -4,4 +4,5 @@ export { SipaeServer, type SipaeDecision, type SipaeServerOptions } from './serv
 export { SecurityAssociation } from './security-association.js';
 export { KerberosAcceptor } from '../kerberos/acceptor.js';
 export { parseKeytab, keysFor, KeytabError, type KeytabEntry } from '../kerberos/keytab.js';
+export type { Key } from '../kerberos/crypto.js';
 export { parseKdcAddress, KerberosError, type KdcAddress } from '../kerberos/kdc-client.js';
