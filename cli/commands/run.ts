@@ -15,6 +15,7 @@ import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
+import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFlagSpec, type EmbeddedLogins } from '../logins.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
@@ -52,6 +53,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required); every column is a variable ${column}' },
   varFlagSpec,
   { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: available parallelism, ${availableParallelism()} here)` },
+  kdcFlagSpec,
   { name: 'tls-insecure', type: 'boolean', help: 'TLS: do not check the server certificate (staging servers with self-signed certificates)' },
   { name: 'tls-ca', type: 'string', value: 'FILE', help: 'TLS: trust this CA certificate (PEM) as well' },
   { name: 'local-host', type: 'string', value: 'ADDR', help: 'local address to send from (default 127.0.0.1, or ::1 for an IPv6 target)' },
@@ -173,6 +175,9 @@ export const runCommand: Command = {
     }
     const vars = parseVarFlags(f);
     const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
+    applyKdcFlag(f, scenarios);
+    dropUnservable(scenarios, (s) => !(f.target ?? s.target), (line) => process.stderr.write(line + '\n'));
+    if (scenarios.length === 0) throw Object.assign(new Error('no scenario left to run'), { code: 'NOTHING_TO_RUN', exitCode: EXIT.CANNOT_RUN });
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     checkFlagThresholds(cliThresholds, scenarios);
     const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];
@@ -189,10 +194,12 @@ export const runCommand: Command = {
     };
 
     let server: SipServer | undefined;
+    let logins: EmbeddedLogins | undefined;
     let target: Target;
     const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
     if (targetText) {
       target = await resolveTarget(targetText);
+      checkTargetLogins(scenarios);
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
       const waitMs = f['wait-for-target'] !== undefined ? parseDuration(String(f['wait-for-target'])) : 0;
       if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
@@ -207,7 +214,8 @@ export const runCommand: Command = {
         await new Promise((r) => setTimeout(r, 500));
       }
     } else {
-      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits });
+      logins = await embeddedLogins(scenarios, log);
+      server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits, logins: logins.server });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
@@ -286,6 +294,7 @@ export const runCommand: Command = {
         log(`embedded server: ${st.distinctRegistered} distinct AORs registered, ${st.callsAnswered} calls answered, ${st.notifiesSent} NOTIFYs sent, ${parse} unparsable messages`);
       }
       await server?.close();
+      await logins?.stop();
     }
     const endedAt = new Date();
     const result = buildRunResult({

@@ -5,7 +5,9 @@ import { numberFlag, UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { interrupts } from '../interrupts.js';
-import { startServer, type ServerFaults } from '../../engine/server/index.js';
+import { startServer, type LoginOptions, type ServerFaults } from '../../engine/server/index.js';
+import { parseKeytab } from '../../engine/auth/sipae/index.js';
+import { readInputFile } from '../../engine/input-file.js';
 import { digestAlgorithmNamed, type DigestAlgorithm } from '../../engine/auth/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
@@ -32,6 +34,9 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV (RFC 4180, UTF-8) whose header names user and password columns, instead of patterns' },
     { name: 'realm', type: 'string', value: 'REALM', help: "digest realm (default 'sipstorm')" },
     { name: 'digest-algorithms', type: 'string', value: 'LIST', help: "digest challenges offered, preferred first (default md5; e.g. sha-256,md5)" },
+    { name: 'auth', type: 'string', value: 'SCHEME', help: 'schemes offered, comma list: digest (default), ntlm, kerberos ([MS-SIPAE] logins with signed messages, as Microsoft\'s SIP servers)' },
+    { name: 'keytab', type: 'string', value: 'FILE', help: 'with --auth kerberos: MIT keytab holding the service principal\'s keys (kadmin ktadd)' },
+    { name: 'auth-target', type: 'string', value: 'NAME', help: 'MS-SIPAE targetname: NTLM\'s server name (default --host), Kerberos\' service principal (default sip/HOST)' },
     { name: 'auth-invite', type: 'boolean', help: 'challenge INVITE with 407 (off by default: SIPp uac has no credentials)' },
     ...limitFlagSpecs,
     ...serveLimitFlagSpecs,
@@ -74,6 +79,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
       realm: f.realm ? String(f.realm) : undefined,
       algorithms: f['digest-algorithms'] !== undefined ? parseDigestAlgorithms(String(f['digest-algorithms'])) : undefined,
       authInvite: Boolean(f['auth-invite']),
+      logins: parseLoginFlags(f),
       faults,
       limits: { ...parseLimitFlags(f), ...guard.limits },
       calls: guard.maxCalls !== undefined ? { maxCalls: guard.maxCalls } : undefined,
@@ -106,4 +112,25 @@ export function parseDigestAlgorithms(text: string): DigestAlgorithm[] {
     out.push(algorithm);
   }
   return out;
+}
+
+/** --auth digest,ntlm,kerberos (with --keytab, --auth-target): the schemes offered; MS-SIPAE logins beside or instead of digest. */
+function parseLoginFlags(f: Record<string, unknown>): LoginOptions | undefined {
+  const schemes = String(f.auth ?? 'digest').toLowerCase().split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of schemes) if (x !== 'digest' && x !== 'ntlm' && x !== 'kerberos') throw new UsageError(`--auth '${x}': expected a list of digest, ntlm, kerberos`);
+  if (!schemes.length) throw new UsageError('--auth needs at least one of digest, ntlm, kerberos');
+  const kerberos = schemes.includes('kerberos');
+  if (f.keytab !== undefined && !kerberos) throw new UsageError('--keytab goes with --auth kerberos');
+  if (!kerberos && !schemes.includes('ntlm')) {
+    if (f['auth-target'] !== undefined) throw new UsageError('--auth-target goes with --auth ntlm or kerberos');
+    return undefined;
+  }
+  if (kerberos && f.keytab === undefined) throw new UsageError("--auth kerberos needs --keytab FILE (the service principal's keys, from kadmin ktadd)");
+  const targetname = f['auth-target'] !== undefined ? String(f['auth-target']) : undefined;
+  const file = String(f.keytab);
+  return {
+    digest: schemes.includes('digest'),
+    ntlm: schemes.includes('ntlm') ? { targetname } : undefined,
+    kerberos: kerberos ? { keys: parseKeytab(readInputFile(file, 'keytab'), file), targetname } : undefined,
+  };
 }

@@ -18,6 +18,7 @@ import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
 import type {
   Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
+  AuthSettings,
 } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -169,6 +170,16 @@ function build(c: Compiler, d: Raw): CompiledScenario {
   }
   Object.assign(vars, c.opts.vars);
   const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
+  roleEntries.forEach(([, r, path], i) => {
+    const auth = (r.auth ?? d.auth) as AuthSettings | undefined;
+    if (!auth || auth.scheme === 'digest') return;
+    roles[i]!.auth = { ...auth };
+    if (auth.keytab !== undefined) {
+      const file = resolve(baseDir, auth.keytab);
+      if (!existsSync(file)) c.fail('SCENARIO_FILE', [...(r.auth ? path : []), 'auth', 'keytab'], `keytab '${auth.keytab}' not found next to the scenario`);
+      roles[i]!.auth!.keytab = file;
+    }
+  });
   const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
     const o = typeof th === 'string' ? { expr: th } : th;
     return {

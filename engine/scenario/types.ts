@@ -165,9 +165,24 @@ export interface LoadSettings {
   gracefulStopMs?: number;
 }
 
+/** How the role's UAs answer a 401/407: digest (RFC 3261 §22), or an [MS-SIPAE] NTLM or Kerberos login. */
+export interface AuthSettings {
+  scheme: 'digest' | 'ntlm' | 'kerberos';
+  /** Kerberos: the realm of the users' principals (the KDC's realm, not the SIP realm). */
+  realm?: string;
+  /** NTLM: the Windows domain of the accounts. */
+  domain?: string;
+  /** Kerberos: the KDC as HOST:PORT[/udp|/tcp]; --kdc overrides it. */
+  kdc?: string;
+  /** Kerberos: absolute path of a keytab with the users' keys, used instead of passwords. */
+  keytab?: string;
+}
+
 export interface CompiledRole {
   name: string;
   users: UserSettings;
+  /** Absent: digest. */
+  auth?: AuthSettings;
   load: LoadSettings;
   peer?: string;
   steps: CompiledStep[];

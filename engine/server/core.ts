@@ -4,6 +4,7 @@
 
 import { createResponse, type SipMessage } from '../codec/index.js';
 import type { DigestAlgorithm, NonceStore } from '../auth/index.js';
+import type { SecurityAssociation, SipaeServer } from '../auth/sipae/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import type { ClientTransactionUser, ServerTransaction, TransactionLayer } from '../transaction/index.js';
 import type { Endpoint, Protocol } from '../transport/index.js';
@@ -62,6 +63,10 @@ export interface ServerCore {
   authInvite: boolean;
   /** Digest algorithms offered, one challenge each, in this order. */
   algorithms: DigestAlgorithm[];
+  /** NTLM/Kerberos logins ([MS-SIPAE]) instead of digest, when --auth ntlm|kerberos. */
+  sipae?: SipaeServer;
+  /** The association a request was authenticated by: its responses are signed with it (auth.ts). */
+  signedBy: WeakMap<ServerTransaction, { sa: SecurityAssociation; proxy: boolean }>;
   /** Our listening endpoint for a protocol (first one when absent). */
   local(protocol: Protocol): Endpoint;
   answer(tx: ServerTransaction, status: number, opts?: AnswerOptions): SipMessage;
@@ -72,7 +77,7 @@ export interface ServerCore {
   isLocal(uriHost: string, uriPort: number | undefined): boolean;
 }
 
-export function makeAnswer(core: Pick<ServerCore, 'stats' | 'faults'>, tx: ServerTransaction, status: number, opts: AnswerOptions, defaultTag: () => string): SipMessage {
+export function makeAnswer(core: Pick<ServerCore, 'stats' | 'faults' | 'sipae' | 'signedBy'>, tx: ServerTransaction, status: number, opts: AnswerOptions, defaultTag: () => string): SipMessage {
   const req = tx.request;
   const tag = core.faults.noToTag ? undefined : opts.toTag ?? (status > 100 ? defaultTag() : undefined);
   const res = createResponse(req, status, opts.reason, tag);
@@ -89,6 +94,9 @@ export function makeAnswer(core: Pick<ServerCore, 'stats' | 'faults'>, tx: Serve
     res.body = typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
     if (opts.contentType) res.add('Content-Type', opts.contentType);
   }
+  // [MS-SIPAE] §3.3.5.2: a response to a request of an association carries the server's signature.
+  const signed = core.sipae && core.signedBy.get(tx);
+  if (signed) res.add(signed.proxy ? 'Proxy-Authentication-Info' : 'Authentication-Info', core.sipae!.signResponse(signed.sa, res));
   bump(core.stats.responses, status);
   tx.respond(res);
   return res;

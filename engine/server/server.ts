@@ -10,6 +10,7 @@ import {
   type SipMessage,
 } from '../codec/index.js';
 import { NonceStore, type DigestAlgorithm } from '../auth/index.js';
+import { KerberosAcceptor, keysFor, KeytabError, SipaeServer, type KeytabEntry } from '../auth/sipae/index.js';
 import { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/index.js';
 import {
@@ -24,7 +25,7 @@ import { PresenceServer } from './presence.js';
 import { Proxy, uriDestination } from './proxy.js';
 import { handleRegister, type RegistrarOptions } from './registrar.js';
 import { BUILTIN_USERS, BuiltinUas } from './uas.js';
-import { createUserDirectory, type UserSource } from './users.js';
+import { createUserDirectory, type UserDirectory, type UserSource } from './users.js';
 
 export interface ServerOptions {
   host?: string;
@@ -41,6 +42,11 @@ export interface ServerOptions {
   authInvite?: boolean;
   /** Challenges offered, most preferred first (RFC 8760 §2.4); default MD5 alone, which every UA answers. */
   algorithms?: DigestAlgorithm[];
+  /**
+   * [MS-SIPAE] logins offered beside (or instead of) digest: NTLM checks the accounts' passwords; Kerberos
+   * accepts tickets for its targetname (default sip/HOST) with the keys of a keytab.
+   */
+  logins?: LoginOptions;
   faults?: ServerFaults;
   registrar?: Partial<RegistrarOptions>;
   /** Stream buffer limits (defaults: 64 KiB of headers, 1 MiB of body). */
@@ -49,6 +55,13 @@ export interface ServerOptions {
   calls?: Partial<CallLimits>;
   /** Called for every counted fault (parse errors, transport errors), e.g. for logging. */
   onError?(code: string, detail: string): void;
+}
+
+export interface LoginOptions {
+  /** Offer digest too (default true): a UA answers the scheme it speaks. */
+  digest?: boolean;
+  ntlm?: { targetname?: string };
+  kerberos?: { keys: KeytabEntry[]; targetname?: string };
 }
 
 export interface ServerSnapshot extends ServerStats {
@@ -130,6 +143,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     },
     authInvite: opts.authInvite ?? false,
     algorithms: opts.algorithms?.length ? opts.algorithms : ['MD5'],
+    // Kerberos times are wall-clock times (the wheel's clock is monotonic).
+    sipae: opts.logins && sipaeServer(opts.logins, opts.realm ?? 'sipstorm', opts.host ?? '127.0.0.1', users, Date.now),
+    signedBy: new WeakMap(),
     local: (p) => (transports.get(p) ?? transports.values().next().value!).local,
     answer: (tx, status, o = {}) => makeAnswer(core, tx, status, o, newTag),
     sendRequest: (req, dest, user) => {
@@ -510,4 +526,19 @@ function neutralRequestLine(data: Buffer): Buffer | undefined {
   if (lf < 0) return undefined;
   const eol = lf > 0 && data[lf - 1] === 13 ? lf - 1 : lf;
   return Buffer.concat([Buffer.from('OPTIONS sip:invalid SIP/2.0'), data.subarray(eol)]);
+}
+
+function sipaeServer(o: LoginOptions, realm: string, host: string, users: UserDirectory, now: () => number): SipaeServer | undefined {
+  if (!o.ntlm && !o.kerberos) return undefined;
+  let kerberos;
+  if (o.kerberos) {
+    const targetname = o.kerberos.targetname ?? `sip/${host}`;
+    const keys = keysFor(o.kerberos.keys, targetname);
+    if (!keys.length) throw new KeytabError('KEYTAB_NO_SERVICE_KEY', `the keytab holds no key for ${targetname} (the service principal Kerberos tickets are asked for)`);
+    kerberos = { targetname, acceptor: new KerberosAcceptor(keys) };
+  }
+  return new SipaeServer({
+    realm, now, kerberos, offerDigest: o.digest !== false,
+    ntlm: o.ntlm && { targetname: o.ntlm.targetname ?? host, passwordOf: (u) => users.password(u) },
+  });
 }

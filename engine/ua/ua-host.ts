@@ -4,6 +4,7 @@
 // UaHost; the instance depends only on this file, so engine/ua has no import
 // circle (runtime.ts -> instance.ts -> ua-host.ts, never back).
 
+import type { SipaeClient } from '../auth/sipae/index.js';
 import type { SipMessage } from '../codec/index.js';
 import type { ConformanceChecker } from '../conformance/index.js';
 import type { RoleMetrics } from '../metrics/index.js';
@@ -43,6 +44,10 @@ export interface RoleRuntime {
 /** What lasts of a UA across its iterations. */
 export interface UaState {
   cseq: number;
+  /** The UA's [MS-SIPAE] login (NTLM or Kerberos) and security association, made at its first challenge. */
+  sipae?: SipaeClient;
+  /** Whether the association answers a proxy (407: Proxy-Authorization) rather than a registrar (401). */
+  sipaeProxy?: boolean;
 }
 
 /** An instance as its host sees it: what routing, the peer-ready rule and failure ladders need of it. */

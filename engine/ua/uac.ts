@@ -6,6 +6,8 @@
 // written, answered by a response that matches no transaction).
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
+import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type KeytabEntry } from '../auth/sipae/index.js';
+import { readInputFile } from '../input-file.js';
 import { createRequest, findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
@@ -16,6 +18,15 @@ import { inDialogRequest, uacDialog } from './dialog.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { StepOutcomes } from './step-outcome.js';
+
+/** Keytabs of `auth.keytab`, read once per worker (checked before the run by cli/logins.ts). */
+const keytabs = new Map<string, KeytabEntry[]>();
+
+function userKeys(file: string, user: string, realm: string | undefined): Key[] {
+  let entries = keytabs.get(file);
+  if (!entries) keytabs.set(file, (entries = parseKeytab(readInputFile(file, 'keytab'), file)));
+  return keysFor(entries, user, realm).map((e) => e.key);
+}
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
@@ -119,6 +130,7 @@ export abstract class UacSide extends StepOutcomes {
     if (step.method === 'CANCEL') return this.sendCancelStep(step);
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
+    this.signRequest(req);
     const firstSentAt = this.rt.wheel.now();
     m.sent++;
     if (!step.async) this.outstanding = m;
@@ -165,14 +177,28 @@ export abstract class UacSide extends StepOutcomes {
           }
           if (step.async) return; // the await step judges the final
           if ((res.status === 401 || res.status === 407) && step.auth && challenged < 2 && !codeMatches(step.expect.codes, res.status)) {
-            const retry = this.authRetry(r, res, step);
+            let retry;
+            try {
+              retry = this.authRetry(r, res, step);
+            } catch (err) {
+              return this.loginFailed(step, err);
+            }
             if (retry) {
               challenged++;
               m.challenges++;
               m.code(res.status);
-              sendIt(retry);
+              if (retry instanceof Promise) {
+                // Kerberos: the tickets come from the KDC first; the login time includes that round.
+                retry.then((again) => { if (!this.done && gen === this.gen) sendIt(again); }, (err) => { if (!this.done && gen === this.gen) this.loginFailed(step, err); });
+              } else sendIt(retry);
               return;
             }
+          }
+          const refused = this.checkSignature(res);
+          if (refused) {
+            this.finalResponse(m, res.status, firstSentAt);
+            this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);
+            return;
           }
           this.finalResponse(m, res.status, firstSentAt);
           this.judgeFinal(step, r, res);
@@ -207,16 +233,72 @@ export abstract class UacSide extends StepOutcomes {
   /** After the end: the ACK of a retransmitted 2xx sent again (uac-invite.ts keeps it). */
   protected abstract reAckAfterEnd(res: SipMessage): void;
 
-  /** RFC 3261 §22.2 (401) and §22.3 (407): the request again, a new CSeq, with credentials for the challenge. */
-  private authRetry(req: SipMessage, res: SipMessage, step: SendStep): SipMessage | undefined {
+  /**
+   * RFC 3261 §22.2 (401) and §22.3 (407): the request again, a new CSeq, with credentials for the challenge:
+   * digest, or with `auth.scheme` ntlm/kerberos the next round of an [MS-SIPAE] login (a promise while
+   * Kerberos tickets come from the KDC).
+   */
+  private authRetry(req: SipMessage, res: SipMessage, step: SendStep): SipMessage | Promise<SipMessage> | undefined {
     const proxy = res.status === 407;
-    const ch = pickChallenge(res.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'));
+    const values = res.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
+    const header = proxy ? 'Proxy-Authorization' : 'Authorization';
+    const retryOf = (): SipMessage => {
+      const retry = this.buildRequest(step);
+      retry.set('Call-ID', req.callId());
+      if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
+      return retry;
+    };
+    const sipae = this.sipaeClient();
+    if (sipae) {
+      if (!sipae.offered(values)) return undefined;
+      const state = this.rt.uaState(this.me.user);
+      state.sipaeProxy = proxy;
+      const answer = sipae.answer(values);
+      const withAnswer = (value: string): SipMessage => {
+        const retry = retryOf();
+        retry.set(header, value);
+        return retry;
+      };
+      return typeof answer === 'string' ? withAnswer(answer) : answer.then(withAnswer);
+    }
+    const ch = pickChallenge(values);
     if (!ch) return undefined;
-    const retry = this.buildRequest(step);
-    retry.set('Call-ID', req.callId());
-    if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
-    retry.set(proxy ? 'Proxy-Authorization' : 'Authorization', buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, (this.auth ??= { nc: 0 })));
+    const retry = retryOf();
+    retry.set(header, buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, (this.auth ??= { nc: 0 })));
     return retry;
+  }
+
+  /** The UA's MS-SIPAE login when its role's auth scheme is ntlm or kerberos (made once per UA, kept across instances). */
+  private sipaeClient(): SipaeClient | undefined {
+    const auth = this.role.role.auth;
+    if (!auth || auth.scheme === 'digest') return undefined;
+    const state = this.rt.uaState(this.me.user);
+    return (state.sipae ??= new SipaeClient({
+      scheme: auth.scheme, user: this.me.user, password: this.me.password, domain: auth.domain ?? '', workstation: 'SIPSTORM',
+      kdc: auth.kdc ? parseKdcAddress(auth.kdc) : undefined, kerberosRealm: auth.realm, now: Date.now,
+      kerberosKeys: auth.keytab ? userKeys(auth.keytab, this.me.user, auth.realm) : undefined,
+    }));
+  }
+
+  /** A request inside the UA's MS-SIPAE association carries its signature ([MS-SIPAE] §3.2.5.3). */
+  private signRequest(req: SipMessage): void {
+    const state = this.rt.uaState(this.me.user);
+    const value = state.sipae?.signRequest(req);
+    if (value) req.set(state.sipaeProxy ? 'Proxy-Authorization' : 'Authorization', value);
+  }
+
+  /** Why a final response's MS-SIPAE signature is refused, or undefined (also when the UA has no login). */
+  private checkSignature(res: SipMessage): string | undefined {
+    const state = this.rt.uaState(this.me.user);
+    if (!state.sipae) return undefined;
+    return state.sipae.checkResponse(res, res.getAll(state.sipaeProxy ? 'Proxy-Authentication-Info' : 'Authentication-Info'));
+  }
+
+  /** A login that cannot go on (a KDC that does not answer, a wrong password, a malformed challenge): the step fails with why. */
+  private loginFailed(step: SendStep, err: unknown): void {
+    const e = err as { code?: string; message?: string };
+    if (!e?.code) throw err;
+    this.fail(`step ${this.stepLabel(step)}: ${e.message} (${e.code})`);
   }
 
   /** The step's final response against its expectation: `on` branches, content checks, captures. */

@@ -1,7 +1,8 @@
 // No password and no digest secret (response, cnonce, rspauth: with the
 // nonce, realm and URI beside them they allow an offline dictionary attack on
-// the password) in anything sipstorm writes: every file and stdout/stderr of
-// `run`, `conform`, and of `merge` and `report` over the run's result.
+// the password), nor the gssapi-data of an NTLM or Kerberos login, in
+// anything sipstorm writes: every file and stdout/stderr of `run`, `conform`,
+// and of `merge` and `report` over the run's result.
 
 import t, { type Test } from 'tap';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ const PASSWORD = 'Wr0ngPassw0rd';
 /** Every value after response=, cnonce= or rspauth= (quoted, HTML- or JSON-escaped or not) must be the mask. */
 function unmaskedDigestValues(text: string): string[] {
   const out: string[] = [];
-  const re = /\b(response|cnonce|rspauth)\s*=\s*(?:\\?"|&quot;|&#34;)?([^",\s&\\]*)/gi;
+  const re = /\b(response|cnonce|rspauth|gssapi-data)\s*=\s*(?:\\?"|&quot;|&#34;)?([^",\s&\\]*)/gi;
   for (const m of text.matchAll(re)) if (m[2] !== '***') out.push(m[0]);
   return out;
 }
@@ -58,4 +59,17 @@ t.test('conform with a wrong password: ladders of the failed auth cases are mask
   t.match(ladders, /cnonce="\*\*\*"/, 'cnonce masked');
   t.match(ladders, /nonce="[^*"]+"/, 'the nonce itself is kept: it is no secret');
   checkAll(t, 'conform', r, filesIn(r.dir));
+});
+
+t.test('NTLM and Kerberos logins with a wrong password: gssapi-data and signatures masked', async (t) => {
+  for (const file of ['scenarios/register-ntlm.yaml', 'scenarios/register-kerberos.yaml']) {
+    const run = await runCli(['run', file, '--total', '2', '--workers', '1', '--password-env', 'SIPSTORM_TEST_PW'], { env: { SIPSTORM_TEST_PW: PASSWORD }, keep: true });
+    t.teardown(() => rmSync(run.dir, { recursive: true, force: true }));
+    if (/skipping/.test(run.stderr)) {
+      t.equal(process.env.CI, undefined, `${file} skipped in CI: ${run.stderr}`);
+      continue;
+    }
+    t.equal(run.status, 1, `${file}: the logins fail: wrong password`);
+    checkAll(t, file, run, filesIn(run.dir));
+  }
 });
