@@ -12,15 +12,14 @@ import { renderTemplate } from '../scenario/index.js';
 import type { ClientTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { guessContentType } from './bodies.js';
-import { inDialogRequest, uacDialog } from './dialog.js';
+import { dialogRequestParts, uacDialog } from './dialog.js';
+import { NO_CONTACT, SET_HEADERS, writeRequest, type RequestParts } from './send-template.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { StepOutcomes } from './step-outcome.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
-const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
-/** Headers a step's `headers` replace rather than add to. */
-const SET_HEADERS = ['contact', 'to', 'from', 'expires', 'max-forwards', 'call-id', 'm', 'event', 'o'];
+const NO_ROUTES: string[] = [];
 
 /** An INVITE sent with `async`: the await step judges its final, a CANCEL step cancels it. */
 export interface PendingInvite {
@@ -61,32 +60,38 @@ export abstract class UacSide extends StepOutcomes {
     return this.dialog !== undefined && IN_DIALOG_METHODS.has(step.method);
   }
 
-  protected buildRequest(step: SendStep): SipMessage {
+  /**
+   * What this request is, besides the step's own headers and body (§8.1.1, or §12.2.1.1 within the dialog); it takes
+   * the CSeq, so each request sent asks once.
+   */
+  private requestParts(step: SendStep): RequestParts {
     const rt = this.rt;
     const state = rt.uaState(this.me.user);
     const via = rt.via(this.socket.local);
     const contact = NO_CONTACT.has(step.method) ? undefined : `<${rt.contactUri(this.me.user, this.socket.local)}>`;
-    let req: SipMessage;
     if (this.inDialog(step)) {
-      req = inDialogRequest(this.dialog!, step.method, via, contact);
+      const p = dialogRequestParts(this.dialog!, step.method);
       state.cseq = Math.max(state.cseq, this.dialog!.localSeq);
-    } else {
-      const aor = this.lookup('aor')!;
-      const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
-      const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
-      const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
-      req = createRequest({
-        method: step.method,
-        uri,
-        from: `<${aor}>;tag=${this.localTag}`,
-        to: to.includes('<') ? to : `<${to}>`,
-        callId: this.callId,
-        cseq: ++state.cseq,
-        via,
-        contact,
-      });
-      if (step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
+      return { uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via, contact, routes: p.routes };
     }
+    const aor = this.lookup('aor')!;
+    const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
+    const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
+    const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
+    return { uri, from: `<${aor}>;tag=${this.localTag}`, to: to.includes('<') ? to : `<${to}>`, callId: this.callId, cseq: ++state.cseq, via, contact, routes: NO_ROUTES };
+  }
+
+  /** The step's request, written to bytes by its template (send-template.ts). */
+  protected buildRequest(step: SendStep): SipMessage {
+    return writeRequest(step, this.inDialog(step), this.requestParts(step), this);
+  }
+
+  /** The step's request as a message object, changed afterwards (the digest retry); the same bytes as buildRequest's. */
+  protected buildRequestObject(step: SendStep): SipMessage {
+    const p = this.requestParts(step);
+    const req = createRequest({ method: step.method, uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via: p.via, contact: p.contact });
+    for (const r of p.routes) req.add('Route', r);
+    if (!this.inDialog(step) && step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
     for (const [name, t] of step.headers) {
       const value = renderTemplate(t, this);
       if (SET_HEADERS.includes(name.toLowerCase())) req.set(name, value);
@@ -212,7 +217,7 @@ export abstract class UacSide extends StepOutcomes {
     const proxy = res.status === 407;
     const ch = pickChallenge(res.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'));
     if (!ch) return undefined;
-    const retry = this.buildRequest(step);
+    const retry = this.buildRequestObject(step);
     retry.set('Call-ID', req.callId());
     if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
     retry.set(proxy ? 'Proxy-Authorization' : 'Authorization', buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, (this.auth ??= { nc: 0 })));

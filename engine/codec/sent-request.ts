@@ -1,0 +1,105 @@
+// A request written straight to bytes by a send template (engine/ua/send-template.ts),
+// the way SIPp sends its precompiled messages: the writer fills one reused
+// scratch Buffer and hands out one exactly-sized copy per request, and the
+// SipMessage that stands for it holds those bytes (`wire`, what the client
+// transaction sends and retransmits) and the few fields the transaction and
+// dialog layers ask for on every request (top Via branch, CSeq, Call-ID).
+// Its header list is read off its bytes only when something asks for it
+// (a conformance check, a dialog made from its 2xx, the ACK of a non-2xx).
+
+import { SipMessage, type HeaderField } from './message.js';
+import { parseMessage } from './parse.js';
+import { MessageScan } from './scan.js';
+
+const FIRST_SIZE = 4096;
+
+/** One per event loop: the scratch a request is written into before its copy is made. */
+export class WireWriter {
+  private buf = Buffer.allocUnsafe(FIRST_SIZE);
+  private at = 0;
+
+  /** Starts a new message. */
+  reset(): void {
+    this.at = 0;
+  }
+
+  get length(): number {
+    return this.at;
+  }
+
+  /** Writes text as UTF-8 (what serializeMessage writes). */
+  text(s: string): void {
+    // A UTF-16 unit never takes more than 3 bytes of UTF-8.
+    this.room(s.length * 3);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    this.at += b.copy(this.buf, this.at);
+  }
+
+  /** A non-negative integer in decimal, without making its string. */
+  int(n: number): void {
+    this.room(16);
+    if (n === 0) {
+      this.buf[this.at++] = 48;
+      return;
+    }
+    let digits = 0;
+    for (let v = n; v > 0; v = Math.floor(v / 10)) digits++;
+    let i = this.at + digits;
+    this.at = i;
+    for (let v = n; v > 0; v = Math.floor(v / 10)) this.buf[--i] = 48 + (v % 10);
+  }
+
+  /** The message written since reset(), as a Buffer of its own (from Node's pool when small). */
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.at);
+    this.buf.copy(out, 0, 0, this.at);
+    return out;
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+}
+
+/** Reads a sent request's header list back when asked (rarely: not on the path of a plain call). */
+const scan = new MessageScan();
+
+export class SentRequest extends SipMessage {
+  constructor(
+    wire: Buffer,
+    method: string,
+    uri: string,
+    private readonly branch: string,
+    cseq: number,
+    /** Undefined when a step header set it: read off the bytes then. */
+    private readonly callIdValue: string | undefined,
+    body: Buffer | undefined,
+  ) {
+    super({ isRequest: true, method, uri });
+    this.wire = wire;
+    this.cache.cseq = { seq: cseq, method };
+    if (body) this.body = body;
+  }
+
+  protected override loadHeaders(): HeaderField[] {
+    const bytes = this.wire;
+    if (!bytes) return [];
+    if (scan.scan(bytes) === 'ok') return scan.toMessage().headers;
+    return parseMessage(bytes).headers;
+  }
+
+  override topBranch(): string {
+    return this.wire ? this.branch : super.topBranch();
+  }
+
+  override callId(): string {
+    return this.wire && this.callIdValue !== undefined ? this.callIdValue : super.callId();
+  }
+}

@@ -1,0 +1,205 @@
+// Send steps as byte templates (as SIPp precompiles its messages): the header
+// lines a step's request will have, in the order the message builder would put
+// them (RFC 3261 §8.1.1 mandatory headers, the dialog's Route set of
+// §12.2.1.1, the step's own headers replacing or adding, Content-Type, the
+// User-Agent, Content-Length last), compiled once per step and worker into a
+// flat list of constant Buffers, slots (the values of this request: URI, Via,
+// tags, CSeq, routes) and template variables. Sending writes that list into
+// the worker's one scratch Buffer and makes one Buffer of the request's size:
+// no header objects, no string of the whole message.
+// test/ua/send-template.test.ts holds the bytes to the builder's (uac.ts
+// buildRequestObject) for the bundled scenarios' requests.
+
+import { canonicalHeaderName, SentRequest, WireWriter } from '../codec/index.js';
+import { renderTemplate, type SendStep, type Template, type TemplateVars } from '../scenario/index.js';
+import { guessContentType } from './bodies.js';
+
+/** Methods whose requests carry no Contact (uac.ts builds them so). */
+export const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
+/** Headers a step's `headers` replace rather than add to. */
+export const SET_HEADERS = ['contact', 'to', 'from', 'expires', 'max-forwards', 'call-id', 'm', 'event', 'o'];
+
+/** The values of one request that are not the step's: what the UAC computes per send. */
+export interface RequestParts {
+  uri: string;
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+  via: string;
+  contact: string | undefined;
+  /** Route header values (a request within a dialog with a route set). */
+  routes: string[];
+}
+
+const URI = 0;
+const VIA = 1;
+const FROM = 2;
+const TO = 3;
+const CALL_ID = 4;
+const CSEQ = 5;
+const CONTACT = 6;
+const ROUTES = 7;
+const CONTENT_TYPE = 8;
+type Slot = number;
+
+/** A line's value: a slot, or the step's template. */
+type Source = Slot | Template;
+interface Line {
+  name: string;
+  src: Source;
+}
+
+/** Constant bytes, a slot (number), or a template variable (its name). */
+type Segment = Buffer | Slot | string;
+
+export class SendTemplate {
+  private constructor(
+    private readonly segs: Segment[],
+    private readonly method: string,
+    private readonly bodyTemplate: Template | undefined,
+    private readonly contentType: string | undefined,
+    /** The Call-ID is ours (false: a step header sets it, and the message reads it off its bytes when asked). */
+    private readonly callIdIsOurs: boolean,
+  ) {}
+
+  /**
+   * The lines of the step's request, in the builder's order: the mandatory headers (§8.1.1), Contact unless the
+   * method takes none, the route set within a dialog or a default Expires for REGISTER outside one, then each step
+   * header (those in SET_HEADERS replacing the line of that name where it stood), Content-Type with a body, User-Agent.
+   */
+  static compile(step: SendStep, inDialog: boolean): SendTemplate {
+    const lines: Line[] = [
+      { name: 'Via', src: VIA },
+      { name: 'Max-Forwards', src: ['70'] },
+      { name: 'From', src: FROM },
+      { name: 'To', src: TO },
+      { name: 'Call-ID', src: CALL_ID },
+      { name: 'CSeq', src: CSEQ },
+    ];
+    if (!NO_CONTACT.has(step.method)) lines.push({ name: 'Contact', src: CONTACT });
+    if (inDialog) lines.push({ name: 'Route', src: ROUTES });
+    else if (step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) lines.push({ name: 'Expires', src: ['3600'] });
+    for (const [name, t] of step.headers) {
+      const canon = canonicalHeaderName(name);
+      if (SET_HEADERS.includes(name.toLowerCase())) setLine(lines, canon, t);
+      else lines.push({ name: canon, src: t });
+    }
+    if (step.body !== undefined) setLine(lines, 'Content-Type', CONTENT_TYPE);
+    lines.push({ name: 'User-Agent', src: ['sipstorm'] });
+
+    const segs: Segment[] = [];
+    let constant = `${step.method} `;
+    const flush = () => {
+      if (constant) segs.push(Buffer.from(constant, 'utf8'));
+      constant = '';
+    };
+    const slot = (s: Slot) => {
+      flush();
+      segs.push(s);
+    };
+    slot(URI);
+    constant += ' SIP/2.0\r\n';
+    for (const line of lines) {
+      // serializeMessage writes its own Content-Length, never one of the message's.
+      if (line.name === 'Content-Length') continue;
+      if (line.src === ROUTES) {
+        slot(ROUTES);
+        continue;
+      }
+      constant += `${line.name}: `;
+      if (typeof line.src === 'number') {
+        slot(line.src);
+        if (line.src === CSEQ) constant += ` ${step.method}`;
+      } else {
+        for (const p of line.src) {
+          if (typeof p === 'string') constant += p;
+          else {
+            flush();
+            segs.push(p.v);
+          }
+        }
+      }
+      constant += '\r\n';
+    }
+    constant += 'Content-Length: ';
+    flush();
+    const callIdIsOurs = lines.find((l) => l.name === 'Call-ID')!.src === CALL_ID;
+    return new SendTemplate(segs, step.method, step.body, step.contentType, callIdIsOurs);
+  }
+
+  /**
+   * Writes the request and returns it. `parts` are this request's values; `vars` fills the step's templates.
+   * The body is rendered first (its length and, without a step Content-Type, its type go in the head).
+   */
+  write(w: WireWriter, parts: RequestParts, vars: TemplateVars): SentRequest {
+    const body = this.bodyTemplate ? renderTemplate(this.bodyTemplate, vars) : undefined;
+    w.reset();
+    const segs = this.segs;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i]!;
+      if (typeof s === 'string') w.text(vars.lookup(s) ?? '');
+      else if (typeof s === 'number') {
+        switch (s) {
+          case URI: w.text(parts.uri); break;
+          case VIA: w.text(parts.via); break;
+          case FROM: w.text(parts.from); break;
+          case TO: w.text(parts.to); break;
+          case CALL_ID: w.text(parts.callId); break;
+          case CSEQ: w.int(parts.cseq); break;
+          case CONTACT: w.text(parts.contact ?? ''); break;
+          case CONTENT_TYPE: w.text(this.contentType ?? guessContentType(body!)); break;
+          case ROUTES:
+            for (const r of parts.routes) {
+              w.bytes(ROUTE);
+              w.text(r);
+              w.bytes(CRLF);
+            }
+            break;
+        }
+      } else w.bytes(s);
+    }
+    const bodyLength = body ? Buffer.byteLength(body, 'utf8') : 0;
+    w.int(bodyLength);
+    w.bytes(END_OF_HEAD);
+    const bodyStart = w.length;
+    if (body) w.text(body);
+    const wire = w.finish();
+    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, this.callIdIsOurs ? parts.callId : undefined, body !== undefined ? wire.subarray(bodyStart) : undefined);
+  }
+}
+
+const ROUTE = Buffer.from('Route: ');
+const CRLF = Buffer.from('\r\n');
+const END_OF_HEAD = Buffer.from('\r\n\r\n');
+
+/** SipMessage.set: every line of that name goes, the new one stands where the first stood (else last). */
+function setLine(lines: Line[], name: string, src: Source): void {
+  const i = lines.findIndex((l) => l.name === name);
+  const kept = lines.filter((l) => l.name !== name);
+  kept.splice(i < 0 ? kept.length : i, 0, { name, src });
+  lines.length = 0;
+  lines.push(...kept);
+}
+
+/** The branch of a Via we wrote (WorkerRuntime.via: '...;branch=<b>;rport...'). */
+function branchOf(via: string): string {
+  const at = via.indexOf(';branch=');
+  if (at < 0) return '';
+  const start = at + 8;
+  const end = via.indexOf(';', start);
+  return end < 0 ? via.slice(start) : via.slice(start, end);
+}
+
+/** The templates of each step, made at its first send in this worker: out of a dialog [0] and within one [1]. */
+const compiled = new WeakMap<SendStep, [SendTemplate | undefined, SendTemplate | undefined]>();
+/** One writer per thread (each worker thread loads this module afresh); a request is written synchronously. */
+const writer = new WireWriter();
+
+export function writeRequest(step: SendStep, inDialog: boolean, parts: RequestParts, vars: TemplateVars): SentRequest {
+  let pair = compiled.get(step);
+  if (!pair) compiled.set(step, (pair = [undefined, undefined]));
+  const i = inDialog ? 1 : 0;
+  const t = (pair[i] ??= SendTemplate.compile(step, inDialog));
+  return t.write(writer, parts, vars);
+}
