@@ -91,8 +91,9 @@ export class SentRequest extends SipMessage {
   protected override loadHeaders(): HeaderField[] {
     const bytes = this.wire;
     if (!bytes) return [];
-    if (scan.scan(bytes) === 'ok') return scan.toMessage().headers;
-    return parseMessage(bytes).headers;
+    const list = scan.scan(bytes) === 'ok' ? scan.toMessage().headers : parseMessage(bytes).headers;
+    // A built message has no Content-Length line: serializing writes it (serialize.ts).
+    return list.filter((h) => h.name !== 'Content-Length');
   }
 
   override topBranch(): string {

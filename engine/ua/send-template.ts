@@ -10,7 +10,7 @@
 // test/ua/send-template.test.ts holds the bytes to the builder's (uac.ts
 // buildRequestObject) for the bundled scenarios' requests.
 
-import { canonicalHeaderName, SentRequest, WireWriter } from '../codec/index.js';
+import { canonicalHeaderName, createRequest, SentRequest, WireWriter, type SipMessage } from '../codec/index.js';
 import { renderTemplate, type SendStep, type Template, type TemplateVars } from '../scenario/index.js';
 import { guessContentType } from './bodies.js';
 
@@ -189,6 +189,28 @@ function branchOf(via: string): string {
   const start = at + 8;
   const end = via.indexOf(';', start);
   return end < 0 ? via.slice(start) : via.slice(start, end);
+}
+
+/**
+ * The same request as a message object, built header by header (the digest retry changes it before sending):
+ * what the template is held to, byte for byte (test/ua/send-template.test.ts).
+ */
+export function buildRequestMessage(step: SendStep, inDialog: boolean, p: RequestParts, vars: TemplateVars): SipMessage {
+  const req = createRequest({ method: step.method, uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via: p.via, contact: p.contact });
+  for (const r of p.routes) req.add('Route', r);
+  if (!inDialog && step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
+  for (const [name, t] of step.headers) {
+    const value = renderTemplate(t, vars);
+    if (SET_HEADERS.includes(name.toLowerCase())) req.set(name, value);
+    else req.add(name, value);
+  }
+  if (step.body !== undefined) {
+    const body = renderTemplate(step.body, vars);
+    req.body = Buffer.from(body, 'utf8');
+    req.set('Content-Type', step.contentType ?? guessContentType(body));
+  }
+  req.add('User-Agent', 'sipstorm');
+  return req;
 }
 
 /** The templates of each step, made at its first send in this worker: out of a dialog [0] and within one [1]. */

@@ -6,14 +6,13 @@
 // written, answered by a response that matches no transaction).
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
-import { createRequest, findCallId, SipParseError, type SipMessage } from '../codec/index.js';
+import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
 import type { ClientTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
-import { guessContentType } from './bodies.js';
 import { dialogRequestParts, uacDialog } from './dialog.js';
-import { NO_CONTACT, SET_HEADERS, writeRequest, type RequestParts } from './send-template.js';
+import { buildRequestMessage, NO_CONTACT, writeRequest, type RequestParts } from './send-template.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { StepOutcomes } from './step-outcome.js';
@@ -86,24 +85,9 @@ export abstract class UacSide extends StepOutcomes {
     return writeRequest(step, this.inDialog(step), this.requestParts(step), this);
   }
 
-  /** The step's request as a message object, changed afterwards (the digest retry); the same bytes as buildRequest's. */
+  /** The step's request as a message object, to be changed (the digest retry); the same bytes as buildRequest's. */
   protected buildRequestObject(step: SendStep): SipMessage {
-    const p = this.requestParts(step);
-    const req = createRequest({ method: step.method, uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via: p.via, contact: p.contact });
-    for (const r of p.routes) req.add('Route', r);
-    if (!this.inDialog(step) && step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
-    for (const [name, t] of step.headers) {
-      const value = renderTemplate(t, this);
-      if (SET_HEADERS.includes(name.toLowerCase())) req.set(name, value);
-      else req.add(name, value);
-    }
-    const body = this.render(step.body);
-    if (body !== undefined) {
-      req.body = Buffer.from(body, 'utf8');
-      req.set('Content-Type', step.contentType ?? guessContentType(body));
-    }
-    req.add('User-Agent', 'sipstorm');
-    return req;
+    return buildRequestMessage(step, this.inDialog(step), this.requestParts(step), this);
   }
 
   /**
