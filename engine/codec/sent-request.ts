@@ -7,6 +7,7 @@
 // Its header list is read off its bytes only when something asks for it
 // (a conformance check, a dialog made from its 2xx, the ACK of a non-2xx).
 
+import type { CSeq } from './headers.js';
 import { SipMessage, type HeaderField } from './message.js';
 import { parseMessage } from './parse.js';
 import { MessageScan } from './scan.js';
@@ -53,6 +54,12 @@ export class WireWriter {
     for (let v = n; v > 0; v = Math.floor(v / 10)) this.buf[--i] = 48 + (v % 10);
   }
 
+  /** Appends what another writer holds (a body written before the head that gives its length). */
+  append(other: WireWriter): void {
+    this.room(other.at);
+    this.at += other.buf.copy(this.buf, this.at, 0, other.at);
+  }
+
   /** The message written since reset(), as a Buffer of its own (from Node's pool when small). */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.at);
@@ -84,8 +91,14 @@ export class SentRequest extends SipMessage {
   ) {
     super({ isRequest: true, method, uri });
     this.wire = wire;
-    this.cache.cseq = { seq: cseq, method };
+    this.seq = cseq;
     if (body) this.body = body;
+  }
+
+  private readonly seq: number;
+
+  override cseq(): CSeq {
+    return this.wire ? (this.cache.cseq ??= { seq: this.seq, method: this.method }) : super.cseq();
   }
 
   protected override loadHeaders(): HeaderField[] {

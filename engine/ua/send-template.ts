@@ -58,6 +58,8 @@ export class SendTemplate {
     private readonly segs: Segment[],
     private readonly method: string,
     private readonly bodyTemplate: Template | undefined,
+    /** The body as constant Buffers and variable names, written without a string of the whole body. */
+    private readonly bodySegs: (Buffer | string)[] | undefined,
     private readonly contentType: string | undefined,
     /** The Call-ID is ours (false: a step header sets it, and the message reads it off its bytes when asked). */
     private readonly callIdIsOurs: boolean,
@@ -125,7 +127,8 @@ export class SendTemplate {
     constant += 'Content-Length: ';
     flush();
     const callIdIsOurs = lines.find((l) => l.name === 'Call-ID')!.src === CALL_ID;
-    return new SendTemplate(segs, step.method, step.body, step.contentType, callIdIsOurs);
+    const bodySegs = step.body?.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p.v));
+    return new SendTemplate(segs, step.method, step.body, bodySegs, step.contentType, callIdIsOurs);
   }
 
   /**
@@ -133,7 +136,20 @@ export class SendTemplate {
    * The body is rendered first (its length and, without a step Content-Type, its type go in the head).
    */
   write(w: WireWriter, parts: RequestParts, vars: TemplateVars): SentRequest {
-    const body = this.bodyTemplate ? renderTemplate(this.bodyTemplate, vars) : undefined;
+    // The body first, into its own scratch: its length goes in the head. As text only when its type is guessed from it.
+    const bodySegs = this.bodySegs;
+    const bodyText = this.bodyTemplate && this.contentType === undefined ? renderTemplate(this.bodyTemplate, vars) : undefined;
+    if (bodySegs) {
+      bodyScratch.reset();
+      if (bodyText !== undefined) bodyScratch.text(bodyText);
+      else {
+        for (let i = 0; i < bodySegs.length; i++) {
+          const p = bodySegs[i]!;
+          if (typeof p === 'string') bodyScratch.text(vars.lookup(p) ?? '');
+          else bodyScratch.bytes(p);
+        }
+      }
+    }
     w.reset();
     const segs = this.segs;
     for (let i = 0; i < segs.length; i++) {
@@ -148,7 +164,7 @@ export class SendTemplate {
           case CALL_ID: w.text(parts.callId); break;
           case CSEQ: w.int(parts.cseq); break;
           case CONTACT: w.text(parts.contact ?? ''); break;
-          case CONTENT_TYPE: w.text(this.contentType ?? guessContentType(body!)); break;
+          case CONTENT_TYPE: w.text(this.contentType ?? guessContentType(bodyText!)); break;
           case ROUTES:
             for (const r of parts.routes) {
               w.bytes(ROUTE);
@@ -159,13 +175,12 @@ export class SendTemplate {
         }
       } else w.bytes(s);
     }
-    const bodyLength = body ? Buffer.byteLength(body, 'utf8') : 0;
-    w.int(bodyLength);
+    w.int(bodySegs ? bodyScratch.length : 0);
     w.bytes(END_OF_HEAD);
     const bodyStart = w.length;
-    if (body) w.text(body);
+    if (bodySegs) w.append(bodyScratch);
     const wire = w.finish();
-    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, this.callIdIsOurs ? parts.callId : undefined, body !== undefined ? wire.subarray(bodyStart) : undefined);
+    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, this.callIdIsOurs ? parts.callId : undefined, bodySegs ? wire.subarray(bodyStart) : undefined);
   }
 }
 
@@ -217,6 +232,7 @@ export function buildRequestMessage(step: SendStep, inDialog: boolean, p: Reques
 const compiled = new WeakMap<SendStep, [SendTemplate | undefined, SendTemplate | undefined]>();
 /** One writer per thread (each worker thread loads this module afresh); a request is written synchronously. */
 const writer = new WireWriter();
+const bodyScratch = new WireWriter();
 
 export function writeRequest(step: SendStep, inDialog: boolean, parts: RequestParts, vars: TemplateVars): SentRequest {
   let pair = compiled.get(step);
