@@ -101,6 +101,18 @@ export class SipMessage {
     return out;
   }
 
+  /** The value of the only line of a header; undefined when it has none or several. */
+  single(name: string): string | undefined {
+    const canon = canonicalHeaderName(name);
+    let value: string | undefined;
+    for (const h of this.headers) {
+      if (h.name !== canon) continue;
+      if (value !== undefined) return undefined;
+      value = h.value;
+    }
+    return value;
+  }
+
   has(name: string): boolean {
     const canon = canonicalHeaderName(name);
     return this.headers.some((h) => h.name === canon);

@@ -7,6 +7,7 @@
 // Its header list is read off its bytes only when something asks for it
 // (a conformance check, a dialog made from its 2xx, the ACK of a non-2xx).
 
+import { canonicalHeaderName } from './header-names.js';
 import type { CSeq } from './headers.js';
 import { SipMessage, type HeaderField } from './message.js';
 import { parseMessage } from './parse.js';
@@ -78,15 +79,36 @@ export class WireWriter {
 /** Reads a sent request's header list back when asked (rarely: not on the path of a plain call). */
 const scan = new MessageScan();
 
+/** The UA's values in a request's mandatory header lines (the send template's slots). */
+export interface SentValues {
+  via: string;
+  from: string;
+  to: string;
+  callId: string;
+}
+
+/**
+ * What a send template knows of every request it writes, so that reading one of the usual headers needs no
+ * header list: the names of all its lines, the names whose first line holds the UA's value (`first`), and those
+ * whose only line does (`only`).
+ */
+export interface SentShape {
+  names: ReadonlySet<string>;
+  first: ReadonlySet<string>;
+  only: ReadonlySet<string>;
+}
+
 export class SentRequest extends SipMessage {
+  private readonly seq: number;
+
   constructor(
     wire: Buffer,
     method: string,
     uri: string,
     private readonly branch: string,
     cseq: number,
-    /** Undefined when a step header set it: read off the bytes then. */
-    private readonly callIdValue: string | undefined,
+    private readonly values: SentValues,
+    private readonly shape: SentShape,
     body: Buffer | undefined,
   ) {
     super({ isRequest: true, method, uri });
@@ -95,10 +117,55 @@ export class SentRequest extends SipMessage {
     if (body) this.body = body;
   }
 
-  private readonly seq: number;
-
   override cseq(): CSeq {
     return this.wire ? (this.cache.cseq ??= { seq: this.seq, method: this.method }) : super.cseq();
+  }
+
+  override topBranch(): string {
+    return this.wire ? this.branch : super.topBranch();
+  }
+
+  override get(name: string): string | undefined {
+    if (!this.wire) return super.get(name);
+    const canon = canonicalHeaderName(name);
+    if (!this.shape.names.has(canon)) return undefined;
+    return this.shape.first.has(canon) ? this.ours(canon) : super.get(canon);
+  }
+
+  override getAll(name: string): string[] {
+    if (!this.wire) return super.getAll(name);
+    const canon = canonicalHeaderName(name);
+    if (!this.shape.names.has(canon)) return [];
+    return this.shape.only.has(canon) ? [this.ours(canon)] : super.getAll(canon);
+  }
+
+  override has(name: string): boolean {
+    if (!this.wire) return super.has(name);
+    const canon = canonicalHeaderName(name);
+    // A Route line is there only when the dialog has a route set: read off the bytes.
+    return this.shape.names.has(canon) && (this.shape.first.has(canon) || super.has(canon));
+  }
+
+  override single(name: string): string | undefined {
+    if (!this.wire) return super.single(name);
+    const canon = canonicalHeaderName(name);
+    if (!this.shape.names.has(canon)) return undefined;
+    return this.shape.only.has(canon) ? this.ours(canon) : super.single(canon);
+  }
+
+  private ours(canon: string): string {
+    switch (canon) {
+      case 'Via':
+        return this.values.via;
+      case 'From':
+        return this.values.from;
+      case 'To':
+        return this.values.to;
+      case 'Call-ID':
+        return this.values.callId;
+      default:
+        return `${this.seq} ${this.method}`;
+    }
   }
 
   protected override loadHeaders(): HeaderField[] {
@@ -107,13 +174,5 @@ export class SentRequest extends SipMessage {
     const list = scan.scan(bytes) === 'ok' ? scan.toMessage().headers : parseMessage(bytes).headers;
     // A built message has no Content-Length line: serializing writes it (serialize.ts).
     return list.filter((h) => h.name !== 'Content-Length');
-  }
-
-  override topBranch(): string {
-    return this.wire ? this.branch : super.topBranch();
-  }
-
-  override callId(): string {
-    return this.wire && this.callIdValue !== undefined ? this.callIdValue : super.callId();
   }
 }

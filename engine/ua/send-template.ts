@@ -10,7 +10,7 @@
 // test/ua/send-template.test.ts holds the bytes to the builder's (uac.ts
 // buildRequestObject) for the bundled scenarios' requests.
 
-import { canonicalHeaderName, createRequest, SentRequest, WireWriter, type SipMessage } from '../codec/index.js';
+import { canonicalHeaderName, createRequest, SentRequest, WireWriter, type SentShape, type SipMessage } from '../codec/index.js';
 import { renderTemplate, type SendStep, type Template, type TemplateVars } from '../scenario/index.js';
 import { guessContentType } from './bodies.js';
 
@@ -61,8 +61,8 @@ export class SendTemplate {
     /** The body as constant Buffers and variable names, written without a string of the whole body. */
     private readonly bodySegs: (Buffer | string)[] | undefined,
     private readonly contentType: string | undefined,
-    /** The Call-ID is ours (false: a step header sets it, and the message reads it off its bytes when asked). */
-    private readonly callIdIsOurs: boolean,
+    /** Which headers its requests have, and which hold the UA's values: read without a header list (codec SentShape). */
+    private readonly shape: SentShape,
   ) {}
 
   /**
@@ -126,9 +126,18 @@ export class SendTemplate {
     }
     constant += 'Content-Length: ';
     flush();
-    const callIdIsOurs = lines.find((l) => l.name === 'Call-ID')!.src === CALL_ID;
+    const written = lines.filter((l) => l.name !== 'Content-Length');
+    const first = new Set<string>();
+    const only = new Set<string>();
+    for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq']) {
+      const of = written.filter((l) => l.name === name);
+      if (typeof of[0]?.src !== 'number') continue;
+      first.add(name);
+      if (of.length === 1) only.add(name);
+    }
+    const shape: SentShape = { names: new Set(written.map((l) => l.name)), first, only };
     const bodySegs = step.body?.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p.v));
-    return new SendTemplate(segs, step.method, step.body, bodySegs, step.contentType, callIdIsOurs);
+    return new SendTemplate(segs, step.method, step.body, bodySegs, step.contentType, shape);
   }
 
   /**
@@ -180,7 +189,7 @@ export class SendTemplate {
     const bodyStart = w.length;
     if (bodySegs) w.append(bodyScratch);
     const wire = w.finish();
-    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, this.callIdIsOurs ? parts.callId : undefined, bodySegs ? wire.subarray(bodyStart) : undefined);
+    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, parts, this.shape, bodySegs ? wire.subarray(bodyStart) : undefined);
   }
 }
 

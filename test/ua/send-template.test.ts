@@ -40,6 +40,11 @@ function same(tt: Test, step: SendStep, inDialog: boolean, routes: string[], lab
   const expected = serializeMessage(built);
   tt.equal(sent.wire!.toString('utf8'), expected.toString('utf8'), `${label}: the same bytes`);
   tt.ok(sent.wire!.equals(expected), `${label}: byte for byte`);
+  // What the transaction, dialog and conformance layers read, answered from the template's values before any list is made.
+  const asked = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Route', 'Authorization', 'Proxy-Authorization', 'Content-Type', 'X-Custom', 'Expires', 'Max-Forwards', 'User-Agent', 'Event', 'f', 'i', 'v'];
+  const answers = (m: SipMessage) => asked.map((n) => [n, m.get(n), m.getAll(n), m.has(n), m.single(n)]);
+  tt.same(answers(sent), answers(built), `${label}: get, getAll, has, single`);
+  tt.same([sent.from().tag, sent.to().tag, sent.from().uri], [built.from().tag, built.to().tag, built.from().uri], `${label}: From and To`);
   tt.equal(sent.topBranch(), built.topBranch(), `${label}: top branch`);
   tt.same(sent.cseq(), built.cseq(), `${label}: CSeq`);
   tt.equal(sent.callId(), built.callId(), `${label}: Call-ID`);
