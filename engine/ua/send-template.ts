@@ -70,7 +70,7 @@ export class SendTemplate {
    * method takes none, the route set within a dialog or a default Expires for REGISTER outside one, then each step
    * header (those in SET_HEADERS replacing the line of that name where it stood), Content-Type with a body, User-Agent.
    */
-  static compile(step: SendStep, inDialog: boolean): SendTemplate {
+  static compile(step: SendStep, inDialog: boolean, userAgent = true): SendTemplate {
     const lines: Line[] = [
       { name: 'Via', src: VIA },
       { name: 'Max-Forwards', src: ['70'] },
@@ -88,7 +88,7 @@ export class SendTemplate {
       else lines.push({ name: canon, src: t });
     }
     if (step.body !== undefined) setLine(lines, 'Content-Type', CONTENT_TYPE);
-    lines.push({ name: 'User-Agent', src: ['sipstorm'] });
+    if (userAgent) lines.push({ name: 'User-Agent', src: ['sipstorm'] });
 
     const segs: Segment[] = [];
     let constant = `${step.method} `;
@@ -236,6 +236,17 @@ export function buildRequestMessage(step: SendStep, inDialog: boolean, p: Reques
   req.add('User-Agent', 'sipstorm');
   return req;
 }
+
+/** The ACK of a 2xx (§13.2.2.4) as uac-invite.ts sends it: the dialog's mandatory headers and routes, no User-Agent, no body. */
+const ACK_STEP = { kind: 'send', name: 'ACK', method: 'ACK', headers: [] } as unknown as SendStep;
+let ackTemplate: SendTemplate | undefined;
+
+/** The bytes of the ACK of a 2xx within the dialog: what serializeMessage(inDialogRequest(d, 'ACK', via, undefined, seq)) gives. */
+export function writeAck(parts: RequestParts): Buffer {
+  return (ackTemplate ??= SendTemplate.compile(ACK_STEP, true, false)).write(writer, parts, NO_VARS).wire!;
+}
+
+const NO_VARS: TemplateVars = { lookup: () => undefined };
 
 /** The templates of each step, made at its first send in this worker: out of a dialog [0] and within one [1]. */
 const compiled = new WeakMap<SendStep, [SendTemplate | undefined, SendTemplate | undefined]>();

@@ -11,7 +11,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeMessage, WireWriter, type SipMessage } from '../../engine/codec/index.js';
 import { compileScenarioText, loadScenarioFile, type SendStep, type TemplateVars } from '../../engine/scenario/index.js';
-import { buildRequestMessage, NO_CONTACT, SendTemplate, type RequestParts } from '../../engine/ua/send-template.js';
+import { buildRequestMessage, NO_CONTACT, SendTemplate, writeAck, type RequestParts } from '../../engine/ua/send-template.js';
+import { dialogRequestParts, inDialogRequest, type DialogState } from '../../engine/ua/dialog.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -131,4 +132,15 @@ t.test('a sent request changed afterwards is serialized, not sent as first writt
   sent.set('Authorization', 'Digest x');
   t.equal(sent.wire, undefined, 'the bytes are let go');
   t.match(serializeMessage(sent).toString(), /\r\nAuthorization: Digest x\r\n/);
+});
+
+t.test('the ACK of a 2xx: the same bytes as the dialog request builder, with and without a route set', async (t) => {
+  const via = 'SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKack1;rport';
+  for (const routeSet of [[], ['<sip:p1@127.0.0.1;lr>', '<sip:p2@127.0.0.1;lr>'], ['<sip:strict@127.0.0.1>', '<sip:p2@127.0.0.1;lr>']]) {
+    const d: DialogState = { callId: 'c1@h', localTag: 'lt', remoteTag: 'rt', localUri: 'sip:a@h', remoteUri: 'sip:b@h', remoteTarget: 'sip:b@10.0.0.1:5070', routeSet, localSeq: 7, remoteSeq: 0 };
+    const expected = serializeMessage(inDialogRequest({ ...d }, 'ACK', via, undefined, 7));
+    const p = dialogRequestParts({ ...d }, 'ACK', 7);
+    const wire = writeAck({ uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via, contact: undefined, routes: p.routes });
+    t.equal(wire.toString(), expected.toString(), `${routeSet.length} routes`);
+  }
 });
