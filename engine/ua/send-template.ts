@@ -6,15 +6,16 @@
 // flat list of constant Buffers, slots (the values of this request: URI, Via,
 // tags, CSeq, routes) and template variables. Sending writes that list into
 // the worker's one scratch Buffer and makes one Buffer of the request's size:
-// no header objects, no string of the whole message.
-// test/ua/send-template.test.ts holds the bytes to the builder's (uac.ts
-// buildRequestObject) for the bundled scenarios' requests.
+// no header objects, no string of the whole message. The ACK of a 2xx has a
+// template of its own (writeAck). test/ua/send-template.test.ts holds the
+// bytes to the header-by-header builder's (buildRequestMessage, below, which
+// the digest retry still uses) for every bundled scenario's send steps.
 
 import { canonicalHeaderName, createRequest, SentRequest, WireWriter, type SentShape, type SipMessage } from '../codec/index.js';
 import { renderTemplate, type SendStep, type Template, type TemplateVars } from '../scenario/index.js';
 import { guessContentType } from './bodies.js';
 
-/** Methods whose requests carry no Contact (uac.ts builds them so). */
+/** Methods whose requests the UA sends without a Contact. */
 export const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
 /** Headers a step's `headers` replace rather than add to. */
 export const SET_HEADERS = ['contact', 'to', 'from', 'expires', 'max-forwards', 'call-id', 'm', 'event', 'o'];
