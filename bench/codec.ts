@@ -3,10 +3,17 @@
 // serialize, for a typical INVITE with SDP and a 200 OK to it; and the byte
 // scanner (MessageScan) reading the same fields. Prints the median of several
 // timed rounds after a warm-up, and the JS heap allocated per message (run
-// with --expose-gc for steadier heap figures). Not a test: numbers vary with
+// with --expose-gc for steadier heap figures). Then the send side: scenarios/
+// uac-call.yaml's INVITE written by its byte template (engine/ua/send-template.ts)
+// against the header builder and serializeMessage it replaced, and the heap
+// each takes per request against the size of the request's own Buffer; and the
+// two goals, printed: at most 0.5 KB of JS heap per received message, at most
+// one Buffer of its own size per sent request. Not a test: numbers vary with
 // the machine.
 
-import { MessageScan, parseMessage, serializeMessage } from '../engine/codec/index.js';
+import { MessageScan, parseMessage, serializeMessage, WireWriter } from '../engine/codec/index.js';
+import { loadScenarioFile, type SendStep, type TemplateVars } from '../engine/scenario/index.js';
+import { buildRequestMessage, SendTemplate, type RequestParts } from '../engine/ua/send-template.js';
 
 const INVITE = Buffer.from(
   [
@@ -60,7 +67,7 @@ function heapPerCall(fn: () => void): number {
   return samples.length ? samples[Math.floor(samples.length / 2)]! : NaN;
 }
 
-function measure(label: string, bytes: number, fn: () => void): void {
+function measure(label: string, bytes: number, fn: () => void): number {
   const rounds: number[] = [];
   for (let i = 0; i < 20_000; i++) fn(); // warm-up
   for (let r = 0; r < 7; r++) {
@@ -76,6 +83,7 @@ function measure(label: string, bytes: number, fn: () => void): void {
   console.log(
     `${label.padEnd(28)} ${Math.round(median).toLocaleString('en-US').padStart(12)} msg/s ${((median * bytes) / 1e6).toFixed(1).padStart(8)} MB/s ${Math.round(heap).toLocaleString('en-US').padStart(8)} heap B/msg`,
   );
+  return heap;
 }
 
 let sink = 0;
@@ -105,9 +113,32 @@ const scanToMessage = (buf: Buffer) => () => {
   sink += m.topBranch().length + m.cseq().seq + m.callId().length + (m.from().tag?.length ?? 0) + (m.to().tag?.length ?? 0);
 };
 measure('scan+toMessage INVITE', INVITE.length, scanToMessage(INVITE));
-measure('scan+toMessage 200 OK', OK.length, scanToMessage(OK));
+const received = measure('scan+toMessage 200 OK', OK.length, scanToMessage(OK));
 const inv = parseMessage(INVITE);
 const ok = parseMessage(OK);
 measure('serialize INVITE', INVITE.length, () => (sink += serializeMessage(inv).length));
 measure('serialize 200 OK', OK.length, () => (sink += serializeMessage(ok).length));
+
+// The send side: the INVITE of scenarios/uac-call.yaml, its values as a worker fills them (a new branch, CSeq).
+const root = new URL('../../', import.meta.url).pathname;
+const inviteStep = loadScenarioFile(`${root}scenarios/uac-call.yaml`).roles[0]!.steps.find((s): s is SendStep => s.kind === 'send' && s.method === 'INVITE')!;
+const vars: TemplateVars = {
+  lookup: (name) => (name === 'user' ? 'user1' : name === 'local.host' ? '192.0.2.1' : name === 'target.host' ? '192.0.2.10' : name === 'target.port' ? '5060' : undefined),
+};
+let seq = 0;
+const parts = (): RequestParts => ({
+  uri: 'sip:service@192.0.2.10:5060', from: '<sip:user1@192.0.2.10:5060>;tag=2817abc1', to: '<sip:service@192.0.2.10:5060>', callId: '7f3a9c2e41d0b1@192.0.2.1',
+  cseq: ++seq, via: `SIP/2.0/UDP 192.0.2.1:5061;branch=z9hG4bK7f3a9c2e41d0${seq.toString(36)};rport`, contact: '<sip:user1@192.0.2.1:5061>', routes: [],
+});
+const template = SendTemplate.compile(inviteStep, false);
+const writer = new WireWriter();
+const inviteSize = template.write(writer, parts(), vars).wire!.length;
+// What a send costs beyond the values the UA makes either way (branch, Via): the message and its bytes.
+const fixed = parts();
+const built = measure('build+serialize INVITE', inviteSize, () => (sink += serializeMessage(buildRequestMessage(inviteStep, false, fixed, vars)).length));
+const written = measure('template INVITE', inviteSize, () => (sink += template.write(writer, fixed, vars).wire!.length));
+console.log(`\nreceived 200 OK (${OK.length} B): ${Math.round(received)} B of JS heap (goal at most 512 B): ${received <= 512 ? 'met' : 'not met'}`);
+// The request's bytes are one Buffer from Node's pool (not JS heap); the heap figure is the objects around them.
+console.log(`sent INVITE (${inviteSize} B): ${Math.round(written)} B of JS heap by its template besides its one ${inviteSize}-byte Buffer (the builder: ${Math.round(built)} B, ${(built / written).toFixed(1)}x);` +
+  ` goal at most the request's own size: ${written <= inviteSize ? 'met' : 'not met'}`);
 if (sink === 0) console.log('');

@@ -17,6 +17,10 @@
 //   BENCH_CALLS=30000 BENCH_RATES=500,1000,2000,3000 BENCH_CHECKS_RATE=1000 npm run bench
 //   BENCH_RATES= npm run bench      (only the checks part; BENCH_CHECKS_RATE=0 skips it)
 //   BENCH_REGISTER_RATES=1000,2000,4000 BENCH_REGISTER_COUNT=20000 (BENCH_REGISTER_RATES= skips it)
+//
+// Before/after: BENCH_BASELINE=/path/to/another/checkout (built) runs that build's sipstorm too,
+// alternating with this one at every rate, BENCH_REPEAT times (default 3), default workers and one worker
+// each, and prints medians: on a machine shared with other work only runs taken side by side compare.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +35,8 @@ const REGISTER_RATES = (process.env.BENCH_REGISTER_RATES ?? '1000,2000,4000').sp
 const REGISTER_COUNT = Number(process.env.BENCH_REGISTER_COUNT ?? 20000);
 const REGISTER_USERS = 10000;
 const root = new URL('../../', import.meta.url).pathname;
+const BASELINE = process.env.BENCH_BASELINE;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 
 async function freePort(): Promise<number> {
   const s = dgram.createSocket('udp4');
@@ -53,7 +59,43 @@ function timed(cmd: string[], cwd: string): { cpuSeconds: number; stdout: string
   return { cpuSeconds: secs(child[0]!) + secs(child[1]!), stdout: readFileSync(join(cwd, 'out.txt'), 'utf8'), status: r.status };
 }
 
-interface Row { tool: string; rate: number; calls: number; ok: number; failed: number; cpuSeconds: number; cpuPer1000: number; wallSeconds: number }
+interface Row { tool: string; rate: number; calls: number; ok: number; failed: number; cpuSeconds: number; cpuPer1000: number; wallSeconds: number; workers?: number }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** This build against BENCH_BASELINE's, alternately, at each rate: SIPp, then each build with its default workers and with one. */
+function beforeAfter(port: number, dir: string, baseline: string): Row[] {
+  const rows: Row[] = [];
+  const runs: [string, (rate: number) => Row][] = [
+    ['SIPp', (rate) => sippRun(port, rate, dir)],
+    ['after', (rate) => sipstormRun(port, rate, dir)],
+    ['before', (rate) => sipstormRun(port, rate, dir, [], baseline)],
+    ['after -w1', (rate) => sipstormRun(port, rate, dir, ['--workers', '1'])],
+    ['before -w1', (rate) => sipstormRun(port, rate, dir, ['--workers', '1'], baseline)],
+  ];
+  for (let i = 0; i < REPEAT; i++) {
+    for (const rate of RATES) {
+      for (const [label, run] of runs) {
+        const row = { ...run(rate), tool: label };
+        rows.push(row);
+        console.log(`round ${i + 1} ${label.padEnd(11)} rate ${String(rate).padStart(5)}/s: ${row.ok}/${row.calls} ok, ${row.failed} failed, ${row.cpuPer1000.toFixed(3)} CPU s per 1,000 calls${row.workers ? `, ${row.workers} worker${row.workers > 1 ? 's' : ''}` : ''}, ${row.wallSeconds.toFixed(1)} s wall`);
+      }
+    }
+  }
+  console.log(`\nmedians of ${REPEAT} alternated runs, CPU s per 1,000 calls (ratio to SIPp):`);
+  console.log(`| rate/s | SIPp | after, default workers | before, default workers | after -w1 | before -w1 | after/before default | after/before -w1 | failed (all runs) |`);
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  for (const rate of RATES) {
+    const of = (tool: string) => rows.filter((r) => r.tool === tool && r.rate === rate);
+    const m = (tool: string) => median(of(tool).map((r) => r.cpuPer1000));
+    const w = (tool: string) => of(tool)[0]?.workers ?? '?';
+    const sipp = m('SIPp');
+    const cell = (tool: string) => `${m(tool).toFixed(3)} (${(m(tool) / sipp).toFixed(2)})`;
+    const failed = rows.filter((r) => r.rate === rate).reduce((n, r) => n + r.failed, 0);
+    console.log(`| ${rate} | ${sipp.toFixed(3)} | ${cell('after')} [${w('after')}w] | ${cell('before')} [${w('before')}w] | ${cell('after -w1')} | ${cell('before -w1')} | ${(m('after') / m('before')).toFixed(2)} | ${(m('after -w1') / m('before -w1')).toFixed(2)} | ${failed} |`);
+  }
+  return rows;
+}
 
 function sippRun(port: number, rate: number, dir: string): Row {
   const stf = join(dir, 'uac.csv');
@@ -67,12 +109,13 @@ function sippRun(port: number, rate: number, dir: string): Row {
   return { tool: 'SIPp', rate, calls: CALLS, ok, failed: failed + (CALLS - ok - failed), cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
 }
 
-function sipstormRun(port: number, rate: number, dir: string, extra: string[] = []): Row {
+function sipstormRun(port: number, rate: number, dir: string, extra: string[] = [], build = root): Row {
   const json = join(dir, 'result.json');
   const start = Date.now();
-  const t = timed([process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing', ...extra], dir);
+  const t = timed([process.execPath, join(build, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'), '--target', `127.0.0.1:${port}`, '--rate', String(rate), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing', ...extra], dir);
   const result = JSON.parse(readFileSync(json, 'utf8'));
-  return { tool: extra.length ? `sipstorm ${extra.join(' ')}` : 'sipstorm', rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000 };
+  const tool = `${build === root ? 'sipstorm' : 'baseline'}${extra.length ? ` ${extra.join(' ')}` : ''}`;
+  return { tool, rate, calls: CALLS, ok: result.totals.passed, failed: CALLS - result.totals.passed, cpuSeconds: t.cpuSeconds, cpuPer1000: (t.cpuSeconds / CALLS) * 1000, wallSeconds: (Date.now() - start) / 1000, workers: result.settings?.workers };
 }
 
 interface RegRow { tool: string; rate: number; count: number; ok: number; failed: number; retransmissions: number; cpuPer1000: number }
@@ -120,10 +163,21 @@ async function registrarBench(): Promise<RegRow[]> {
 async function main(): Promise<void> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sipstorm-bench-'));
-  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin', '-bg'], { cwd: dir, stdio: 'ignore' });
+  // In the foreground (no -bg), so that it is ended by its own PID.
+  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin'], { cwd: dir, stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   const rows: Row[] = [];
   const checks: Row[] = [];
+  if (BASELINE) {
+    try {
+      const ba = beforeAfter(port, dir, BASELINE);
+      writeFileSync(join(root, 'bench/before-after.json'), JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, calls: CALLS, repeat: REPEAT, rows: ba }, null, 2) + '\n');
+    } finally {
+      uas.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     // sipstorm twice: its default (a worker per core) and one worker, the like-for-like match for SIPp's one thread.
     const one = (p: number, rate: number, d: string) => sipstormRun(p, rate, d, ['--workers', '1']);
@@ -145,13 +199,11 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    spawnSync('pkill', ['-f', `sipp -sn uas -i 127.0.0.1 -p ${port}`]);
     uas.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
   let checksCost: { rate: number; onPer1000: number; offPer1000: number; overhead: number } | undefined;
   if (checks.length) {
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const on = median(checks.filter((r) => r.tool === 'sipstorm').map((r) => r.cpuPer1000));
     const off = median(checks.filter((r) => r.tool !== 'sipstorm').map((r) => r.cpuPer1000));
     checksCost = { rate: CHECKS_RATE, onPer1000: on, offPer1000: off, overhead: on / off - 1 };

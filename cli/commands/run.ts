@@ -17,7 +17,7 @@ import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scena
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFlagSpec, type EmbeddedLogins } from '../logins.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
-import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
+import { runLoad, workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, type LoadOverrides } from '../../engine/load/index.js';
 import {
   applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, totalsOf,
   type RunResult, type ScenarioResult, type Threshold,
@@ -52,7 +52,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'password-env', type: 'string', value: 'NAME', help: 'read the password from environment variable NAME' },
   { name: 'users-csv', type: 'string', value: 'FILE', help: 'CSV of user,password[,domain,...] (header line required); every column is a variable ${column}' },
   varFlagSpec,
-  { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: available parallelism, ${availableParallelism()} here)` },
+  { name: 'workers', short: 'w', type: 'string', value: 'N', help: `worker threads (default: by load, one per ${WORKER_TRANSACTIONS_PER_SECOND.toLocaleString('en-US')} transactions/s of peak rate, up to the ${availableParallelism()} cores here; a closed model takes them all)` },
   kdcFlagSpec,
   { name: 'tls-insecure', type: 'boolean', help: 'TLS: do not check the server certificate (staging servers with self-signed certificates)' },
   { name: 'tls-ca', type: 'string', value: 'FILE', help: 'TLS: trust this CA certificate (PEM) as well' },
@@ -156,7 +156,7 @@ export const runCommand: Command = {
     });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
     const { overrides, credentials } = readOverrides(f);
-    const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
+    const fixedWorkers = positiveNumber(f, 'workers', true);
     let shard = { index: 0, count: 1 };
     if (f.shard !== undefined) {
       const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
@@ -178,6 +178,7 @@ export const runCommand: Command = {
     applyKdcFlag(f, scenarios);
     dropUnservable(scenarios, (s) => !(f.target ?? s.target), (line) => process.stderr.write(line + '\n'));
     if (scenarios.length === 0) throw Object.assign(new Error('no scenario left to run'), { code: 'NOTHING_TO_RUN', exitCode: EXIT.CANNOT_RUN });
+    const workers = fixedWorkers ?? workersByLoad(scenarios, overrides, availableParallelism());
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     checkFlagThresholds(cliThresholds, scenarios);
     const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];

@@ -13,3 +13,4 @@ export { splitTopLevel, parseParams, formatParams, isToken } from './grammar.js'
 export { newBranch, newTag, newCallId, createResponse, createRequest, type RequestInit } from './build.js';
 export { reasonPhrase, REASONS } from './reasons.js';
 export { MessageScan, HeaderId, type ScanOutcome } from './scan.js';
+export { SentRequest, WireWriter, type SentShape, type SentValues } from './sent-request.js';

@@ -20,7 +20,8 @@ export class SipMessage {
   uri: string;
   status: number;
   reason: string;
-  headers: HeaderField[];
+  /** Read through `headers`: a message built by a send template (sent-request.ts) reads its list off its bytes when first asked. */
+  private list: HeaderField[] | undefined;
   body: Buffer;
   /** SIP-Version of a request line; anything but SIP/2.0 fails validation (505). */
   version = 'SIP/2.0';
@@ -29,7 +30,13 @@ export class SipMessage {
   /** Parsed from lines ending in a bare LF, not CRLF (RFC 3261 §7 wants CRLF; we read it anyway). */
   bareLf = false;
 
-  private cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
+  /**
+   * The bytes to send, when a send template wrote them (sent-request.ts): the transaction sends these instead of
+   * serializing. Any change to the headers lets them go, so what is sent is always what the message says.
+   */
+  wire: Buffer | undefined;
+
+  protected cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
 
   constructor(init: {
     isRequest: boolean;
@@ -45,8 +52,22 @@ export class SipMessage {
     this.uri = init.uri ?? '';
     this.status = init.status ?? 0;
     this.reason = init.reason ?? '';
-    this.headers = init.headers ?? [];
+    this.list = init.headers;
     this.body = init.body ?? EMPTY;
+  }
+
+  get headers(): HeaderField[] {
+    return (this.list ??= this.loadHeaders());
+  }
+
+  set headers(list: HeaderField[]) {
+    this.list = list;
+    this.wire = undefined;
+  }
+
+  /** The header list of a message made without one: empty here; a sent request reads its own bytes. */
+  protected loadHeaders(): HeaderField[] {
+    return [];
   }
 
   static request(method: string, uri: string): SipMessage {
@@ -78,6 +99,18 @@ export class SipMessage {
       else out.push(h.value);
     }
     return out;
+  }
+
+  /** The value of the only line of a header; undefined when it has none or several. */
+  single(name: string): string | undefined {
+    const canon = canonicalHeaderName(name);
+    let value: string | undefined;
+    for (const h of this.headers) {
+      if (h.name !== canon) continue;
+      if (value !== undefined) return undefined;
+      value = h.value;
+    }
+    return value;
   }
 
   has(name: string): boolean {
@@ -219,6 +252,7 @@ export class SipMessage {
   }
 
   private invalidate(canon: string): void {
+    this.wire = undefined;
     if (canon === 'Via') this.cache.vias = undefined;
     else if (canon === 'CSeq') this.cache.cseq = undefined;
     else if (canon === 'From') this.cache.from = undefined;

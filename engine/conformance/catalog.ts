@@ -35,12 +35,7 @@ function tagOf(v: string | undefined): string | undefined {
 
 /** The value of a header that appears on one line with one value (no comma): the usual Via of a response. */
 function onlyValue(msg: SipMessage, name: string): string | undefined {
-  let value: string | undefined;
-  for (const h of msg.headers) {
-    if (h.name !== name) continue;
-    if (value !== undefined) return undefined;
-    value = h.value;
-  }
+  const value = msg.single(name);
   return value === undefined || value.includes(',') ? undefined : value;
 }
 /**

@@ -3,7 +3,7 @@
 // the request is serialized once and retransmissions resend the same Buffer.
 
 import { serializeMessage, SipMessage } from '../codec/index.js';
-import type { TimerHandle } from '../timer/index.js';
+import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
 import type { ClientTransactionContext } from './context.js';
 
@@ -19,9 +19,14 @@ const NO_DATA = Buffer.alloc(0);
 /** Who a completed transaction reports to: nobody (retransmitted finals are absorbed there, §17.1.1.2, §17.1.2.2). */
 const NO_USER: ClientTransactionUser = { onResponse: () => undefined, onTimeout: () => undefined };
 
+/** The transaction's timers, taken by kind (TimerWheel.scheduleFor): no closure per timer. */
+const RETRANSMIT = 0; // Timer A / E
+const TIMEOUT = 1; // Timer B / F, then M (RFC 6026)
+const LINGER = 2; // Timer D, or M once accepted
+
 type State = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
 
-export class ClientTransaction {
+export class ClientTransaction implements TimerTarget {
   readonly isInvite: boolean;
   state: State;
   /** The request as sent; let go of (empty) once a final response arrives, since no retransmission follows. */
@@ -47,14 +52,24 @@ export class ClientTransaction {
     this.request = request;
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'calling' : 'trying';
-    this.data = serializeMessage(request);
+    // A request a send template wrote is sent as written (codec/sent-request.ts); any other is serialized.
+    this.data = request.wire ?? serializeMessage(request);
     this.interval = ctx.timers.T1;
     this.sentAt = ctx.wheel.now();
     ctx.send(this.data, dest);
     // §17.1.1.2 / §17.1.2.2: Timer A / E only on unreliable transports.
-    if (!ctx.reliable(dest)) this.retransmit = ctx.wheel.schedule(this.interval, () => this.onRetransmitTimer());
+    if (!ctx.reliable(dest)) this.retransmit = ctx.wheel.scheduleFor(this.interval, this, RETRANSMIT);
     // Timer B / F: 64*T1 on every transport.
-    this.timeout = ctx.wheel.schedule(64 * ctx.timers.T1, () => this.onTimeoutTimer());
+    this.timeout = ctx.wheel.scheduleFor(64 * ctx.timers.T1, this, TIMEOUT);
+  }
+
+  onTimer(kind: number): void {
+    if (kind === RETRANSMIT) this.onRetransmitTimer();
+    else if (kind === TIMEOUT) this.onTimeoutTimer();
+    else {
+      this.timeout = undefined;
+      if (this.state === 'completed' || this.state === 'accepted') this.terminate();
+    }
   }
 
   private onRetransmitTimer(): void {
@@ -67,7 +82,7 @@ export class ClientTransaction {
     this.retransmissions++;
     // Timer A doubles without bound; Timer E doubles up to T2, and is T2 in Proceeding (§17.1.2.2).
     this.interval = this.isInvite ? this.interval * 2 : this.state === 'proceeding' ? this.ctx.timers.T2 : Math.min(this.interval * 2, this.ctx.timers.T2);
-    this.retransmit = this.ctx.wheel.schedule(this.interval, () => this.onRetransmitTimer());
+    this.retransmit = this.ctx.wheel.scheduleFor(this.interval, this, RETRANSMIT);
   }
 
   private onTimeoutTimer(): void {
@@ -149,10 +164,7 @@ export class ClientTransaction {
 
   private restartTimeout(ms: number): void {
     this.timeout?.cancel();
-    this.timeout = this.ctx.wheel.schedule(ms, () => {
-      this.timeout = undefined;
-      if (this.state === 'completed' || this.state === 'accepted') this.terminate();
-    });
+    this.timeout = this.ctx.wheel.scheduleFor(ms, this, LINGER);
   }
 
   private cancelRetransmit(): void {

@@ -4,13 +4,19 @@
 // the ACK comes (Timer G/H), and keep the last response for Timer J/I.
 
 import { createResponse, serializeMessage, type SipMessage } from '../codec/index.js';
-import type { TimerHandle } from '../timer/index.js';
+import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
 import type { TransactionContext } from './context.js';
 
+/** The transaction's timers, taken by kind (TimerWheel.scheduleFor): no closure per timer. */
+const TRYING_100 = 0; // §17.2.1: the 100 after 200 ms
+const TIMER_G = 1;
+const TIMER_H = 2;
+const END = 3; // Timer L, J or I: the transaction ends
+
 type State = 'trying' | 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
 
-export class ServerTransaction {
+export class ServerTransaction implements TimerTarget {
   readonly isInvite: boolean;
   state: State;
   /** The last response sent, serialized once. */
@@ -35,10 +41,25 @@ export class ServerTransaction {
     if (this.isInvite) {
       // §17.2.1: "the server transaction MUST generate a 100 (Trying) response unless it
       // knows that the TU will generate a provisional or final response within 200 ms".
-      this.timer = ctx.wheel.schedule(200, () => {
+      this.timer = ctx.wheel.scheduleFor(200, this, TRYING_100);
+    }
+  }
+
+  onTimer(kind: number): void {
+    switch (kind) {
+      case TRYING_100:
         this.timer = undefined;
         if (this.lastStatus === 0 && this.state === 'proceeding') this.respond(createResponse(this.request, 100));
-      });
+        return;
+      case TIMER_G:
+        return this.onTimerG();
+      case TIMER_H:
+        this.ctx.counters.timeouts++;
+        this.terminate();
+        this.onNoAck?.();
+        return;
+      default:
+        this.terminate();
     }
   }
 
@@ -61,22 +82,18 @@ export class ServerTransaction {
         if (this.isInvite && status < 300) {
           // RFC 6026 §7.1: Accepted; the TU retransmits the 2xx, Timer L (64*T1) ends the transaction.
           this.state = 'accepted';
-          this.timer = this.ctx.wheel.schedule(64 * this.ctx.timers.T1, () => this.terminate());
+          this.timer = this.ctx.wheel.scheduleFor(64 * this.ctx.timers.T1, this, END);
           return data;
         }
         this.state = 'completed';
         if (this.isInvite) {
           // §17.2.1: Timer G retransmits over unreliable transports; Timer H bounds the wait for ACK.
-          if (!this.ctx.reliable(this.responseDest)) this.retransmit = this.ctx.wheel.schedule(this.interval, () => this.onTimerG());
-          this.timer = this.ctx.wheel.schedule(64 * this.ctx.timers.T1, () => {
-            this.ctx.counters.timeouts++;
-            this.terminate();
-            this.onNoAck?.();
-          });
+          if (!this.ctx.reliable(this.responseDest)) this.retransmit = this.ctx.wheel.scheduleFor(this.interval, this, TIMER_G);
+          this.timer = this.ctx.wheel.scheduleFor(64 * this.ctx.timers.T1, this, TIMER_H);
         } else {
           // §17.2.2: Timer J = 64*T1 for unreliable transports, zero for reliable ones.
           if (this.ctx.reliable(this.responseDest)) this.terminate();
-          else this.timer = this.ctx.wheel.schedule(64 * this.ctx.timers.T1, () => this.terminate());
+          else this.timer = this.ctx.wheel.scheduleFor(64 * this.ctx.timers.T1, this, END);
         }
         return data;
       case 'accepted':
@@ -95,7 +112,7 @@ export class ServerTransaction {
     this.ctx.send(this.last, this.responseDest);
     this.ctx.counters.retransmissionsSent++;
     this.interval = Math.min(this.interval * 2, this.ctx.timers.T2);
-    this.retransmit = this.ctx.wheel.schedule(this.interval, () => this.onTimerG());
+    this.retransmit = this.ctx.wheel.scheduleFor(this.interval, this, TIMER_G);
   }
 
   /** A retransmission of the request: §17.2.1/§17.2.2 re-send the last response. */
@@ -116,7 +133,7 @@ export class ServerTransaction {
     this.timer?.cancel();
     // Timer I: T4 for unreliable transports, zero for reliable.
     if (this.ctx.reliable(this.responseDest)) this.terminate();
-    else this.timer = this.ctx.wheel.schedule(this.ctx.timers.T4, () => this.terminate());
+    else this.timer = this.ctx.wheel.scheduleFor(this.ctx.timers.T4, this, END);
   }
 
   terminate(): void {

@@ -51,11 +51,21 @@ export function uasDialog(req: SipMessage, localTag: string): DialogState {
   };
 }
 
+/** The parts of a request within the dialog that the dialog decides (§12.2.1.1); the rest is the step's. */
+export interface DialogRequestParts {
+  uri: string;
+  routes: string[];
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+}
+
 /**
  * §12.2.1.1: Request-URI is the remote target (loose routing), Route headers
  * from the route set, CSeq one more than the last (ACK and CANCEL excepted).
  */
-export function inDialogRequest(d: DialogState, method: string, via: string, contact: string | undefined, cseqOverride?: number): SipMessage {
+export function dialogRequestParts(d: DialogState, method: string, cseqOverride?: number): DialogRequestParts {
   let uri = d.remoteTarget;
   let routes = d.routeSet;
   if (routes.length > 0 && !/;lr\b/i.test(routes[0]!)) {
@@ -63,18 +73,15 @@ export function inDialogRequest(d: DialogState, method: string, via: string, con
     uri = uriOf(routes[0]!);
     routes = [...routes.slice(1), `<${d.remoteTarget}>`];
   }
-  const seq = cseqOverride ?? (method === 'ACK' || method === 'CANCEL' ? d.localSeq : ++d.localSeq);
-  const req = createRequest({
-    method,
-    uri,
-    from: `<${d.localUri}>;tag=${d.localTag}`,
-    to: `<${d.remoteUri}>${d.remoteTag ? `;tag=${d.remoteTag}` : ''}`,
-    callId: d.callId,
-    cseq: seq,
-    via,
-    contact,
-  });
-  for (const r of routes) req.add('Route', r);
+  const cseq = cseqOverride ?? (method === 'ACK' || method === 'CANCEL' ? d.localSeq : ++d.localSeq);
+  return { uri, routes, from: `<${d.localUri}>;tag=${d.localTag}`, to: `<${d.remoteUri}>${d.remoteTag ? `;tag=${d.remoteTag}` : ''}`, callId: d.callId, cseq };
+}
+
+/** A request within the dialog as a message (the ACK of a 2xx, a digest retry); send steps use send-template.ts. */
+export function inDialogRequest(d: DialogState, method: string, via: string, contact: string | undefined, cseqOverride?: number): SipMessage {
+  const p = dialogRequestParts(d, method, cseqOverride);
+  const req = createRequest({ method, uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via, contact });
+  for (const r of p.routes) req.add('Route', r);
   return req;
 }
 

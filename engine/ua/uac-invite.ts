@@ -7,7 +7,8 @@ import { createRequest, serializeMessage, SipParseError, type SipMessage } from 
 import type { AwaitStep, SendStep } from '../scenario/index.js';
 import type { ClientTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
-import { inDialogRequest, uacDialog } from './dialog.js';
+import { dialogRequestParts, inDialogRequest, uacDialog } from './dialog.js';
+import { writeAck } from './send-template.js';
 import { checkContent, codeMatches } from './expect.js';
 import { UacSide } from './uac.js';
 
@@ -82,12 +83,20 @@ export abstract class InviteClient extends UacSide {
   private sendAck(): boolean {
     const li = this.lastInvite;
     if (!li || !this.dialog) return false;
-    const ack = inDialogRequest(this.dialog, 'ACK', this.rt.via(this.socket.local), undefined, li.request.cseq().seq);
-    for (const name of ['Authorization', 'Proxy-Authorization']) {
-      const v = li.request.get(name);
-      if (v) ack.add(name, v);
+    const via = this.rt.via(this.socket.local);
+    const seq = li.request.cseq().seq;
+    if (li.request.has('Authorization') || li.request.has('Proxy-Authorization')) {
+      // The INVITE carried credentials: the ACK repeats them (built header by header, the rare case).
+      const ack = inDialogRequest(this.dialog, 'ACK', via, undefined, seq);
+      for (const name of ['Authorization', 'Proxy-Authorization']) {
+        const v = li.request.get(name);
+        if (v) ack.add(name, v);
+      }
+      li.ackData = serializeMessage(ack);
+    } else {
+      const p = dialogRequestParts(this.dialog, 'ACK', seq);
+      li.ackData = writeAck({ uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via, contact: undefined, routes: p.routes });
     }
-    li.ackData = serializeMessage(ack);
     li.ackDest = this.dialogDest();
     this.rt.sendStateless(li.ackData, li.ackDest);
     this.record('sent', li.ackData);

@@ -8,13 +8,15 @@
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type KeytabEntry } from '../auth/sipae/index.js';
 import { readInputFile } from '../input-file.js';
-import { createRequest, findCallId, SipParseError, type SipMessage } from '../codec/index.js';
+import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
-import type { ClientTransaction } from '../transaction/index.js';
+import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
+import type { StepMetrics } from '../metrics/index.js';
+import type { TimerTarget } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
-import { guessContentType } from './bodies.js';
-import { inDialogRequest, uacDialog } from './dialog.js';
+import { dialogRequestParts, uacDialog } from './dialog.js';
+import { buildRequestMessage, NO_CONTACT, writeRequest, type RequestParts } from './send-template.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { StepOutcomes } from './step-outcome.js';
@@ -29,9 +31,7 @@ function userKeys(file: string, user: string, realm: string | undefined): Key[] 
 }
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
-const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
-/** Headers a step's `headers` replace rather than add to. */
-const SET_HEADERS = ['contact', 'to', 'from', 'expires', 'max-forwards', 'call-id', 'm', 'event', 'o'];
+const NO_ROUTES: string[] = [];
 
 /** An INVITE sent with `async`: the await step judges its final, a CANCEL step cancels it. */
 export interface PendingInvite {
@@ -50,6 +50,46 @@ export interface LastInvite {
   response?: SipMessage;
   ackData?: Buffer;
   ackDest?: Endpoint;
+}
+
+/**
+ * One request a send step sent, and its digest retry: what its client transaction reports to and what its step
+ * timer fires on, one object with methods on its prototype instead of a closure per callback.
+ */
+export class OutgoingRequest implements ClientTransactionUser, TimerTarget {
+  request!: SipMessage;
+  tx!: ClientTransaction;
+  /** The transaction of `request` passed up a response (the first one's timing is a conformance check). */
+  answered = false;
+  challenged = 0;
+  requestDelayDone = false;
+
+  constructor(
+    readonly ua: UacSide,
+    readonly step: SendStep,
+    readonly m: StepMetrics,
+    readonly firstSentAt: number,
+    /** The instance's step generation when sent: callbacks of an earlier step are ignored. */
+    readonly gen: number,
+    readonly dest: Endpoint,
+  ) {}
+
+  onResponse(res: SipMessage): void {
+    this.ua.requestAnswered(this, res);
+  }
+
+  onTimeout(): void {
+    this.ua.requestTimedOut(this);
+  }
+
+  onTransportError(code: string, detail: string): void {
+    this.ua.requestFailed(this, code, detail);
+  }
+
+  /** Its only timer: the step's timeout. */
+  onTimer(): void {
+    this.ua.sendStepTimedOut(this);
+  }
 }
 
 export abstract class UacSide extends StepOutcomes {
@@ -72,44 +112,35 @@ export abstract class UacSide extends StepOutcomes {
     return this.dialog !== undefined && IN_DIALOG_METHODS.has(step.method);
   }
 
-  protected buildRequest(step: SendStep): SipMessage {
+  /**
+   * What this request is, besides the step's own headers and body (§8.1.1, or §12.2.1.1 within the dialog); it takes
+   * the CSeq, so each request sent asks once.
+   */
+  private requestParts(step: SendStep): RequestParts {
     const rt = this.rt;
     const state = rt.uaState(this.me.user);
     const via = rt.via(this.socket.local);
     const contact = NO_CONTACT.has(step.method) ? undefined : `<${rt.contactUri(this.me.user, this.socket.local)}>`;
-    let req: SipMessage;
     if (this.inDialog(step)) {
-      req = inDialogRequest(this.dialog!, step.method, via, contact);
+      const p = dialogRequestParts(this.dialog!, step.method);
       state.cseq = Math.max(state.cseq, this.dialog!.localSeq);
-    } else {
-      const aor = this.lookup('aor')!;
-      const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
-      const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
-      const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
-      req = createRequest({
-        method: step.method,
-        uri,
-        from: `<${aor}>;tag=${this.localTag}`,
-        to: to.includes('<') ? to : `<${to}>`,
-        callId: this.callId,
-        cseq: ++state.cseq,
-        via,
-        contact,
-      });
-      if (step.method === 'REGISTER' && !step.headers.some(([n]) => n.toLowerCase() === 'expires')) req.add('Expires', '3600');
+      return { uri: p.uri, from: p.from, to: p.to, callId: p.callId, cseq: p.cseq, via, contact, routes: p.routes };
     }
-    for (const [name, t] of step.headers) {
-      const value = renderTemplate(t, this);
-      if (SET_HEADERS.includes(name.toLowerCase())) req.set(name, value);
-      else req.add(name, value);
-    }
-    const body = this.render(step.body);
-    if (body !== undefined) {
-      req.body = Buffer.from(body, 'utf8');
-      req.set('Content-Type', step.contentType ?? guessContentType(body));
-    }
-    req.add('User-Agent', 'sipstorm');
-    return req;
+    const aor = this.lookup('aor')!;
+    const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
+    const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
+    const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
+    return { uri, from: `<${aor}>;tag=${this.localTag}`, to: to.includes('<') ? to : `<${to}>`, callId: this.callId, cseq: ++state.cseq, via, contact, routes: NO_ROUTES };
+  }
+
+  /** The step's request, written to bytes by its template (send-template.ts). */
+  protected buildRequest(step: SendStep): SipMessage {
+    return writeRequest(step, this.inDialog(step), this.requestParts(step), this);
+  }
+
+  /** The step's request as a message object, to be changed (the digest retry); the same bytes as buildRequest's. */
+  protected buildRequestObject(step: SendStep): SipMessage {
+    return buildRequestMessage(step, this.inDialog(step), this.requestParts(step), this);
   }
 
   /**
@@ -131,103 +162,117 @@ export abstract class UacSide extends StepOutcomes {
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
     this.signRequest(req);
-    const firstSentAt = this.rt.wheel.now();
+    const out = new OutgoingRequest(this, step, m, this.rt.wheel.now(), this.gen, dest);
     m.sent++;
     if (!step.async) this.outstanding = m;
-    let challenged = 0;
-    const invite = step.method === 'INVITE';
-    if (invite) m.inviteSent();
-    let requestDelayDone = false;
-    const gen = this.gen;
-    this.armStepTimeout(step, () => this.timedOut(step, `no final response within ${step.timeoutMs / 1000}s`));
-    const sendIt = (r: SipMessage) => {
-      this.lastSent = r;
-      let answered = false;
-      const tx = this.rt.send(r, dest, {
-        onResponse: (res) => {
-          this.rt.conformance.response(r, res);
-          if (!answered && r.method === 'INVITE' && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
-          answered = true;
-          if (this.done) {
-            // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again (uac-invite.ts).
-            if (invite) this.reAckAfterEnd(res);
-            return;
-          }
-          this.record('received', res);
-          if (invite && !requestDelayDone && res.status >= 180) {
-            // RFC 6076 §4.3: the session request delay runs from the INVITE to the first 18x (the post-dial
-            // delay) or, without one, to the final response; a challenge answered with credentials or a
-            // redirect does not end the attempt.
-            const ms = this.rt.wheel.now() - firstSentAt;
-            if (res.status < 190) {
-              requestDelayDone = true;
-              m.ringing(ms);
-            } else if (res.status >= 200 && (res.status < 300 || res.status >= 400) && !((res.status === 401 || res.status === 407) && step.auth)) {
-              requestDelayDone = true;
-              m.finalWithoutRinging(ms);
-            }
-          }
-          // Its answer came through the transaction: no stray answer needs the request any more.
-          if (res.status >= 200 && this.lastSent === r) this.lastSent = undefined;
-          if (invite) this.onInviteResponse(r, res, step, tx);
-          if (gen !== this.gen && !step.async) return;
-          if (res.status < 200) {
-            m.code(res.status);
-            return;
-          }
-          if (step.async) return; // the await step judges the final
-          if ((res.status === 401 || res.status === 407) && step.auth && challenged < 2 && !codeMatches(step.expect.codes, res.status)) {
-            let retry;
-            try {
-              retry = this.authRetry(r, res, step);
-            } catch (err) {
-              return this.loginFailed(step, err);
-            }
-            if (retry) {
-              challenged++;
-              m.challenges++;
-              m.code(res.status);
-              if (retry instanceof Promise) {
-                // Kerberos: the tickets come from the KDC first; the login time includes that round.
-                retry.then((again) => { if (!this.done && gen === this.gen) sendIt(again); }, (err) => { if (!this.done && gen === this.gen) this.loginFailed(step, err); });
-              } else sendIt(retry);
-              return;
-            }
-          }
-          const refused = this.checkSignature(res);
-          if (refused) {
-            this.finalResponse(m, res.status, firstSentAt);
-            this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);
-            return;
-          }
-          this.finalResponse(m, res.status, firstSentAt);
-          this.judgeFinal(step, r, res);
-        },
-        onTimeout: () => {
-          if (this.done || gen !== this.gen || step.async) return;
-          this.timedOut(step, 'no final response (transaction timeout)');
-        },
-        // The connection it went on is gone (§17.1.4): the step fails now, counted as an error (finish()), with why.
-        onTransportError: (code, detail) => {
-          if (this.done || (gen !== this.gen && !step.async)) return;
-          this.fail(`step ${this.stepLabel(step)}: ${detail} (${code})`);
-        },
-      });
-      this.record('sent', tx.data);
-      if (step.async && step.asyncId) {
-        const p = this.pending?.get(step.asyncId);
-        if (p) {
-          p.request = r;
-          p.tx = tx;
-        } else (this.pending ??= new Map()).set(step.asyncId, { request: r, tx, provisional: false, firstSentAt });
-      }
-      return tx;
-    };
-    sendIt(req);
+    if (step.method === 'INVITE') m.inviteSent();
+    this.clearStepTimer();
+    this.stepTimer = this.rt.wheel.scheduleFor(step.timeoutMs, out, 0);
+    this.transmit(out, req);
     if (step.async) {
       // The INVITE goes on in the background: the next step runs now.
       this.next();
     }
+  }
+
+  /** Sends the step's request (first, or again with credentials) in a new client transaction. */
+  private transmit(out: OutgoingRequest, r: SipMessage): void {
+    const step = out.step;
+    this.lastSent = r;
+    out.request = r;
+    out.answered = false;
+    const tx = (out.tx = this.rt.send(r, out.dest, out));
+    this.record('sent', tx.data);
+    if (step.async && step.asyncId) {
+      const p = this.pending?.get(step.asyncId);
+      if (p) {
+        p.request = r;
+        p.tx = tx;
+      } else (this.pending ??= new Map()).set(step.asyncId, { request: r, tx, provisional: false, firstSentAt: out.firstSentAt });
+    }
+  }
+
+  /** A response to a send step's request, through its transaction (OutgoingRequest.onResponse). */
+  requestAnswered(out: OutgoingRequest, res: SipMessage): void {
+    const { step, m, request: r, tx } = out;
+    const invite = step.method === 'INVITE';
+    this.rt.conformance.response(r, res);
+    if (!out.answered && invite && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
+    out.answered = true;
+    if (this.done) {
+      // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again (uac-invite.ts).
+      if (invite) this.reAckAfterEnd(res);
+      return;
+    }
+    this.record('received', res);
+    if (invite && !out.requestDelayDone && res.status >= 180) {
+      // RFC 6076 §4.3: the session request delay runs from the INVITE to the first 18x (the post-dial
+      // delay) or, without one, to the final response; a challenge answered with credentials or a
+      // redirect does not end the attempt.
+      const ms = this.rt.wheel.now() - out.firstSentAt;
+      if (res.status < 190) {
+        out.requestDelayDone = true;
+        m.ringing(ms);
+      } else if (res.status >= 200 && (res.status < 300 || res.status >= 400) && !((res.status === 401 || res.status === 407) && step.auth)) {
+        out.requestDelayDone = true;
+        m.finalWithoutRinging(ms);
+      }
+    }
+    // Its answer came through the transaction: no stray answer needs the request any more.
+    if (res.status >= 200 && this.lastSent === r) this.lastSent = undefined;
+    if (invite) this.onInviteResponse(r, res, step, tx);
+    if (out.gen !== this.gen && !step.async) return;
+    if (res.status < 200) {
+      m.code(res.status);
+      return;
+    }
+    if (step.async) return; // the await step judges the final
+    if ((res.status === 401 || res.status === 407) && step.auth && out.challenged < 2 && !codeMatches(step.expect.codes, res.status)) {
+      let retry;
+      try {
+        retry = this.authRetry(r, res, step);
+      } catch (err) {
+        return this.loginFailed(step, err);
+      }
+      if (retry) {
+        out.challenged++;
+        m.challenges++;
+        m.code(res.status);
+        if (retry instanceof Promise) {
+          // Kerberos: the tickets come from the KDC first; the login time includes that round.
+          const gen = out.gen;
+          retry.then((again) => { if (!this.done && gen === this.gen) this.transmit(out, again); }, (err) => { if (!this.done && gen === this.gen) this.loginFailed(step, err); });
+        } else this.transmit(out, retry);
+        return;
+      }
+    }
+    const refused = this.checkSignature(res);
+    if (refused) {
+      this.finalResponse(m, res.status, out.firstSentAt);
+      this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);
+      return;
+    }
+    this.finalResponse(m, res.status, out.firstSentAt);
+    this.judgeFinal(step, r, res);
+  }
+
+  /** Timer B or F fired on a send step's request (OutgoingRequest.onTimeout). */
+  requestTimedOut(out: OutgoingRequest): void {
+    if (this.done || out.gen !== this.gen || out.step.async) return;
+    this.timedOut(out.step, 'no final response (transaction timeout)');
+  }
+
+  /** The connection it went on is gone (§17.1.4): the step fails now, counted as an error (finish()), with why. */
+  requestFailed(out: OutgoingRequest, code: string, detail: string): void {
+    if (this.done || (out.gen !== this.gen && !out.step.async)) return;
+    this.fail(`step ${this.stepLabel(out.step)}: ${detail} (${code})`);
+  }
+
+  /** The send step's own timer ran out (armStepTimeout's rule, without its closure). */
+  sendStepTimedOut(out: OutgoingRequest): void {
+    this.stepTimer = undefined;
+    if (out.gen !== this.gen || this.done) return;
+    this.timedOut(out.step, `no final response within ${out.step.timeoutMs / 1000}s`);
   }
 
   /** After the end: the ACK of a retransmitted 2xx sent again (uac-invite.ts keeps it). */
@@ -243,7 +288,7 @@ export abstract class UacSide extends StepOutcomes {
     const values = res.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
     const header = proxy ? 'Proxy-Authorization' : 'Authorization';
     const retryOf = (): SipMessage => {
-      const retry = this.buildRequest(step);
+      const retry = this.buildRequestObject(step);
       retry.set('Call-ID', req.callId());
       if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
       return retry;
@@ -251,8 +296,7 @@ export abstract class UacSide extends StepOutcomes {
     const sipae = this.sipaeClient();
     if (sipae) {
       if (!sipae.offered(values)) return undefined;
-      const state = this.rt.uaState(this.me.user);
-      state.sipaeProxy = proxy;
+      this.rt.uaState(this.me.user).sipaeProxy = proxy;
       const answer = sipae.answer(values);
       const withAnswer = (value: string): SipMessage => {
         const retry = retryOf();
