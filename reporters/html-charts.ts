@@ -77,21 +77,24 @@ export function percentilesOverTime(s: StepSeries): string {
 
 const CLASS_NAMES = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'];
 
-/** A step's responses each second, stacked by class, timeouts on top. */
+/** A step's responses per second, stacked by class, timeouts on top. */
 export function codesOverTime(s: StepSeries): string {
-  const seconds = s.points.filter((p) => p.t > 0);
-  // A long run's bars add up groups of seconds (the legend says how many).
+  // Per second: a point that spans several seconds (a long run's older ones) shows its mean.
+  const seconds = s.points.filter((p) => p.t > 0).map((p) => ({ t: p.t, span: p.span ?? 1, codes: p.codes.map((n) => n / (p.span ?? 1)), timeouts: p.timeouts / (p.span ?? 1) }));
+  // A long run's bars are the means of groups of points.
   const k = Math.ceil(seconds.length / MAX_POINTS);
+  const mean = (g: typeof seconds, f: (p: (typeof seconds)[number]) => number) => g.reduce((a, p) => a + f(p) * p.span, 0) / g.reduce((a, p) => a + p.span, 0);
   const pts = k > 1
     ? Array.from({ length: Math.ceil(seconds.length / k) }, (_, g) => seconds.slice(g * k, g * k + k)).map((g) => ({
-        t: g[g.length - 1]!.t, codes: [0, 1, 2, 3, 4, 5].map((c) => g.reduce((a, p) => a + p.codes[c]!, 0)), timeouts: g.reduce((a, p) => a + p.timeouts, 0),
+        t: g[g.length - 1]!.t, span: 0, codes: [0, 1, 2, 3, 4, 5].map((c) => mean(g, (p) => p.codes[c]!)), timeouts: mean(g, (p) => p.timeouts),
       }))
     : seconds;
+  const averaged = k > 1 || seconds.some((p) => p.span > 1);
   const totals = pts.map((p) => p.codes.reduce((a, b) => a + b, 0) + p.timeouts);
   if (totals.every((n) => n === 0)) return '<p class="muted">no responses</p>';
   const maxT = Math.max(1, pts[pts.length - 1]!.t / 1000);
   const maxY = Math.max(1, ...totals);
-  const { x, y, open } = timeAxes(maxT, maxY, (v) => String(Math.round(v)), 'response codes over time');
+  const { x, y, open } = timeAxes(maxT, maxY, (v) => String(Math.round(v * 10) / 10), 'response codes over time');
   const barW = Math.max(1, ((W - PAD.l - PAD.r) / Math.max(1, pts.length)) * 0.8);
   const bars = pts
     .map((p) => {
@@ -111,7 +114,7 @@ export function codesOverTime(s: StepSeries): string {
   const seen = CLASS_NAMES.filter((_, k) => pts.some((p) => p.codes[k]! > 0));
   const timeouts = pts.some((p) => p.timeouts > 0);
   return `${open}${bars}</svg>
-<div class="legend">${seen.map((c) => `<span class="key c${c}"></span>${c}`).join(' ')}${timeouts ? ' <span class="key timeout"></span>timeout' : ''} per ${k > 1 ? `${k} seconds` : 'second'}</div>`;
+<div class="legend">${seen.map((c) => `<span class="key c${c}"></span>${c}`).join(' ')}${timeouts ? ' <span class="key timeout"></span>timeout' : ''} per second${averaged ? ' (means over groups of seconds)' : ''}</div>`;
 }
 
 /** Bin edges of the distribution, ms: 1-2-5 steps from 0.1 ms to 100 s. */

@@ -70,7 +70,7 @@ export const FAMILIES = {
   sipstorm_generator_sends_on_time_ratio: ['gauge', 'Share of arrivals started within 1 ms of their intended time (the worst worker).'],
   sipstorm_worker_busy_ratio: ['gauge', "Share of the run a worker's event loop was busy (near 1: the generator is the limit)."],
   sipstorm_step_duration_seconds: ['histogram', 'Service time of a step: request sent to final response.'],
-  sipstorm_step_duration_recent_seconds: ['summary', 'Service time of a step over the recent window (quantiles, count and sum of the window).'],
+  sipstorm_step_duration_recent_seconds: ['summary', 'Service time of a step: quantiles over the recent window (10 s), count and sum since the start.'],
 } as const;
 export type FamilyName = keyof typeof FAMILIES;
 
@@ -119,14 +119,16 @@ export function renderPrometheus(run: ExportedRun): string {
         const { below, total } = countsAtOrBelow(st.service, BUCKETS_US);
         DURATION_BUCKETS.forEach((le, k) => add('sipstorm_step_duration_seconds', { ...step, le: String(le) }, below[k]!, '_bucket'));
         add('sipstorm_step_duration_seconds', { ...step, le: '+Inf' }, total, '_bucket');
-        add('sipstorm_step_duration_seconds', step, sumUs(st.service) / 1e6, '_sum');
+        const serviceSum = sumUs(st.service) / 1e6;
+        add('sipstorm_step_duration_seconds', step, serviceSum, '_sum');
         add('sipstorm_step_duration_seconds', step, total, '_count');
         const recent = sc.recent[r.role]?.[i];
         const n = recent ? totalOf(recent) : 0;
         const q = n ? rawPercentilesMs(recent!, SUMMARY_QUANTILES.map((x) => x * 100)) : [];
         SUMMARY_QUANTILES.forEach((quantile, k) => add('sipstorm_step_duration_recent_seconds', { ...step, quantile: String(quantile) }, n ? q[k]! / 1000 : NaN));
-        add('sipstorm_step_duration_recent_seconds', step, n ? sumUs(recent!) / 1e6 : 0, '_sum');
-        add('sipstorm_step_duration_recent_seconds', step, n, '_count');
+        // As client libraries do: quantiles over the window, _sum and _count since the start (counters).
+        add('sipstorm_step_duration_recent_seconds', step, serviceSum, '_sum');
+        add('sipstorm_step_duration_recent_seconds', step, total, '_count');
       });
     }
     if (sc.askedRate !== undefined) add('sipstorm_rate_asked', scenario, sc.askedRate);

@@ -5,7 +5,7 @@
 // values recorded.
 
 import t from 'tap';
-import { emptyRaw, emptyRunSnapshot, newHistogram, rawOf, recordMs, StepSeriesBuilder, type RunSnapshot } from '../../engine/metrics/index.js';
+import { emptyRaw, emptyRunSnapshot, MAX_STEP_POINTS, newHistogram, rawOf, recordMs, StepSeriesBuilder, type RunSnapshot } from '../../engine/metrics/index.js';
 import { countsAtOrBelow, subtractRaw, sumUs } from '../../engine/metrics/raw-buckets.js';
 
 /** A run snapshot of one role with one step whose service times (ms) and codes are given, cumulative. */
@@ -51,4 +51,22 @@ t.test('raw histogram readings', async (t) => {
   for (const v of [0.5, 1, 2]) recordMs(b, v);
   const diff = subtractRaw(raw, rawOf(b));
   t.same(countsAtOrBelow(diff, [5000, 1_000_000]).below, [1, 3], 'the difference holds what came after');
+});
+
+t.test('a long run keeps at most MAX_STEP_POINTS points a step, older ones merged two by two', async (t) => {
+  const b = new StepSeriesBuilder();
+  const n = MAX_STEP_POINTS + 1;
+  // One more answer (at 1 ms) and one more 200 every second; second 7 also has a 40 ms answer.
+  const values: number[] = [];
+  for (let k = 1; k <= n; k++) {
+    values.push(k === 7 ? 40 : 1);
+    b.add(k * 1000, snap(values, { 200: k }));
+  }
+  const points = b.series[0]!.points;
+  t.equal(points.length, Math.ceil(n / 2), 'halved once it went past the bound');
+  t.equal(points.reduce((a, p) => a + (p.span ?? 1), 0), n, 'the points still cover every second');
+  t.equal(points.reduce((a, p) => a + p.count, 0), n, 'and every answer');
+  t.equal(points.reduce((a, p) => a + p.codes[1]!, 0), n, 'and every response');
+  t.equal(points[points.length - 1]!.t, n * 1000, 'the last point ends at the last second');
+  t.equal(Math.round(points[3]!.p99), 40, "a merged point keeps its worst second's percentiles (seconds 7 and 8)");
 });
