@@ -8,7 +8,7 @@
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import { createRequest, findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
-import { renderTemplate } from '../scenario/index.js';
+import { renderTemplate, type Template } from '../scenario/index.js';
 import type { ClientTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { guessContentType } from './bodies.js';
@@ -249,9 +249,14 @@ export abstract class UacSide extends StepOutcomes {
 
   // ---- raw ----
 
+  /** Raw text rendered for sending (message-steps.ts adds the variables of SIPp's keywords). */
+  protected renderRaw(t: Template): string {
+    return renderTemplate(t, this);
+  }
+
   protected doRaw(step: RawStep): void {
     const m = this.metrics(step);
-    let text = renderTemplate(step.text, this);
+    let text = this.renderRaw(step.text);
     if (!text.endsWith('\r\n\r\n') && !/\r\n\r\n[\s\S]+$/.test(text)) text = text.replace(/(\r\n)*$/, '\r\n\r\n');
     const data = Buffer.from(text, 'utf8');
     const callId = findCallId(text);
