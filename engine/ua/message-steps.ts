@@ -64,6 +64,12 @@ export abstract class MessageSteps extends UasSide {
         return this.rt.local.protocol.toUpperCase();
       case 'local.ipVersion':
         return this.rt.localHostText.startsWith('[') ? '6' : '4';
+      case 'target.host':
+        if (this.rt.onNewDialog) return this.socket.dest.host.includes(':') ? `[${this.socket.dest.host}]` : this.socket.dest.host;
+        break;
+      case 'target.port':
+        if (this.rt.onNewDialog) return String(this.socket.dest.port);
+        break;
     }
     if (name.startsWith('last.')) {
       const header = name.slice(5);
