@@ -399,9 +399,9 @@ export class WorkerRuntime implements UaHost {
     inst ??= this.calls.find(callId);
     if (inst) return inst.onRequest(req, tx);
     // --listen: a new dialog from a caller starts an instance of its own; one that comes between the bind and the
-    // start of the run waits for the start (a few, bounded: the rest are answered as unexpected).
+    // start of the run waits for the start (a few, bounded: the rest are answered as unexpected). An OPTIONS is answered at once (a caller may ping the address to know it is bound).
     if (!tag && this.onNewDialog?.(req, source)) return this.calls.find(callId)!.onRequest(req, tx);
-    if (!tag && this.early && this.early.length < 1000) {
+    if (!tag && this.early && this.early.length < 1000 && req.method !== 'OPTIONS') {
       this.early.push({ req, tx, source });
       return;
     }
