@@ -59,6 +59,7 @@ class Importer {
   readonly steps: { step: Step; line: number; comment?: string }[] = [];
   readonly fields = new Set<string>();
   usesCseq = false;
+  auth: { user?: string; password?: string } | undefined;
   readonly vars: Record<string, string> = {};
   /** Elements by index, for SIPp's <jump value="N"/> (a jump to the Nth message). */
   private readonly jumpTargets = new Set<number>();
@@ -84,6 +85,11 @@ class Importer {
     for (const u of k.unknown) this.problem(e, `keyword ${u} has no sipstorm equal`);
     for (const f of k.fields) this.fields.add(f);
     if (k.cseq) this.usesCseq = true;
+    if (k.auth) {
+      const prev = this.auth;
+      if (prev && (prev.user !== k.auth.user || prev.password !== k.auth.password)) this.problem(e, 'names other credentials than an earlier [authentication]: not converted (sipstorm has one user and password per UA)');
+      this.auth = k.auth;
+    }
     if (/\$\{(service|media_port)\}/.test(k.text)) for (const [n, v] of Object.entries(KEYWORD_DEFAULTS)) if (k.text.includes(`\${${n}}`)) this.vars[n] = v;
     return k.text;
   }
@@ -198,7 +204,8 @@ class Importer {
   }
 
   private pause(e: XmlElement): void {
-    this.checkAttrs(e, ['milliseconds', 'distribution', 'min', 'max', 'mean', 'stdev', 'value', 'sanity_check']);
+    // The parameters of SIPp's other distributions are not listed: the distribution itself is reported.
+    this.checkAttrs(e, ['milliseconds', 'distribution', 'min', 'max', 'mean', 'stdev', 'value', 'sanity_check', 'k', 'x_m', 'theta', 'mu', 'sigma', 'lambda', 'n', 'p']);
     const dist = e.attrs.get('distribution');
     const a = (k: string) => e.attrs.get(k);
     if (e.attrs.has('milliseconds')) this.add({ pause: ms(a('milliseconds')!) }, e);
@@ -280,6 +287,9 @@ class Importer {
     const doc = new Document({
       name,
       ...(Object.keys(this.vars).length ? { vars: this.vars } : {}),
+      ...(this.auth?.user !== undefined || this.auth?.password !== undefined
+        ? { users: { ...(this.auth.user !== undefined ? { user: this.auth.user } : {}), ...(this.auth.password !== undefined ? { password: this.auth.password } : {}) } }
+        : {}),
       autoAnswer: false,
       steps: this.steps.map((s) => s.step),
     });

@@ -41,6 +41,8 @@ export interface KeywordUse {
   cseq: boolean;
   /** [fieldN] columns used (SIPp's -inf CSV). */
   fields: string[];
+  /** [authentication username=U password=P]: the credentials it names (the UA's own when not given: -au, -ap). */
+  auth?: { user?: string; password?: string };
 }
 
 /** Replaces SIPp's keywords in message text with sipstorm variables. */
@@ -48,6 +50,7 @@ export function convertKeywords(text: string): KeywordUse {
   const unknown: string[] = [];
   const fields: string[] = [];
   let cseq = false;
+  let auth: KeywordUse['auth'];
   const out = text.replace(/\[([^\[\]\r\n]+)\]/g, (whole, kw: string) => {
     const k = kw.trim();
     if (Object.hasOwn(FIXED, k)) {
@@ -56,6 +59,11 @@ export function convertKeywords(text: string): KeywordUse {
     }
     let m = /^last_([A-Za-z0-9!%*_+`'~.-]+):?$/.exec(k);
     if (m && !/^(Request_URI|cseq_number|message)$/i.test(m[1]!)) return `\${last.${m[1]}}`;
+    m = /^authentication(?:\s+username=(\S+))?(?:\s+password=(\S+))?$/.exec(k);
+    if (m) {
+      auth = { user: m[1], password: m[2] };
+      return '${authentication}';
+    }
     m = /^\$([A-Za-z0-9_.-]+)$/.exec(k);
     if (m) return `\${${sippVar(m[1]!)}}`;
     m = /^field([0-9]+)$/.exec(k);
@@ -68,5 +76,5 @@ export function convertKeywords(text: string): KeywordUse {
     unknown.push(whole);
     return whole;
   });
-  return { text: out, unknown, cseq, fields };
+  return { text: out, unknown, cseq, fields: fields.sort(), ...(auth ? { auth } : {}) };
 }

@@ -15,7 +15,8 @@ import type { CompiledStep, RawStep, RecvStep, ResponseStep, SetStep, Template }
 import { renderTemplate } from '../scenario/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { applyCaptures, codeMatches } from './expect.js';
-import { DROP_LINE, finishRawText, LEN_MARK } from './raw-text.js';
+import { AUTH_MARK, DROP_LINE, finishRawText, LEN_MARK } from './raw-text.js';
+import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import { UasSide } from './uas.js';
 
 type Receive = RecvStep | ResponseStep;
@@ -35,6 +36,8 @@ export abstract class MessageSteps extends UasSide {
   private lastTx: ServerTransaction | undefined;
   /** The CSeq of the last raw request sent, so that a response to an older one is not taken for its answer. */
   private lastRawCSeq: string | undefined;
+  /** Nonce count of ${authentication}. */
+  private rawAuth: ClientAuthState | undefined;
   /** The step index whose message was received: its `next` applies. */
   private receivedAt = -1;
 
@@ -42,6 +45,8 @@ export abstract class MessageSteps extends UasSide {
 
   override lookup(name: string): string | undefined {
     switch (name) {
+      case 'authentication':
+        return this.renderingRaw ? AUTH_MARK : '';
       case 'len':
         return this.renderingRaw ? LEN_MARK : '0';
       case 'routes': {
@@ -89,10 +94,28 @@ export abstract class MessageSteps extends UasSide {
   protected override renderRaw(t: Template): string {
     this.renderingRaw = true;
     try {
-      return finishRawText(renderTemplate(t, this));
+      const text = renderTemplate(t, this);
+      return finishRawText(text.includes(AUTH_MARK) ? text.split(AUTH_MARK).join(this.authorizationLine(text)) : text);
     } finally {
       this.renderingRaw = false;
     }
+  }
+
+  /**
+   * ${authentication}: the credentials for the challenge of the last message received (a 401 or 407), for the
+   * request being rendered (its method, Request-URI and body; RFC 3261 §22.2, §22.4), as the UA's user and
+   * password; without a challenge, the line goes.
+   */
+  private authorizationLine(text: string): string {
+    const res = this.lastReceived;
+    const proxy = res?.status === 407;
+    const ch = res && !res.isRequest ? pickChallenge(res.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')) : undefined;
+    const line = /^([A-Z][A-Z0-9_.!%*+`'~-]*) (\S+) SIP\/2\.0/.exec(text);
+    if (!ch || !line) return DROP_LINE;
+    const sep = text.indexOf('\r\n\r\n');
+    const body = sep < 0 ? undefined : Buffer.from(text.slice(sep + 4), 'utf8');
+    const value = buildAuthorization(ch, { method: line[1]!, uri: line[2]!, body }, { username: this.me.user, password: this.me.password }, (this.rawAuth ??= { nc: 0 }));
+    return `${proxy ? 'Proxy-Authorization' : 'Authorization'}: ${value}`;
   }
 
   // ---- set ----

@@ -7,6 +7,8 @@
 /** Marks that lookup leaves in raw text; NUL never occurs in SIP text a scenario can hold. */
 export const LEN_MARK = '\u0000len\u0000';
 export const DROP_LINE = '\u0000drop\u0000';
+/** ${authentication}: replaced by the message-steps layer, which knows the challenge, before finishRawText. */
+export const AUTH_MARK = '\u0000auth\u0000';
 
 export function finishRawText(text: string): string {
   if (!text.includes('\u0000')) return text;
