@@ -219,7 +219,12 @@ class Importer {
 
   /** The actions of an element: ereg as captures of `recv` (the step receiving); the steps to follow it (a set step, jumps). */
   private actions(e: XmlElement, recv: Step | undefined): Step[] {
-    const set: Record<string, unknown> = {};
+    // Set steps in order: a variable set twice (assign, then add) starts a new step, so that each sees the last.
+    const sets: Record<string, unknown>[] = [{}];
+    const set = (name: string, value: unknown) => {
+      if (Object.hasOwn(sets[sets.length - 1]!, name)) sets.push({});
+      sets[sets.length - 1]![name] = value;
+    };
     const jumps: Step[] = [];
     for (const action of e.children.filter(isElement)) {
       if (action.name !== 'action') {
@@ -250,13 +255,13 @@ class Importer {
           }
           case 'assign':
           case 'assignstr':
-            for (const v of to) set[sippVar(v)] = this.keywords(a, value ?? '');
+            for (const v of to) set(sippVar(v), this.keywords(a, value ?? ''));
             break;
           case 'add':
           case 'subtract':
           case 'multiply':
           case 'divide':
-            for (const v of to) set[sippVar(v)] = { [a.name]: value ?? '0' };
+            for (const v of to) set(sippVar(v), { [a.name]: value ?? '0' });
             break;
           case 'test': {
             const ops: Record<string, string> = { equal: '==', not_equal: '!=', greater_than: '>', less_than: '<', greater_than_equal: '>=', less_than_equal: '<=' };
@@ -266,7 +271,7 @@ class Importer {
               this.problem(a, `with compare="${a.attrs.get('compare')}" is not converted`);
               break;
             }
-            for (const v of to) set[sippVar(v)] = { compare: [`\${${sippVar(variable)}}`, op, value] };
+            for (const v of to) set(sippVar(v), { compare: [`\${${sippVar(variable)}}`, op, value] });
             break;
           }
           case 'jump': {
@@ -280,7 +285,7 @@ class Importer {
         }
       }
     }
-    return [...(Object.keys(set).length ? [{ set }] : []), ...jumps];
+    return [...sets.filter((s) => Object.keys(s).length).map((s) => ({ set: s })), ...jumps];
   }
 
   yaml(name: string, file: string): string {
