@@ -38,6 +38,8 @@ export abstract class MessageSteps extends UasSide {
   private lastRawCSeq: string | undefined;
   /** Nonce count of ${authentication}. */
   private rawAuth: ClientAuthState | undefined;
+  /** A response to the last raw request that came while no response step waited. */
+  private earlyResponse: SipMessage | undefined;
   /** The step index whose message was received: its `next` applies. */
   private receivedAt = -1;
 
@@ -193,6 +195,10 @@ export abstract class MessageSteps extends UasSide {
 
   protected doResponse(step: ResponseStep): void {
     this.waitingResponse = step;
+    // A response that came while no response step waited (during a pause): taken now, as SIPp does.
+    const early = this.earlyResponse;
+    this.earlyResponse = undefined;
+    if (early) return this.takeResponse(early, step);
     this.armStepTimeout(step, () => {
       this.waitingResponse = undefined;
       this.recvTimedOut(step, `no ${step.text} response received within ${step.timeoutMs / 1000}s`);
@@ -241,6 +247,18 @@ export abstract class MessageSteps extends UasSide {
     this.routeSet = { routes: msg.isRequest ? rr : rr.reverse(), nextUrl: contact ? (/<([^>]*)>/.exec(contact)?.[1] ?? contact.split(';')[0]!.trim()) : '' };
   }
 
+  /** A request that came before its recv step (kept in the inbox): the step's keys apply to it when it is taken. */
+  protected override doRecv(step: RecvStep): void {
+    const early = this.inbox?.find((e) => e.req.method === step.method);
+    if (early) {
+      this.lastReceived = early.req;
+      this.keepRoutes(step, early.req);
+      this.receivedAt = this.pc;
+      if (step.reply.length === 0) this.lastTx = early.tx;
+    }
+    super.doRecv(step);
+  }
+
   override onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
     if (!this.done) this.lastReceived = req;
     const cur = this.role.role.steps[this.pc];
@@ -263,10 +281,23 @@ export abstract class MessageSteps extends UasSide {
 
   override onStrayResponse(res: SipMessage): void {
     const w = this.waitingResponse;
-    if (this.done || !w || (this.lastRawCSeq !== undefined && `${res.cseq().seq} ${res.cseq().method}` !== this.lastRawCSeq.replace(/\s+/g, ' '))) {
+    if (this.done || (this.lastRawCSeq !== undefined && `${res.cseq().seq} ${res.cseq().method}` !== this.lastRawCSeq.replace(/\s+/g, ' '))) {
+      return super.onStrayResponse(res);
+    }
+    if (!w) {
+      // Kept for the next response step (the last one only); an answer to a raw step that waits goes there.
+      if (this.hasResponseStep()) this.earlyResponse = res;
       return super.onStrayResponse(res);
     }
     this.record('received', res);
+    this.takeResponse(res, w);
+  }
+
+  private hasResponseStep(): boolean {
+    return this.role.role.steps.some((s) => s.kind === 'response');
+  }
+
+  private takeResponse(res: SipMessage, w: ResponseStep): void {
     this.lastReceived = res;
     const j = this.receiverOf(res);
     if (j < 0) {
