@@ -205,7 +205,7 @@ export const runCommand: Command = {
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
     const localHost = listen?.host ?? (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
-    log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
+    log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} ${listen ? '<- callers at' : '->'} ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
     await interrupts.holdForTest('start');
 

@@ -59,6 +59,8 @@ class Importer {
   readonly steps: { step: Step; line: number; comment?: string }[] = [];
   readonly fields = new Set<string>();
   usesCseq = false;
+  /** The pauses of one pass through the scenario, longest case: the instance's timeout must leave room for them. */
+  pauseMs = 0;
   auth: { user?: string; password?: string } | undefined;
   readonly vars: Record<string, string> = {};
   /** Elements by index, for SIPp's <jump value="N"/> (a jump to the Nth message). */
@@ -69,6 +71,11 @@ class Importer {
   }
 
   private add(step: Step, e: XmlElement, comment?: string): void {
+    const p = step.pause as string | Record<string, string> | undefined;
+    if (p !== undefined) {
+      const ms = (v: string | undefined) => Number((v ?? '0').replace(/ms$/, ''));
+      this.pauseMs += typeof p === 'string' ? ms(p) : p.max !== undefined ? ms(p.max) : ms(p.mean) + 5 * ms(p.stddev ?? p.mean);
+    }
     this.steps.push({ step, line: e.line, comment });
   }
 
@@ -291,6 +298,8 @@ class Importer {
   yaml(name: string, file: string): string {
     const doc = new Document({
       name,
+      // SIPp bounds no call; the instance may run its pauses and then wait up to a minute more.
+      timeout: `${Math.ceil((this.pauseMs + 60_000) / 1000)}s`,
       ...(Object.keys(this.vars).length ? { vars: this.vars } : {}),
       ...(this.auth?.user !== undefined || this.auth?.password !== undefined
         ? { users: { ...(this.auth.user !== undefined ? { user: this.auth.user } : {}), ...(this.auth.password !== undefined ? { password: this.auth.password } : {}) } }
