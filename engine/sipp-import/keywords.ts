@@ -71,8 +71,9 @@ export function convertKeywords(text: string): KeywordUse {
       fields.push(`field${m[1]}`);
       return `\${field${m[1]}}`;
     }
-    // A bracket that is no keyword (an IPv6 literal, text in a body) stays as written.
-    if (!/^[a-z_$][A-Za-z0-9_ =.:"'$-]*$/.test(k) || /^[0-9a-fA-F:.]+$/.test(k)) return whole;
+    // A bracket that is no keyword (an IPv6 literal, text in a body) stays as written; anything else that starts
+    // as SIPp's keywords do (a lower-case letter, $ or _) is one this table lacks, offsets like [cseq+1] included.
+    if (!/^[a-z_$]/.test(k) || /^[0-9a-fA-F:.]+$/.test(k)) return whole;
     unknown.push(whole);
     return whole;
   });

@@ -79,11 +79,12 @@ t.test('what has no sipstorm equal is listed with its line, exit 2', async (t) =
   t.same(r.stderr.trim().split('\n'), [
     `${file}:4: <send> attribute lost="10" is not converted`,
     `${file}:4: <send> keyword [tdmmap] has no sipstorm equal`,
+    `${file}:4: <send> keyword [cseq+1] has no sipstorm equal`,
     `${file}:12: <recv> optional="global" (a message taken at any point of the call) is not converted`,
     `${file}:13: <pause> distribution="pareto" is not converted (sipstorm pauses: fixed, uniform, normal, exponential)`,
     `${file}:16: <log> (action) has no sipstorm equal; not converted`,
     `${file}:17: <exec> (action) has no sipstorm equal; not converted`,
     `${file}:20: <sendCmd> has no sipstorm equal; not converted`,
-    `${file}: 7 thing(s) not converted: the scenario would not behave as in SIPp`,
+    `${file}: 8 thing(s) not converted: the scenario would not behave as in SIPp`,
   ]);
 });
