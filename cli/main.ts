@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).reportCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   conform: async () => (await import('./commands/conform.js')).conformCommand,
+  'import-sipp': async () => (await import('./commands/import-sipp.js')).importSippCommand,
 };
 
 

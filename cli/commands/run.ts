@@ -30,6 +30,7 @@ import { writeJunit } from '../../reporters/junit.js';
 import { writeHtml } from '../../reporters/html.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
+import { checkListenScenarios, listenFlagSpec, parseListenFlag } from '../listen-flag.js';
 import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
 import { liveFlagSpecs, parseLiveFlags } from '../live-flags.js';
 import { startLive } from '../../live/endpoints.js';
@@ -62,6 +63,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'run-id', type: 'string', value: 'ID', help: 'an id the shards of one run share (e.g. the CI pipeline id); merge refuses shards of different run ids' },
   { name: 'wait-for-target', type: 'string', value: 'TIME', help: 'if the target is down at start, keep trying for TIME (e.g. 30s) instead of exiting 3' },
   { name: 'stop-on-failure', type: 'boolean', help: 'stop at the first failed instance' },
+  listenFlagSpec,
   { name: 'socket-per-ua', type: 'boolean', help: "one socket (source port) per simulated UA, kept for the run, instead of one per worker (SIPp's -t un)" },
   { name: 'no-checks', type: 'boolean', help: 'do not check received messages against the conformance catalog (to measure what the checks cost)' },
   { name: 'restart-workers', type: 'boolean', help: 'replace a worker that crashes mid-run (up to 3 times each) instead of ending the run' },
@@ -156,7 +158,8 @@ export const runCommand: Command = {
     });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
     const { overrides, credentials } = readOverrides(f);
-    const fixedWorkers = positiveNumber(f, 'workers', true);
+    const listen = parseListenFlag(f);
+    const fixedWorkers = listen ? 1 : positiveNumber(f, 'workers', true);
     let shard = { index: 0, count: 1 };
     if (f.shard !== undefined) {
       const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
@@ -180,6 +183,7 @@ export const runCommand: Command = {
     if (scenarios.length === 0) throw Object.assign(new Error('no scenario left to run'), { code: 'NOTHING_TO_RUN', exitCode: EXIT.CANNOT_RUN });
     const workers = fixedWorkers ?? workersByLoad(scenarios, overrides, availableParallelism());
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
+    if (listen) checkListenScenarios(scenarios);
     checkFlagThresholds(cliThresholds, scenarios);
     const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];
     // What the shards of one run share; the password is left out of it (a secret, and not the run's shape).
@@ -198,7 +202,10 @@ export const runCommand: Command = {
     let logins: EmbeddedLogins | undefined;
     let target: Target;
     const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
-    if (targetText) {
+    if (listen) {
+      // The callers come to us: the "target" is our own address (its templates name the caller, message-steps.ts).
+      target = await resolveTarget(listen.host.includes(':') ? `sip:[${listen.host}]:${listen.port}` : `sip:${listen.host}:${listen.port}`);
+    } else if (targetText) {
       target = await resolveTarget(targetText);
       checkTargetLogins(scenarios);
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
@@ -220,8 +227,8 @@ export const runCommand: Command = {
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
-    const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
-    log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
+    const localHost = listen?.host ?? (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
+    log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} ${listen ? '<- callers at' : '->'} ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
     const live = await startLive(liveOptions, { version: toolVersion(), shard: `${shard.index + 1}/${shard.count}`, runId }).catch(async (err: unknown) => {
       await server?.close();
@@ -245,6 +252,7 @@ export const runCommand: Command = {
           restartWorkers: Boolean(f['restart-workers']),
           checks: !f['no-checks'],
           socketPerUa: Boolean(f['socket-per-ua']),
+          listenPort: listen?.port,
           tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
           limits,
           // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).

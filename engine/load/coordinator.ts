@@ -34,6 +34,8 @@ export interface LoadRunOptions {
   checks?: boolean;
   /** One socket per simulated UA instead of one per worker (SIPp's -t un). */
   socketPerUa?: boolean;
+  /** --listen: the one worker's socket binds this port and serves callers (use with one worker). */
+  listenPort?: number;
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
@@ -129,6 +131,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     limits: opts.limits,
     checks: opts.checks,
     socketPerUa: opts.socketPerUa,
+    listenPort: opts.listenPort,
     cap,
   });
 

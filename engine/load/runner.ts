@@ -46,6 +46,8 @@ export interface RunnerOptions {
    * accounted for (started or dropped, per role) are counted as dropped.
    */
   resume?: { at: number; accounted: number[] };
+  /** --listen: instances start for callers' requests, not on a schedule (runListening). */
+  listen?: boolean;
   /** The run-wide counters of running instances (load.maxConcurrent), shared by the workers, and this worker's index. */
   cap?: { shared: SharedCap; worker: number };
 }
@@ -124,7 +126,8 @@ export class LoadRunner {
       this.activeRoles++;
       loadEnd = Math.max(loadEnd, loadEndOf(load));
       graceMs = Math.max(graceMs, load.gracefulStopMs ?? DEFAULT_GRACEFUL_STOP_MS);
-      if (load.model === 'closed') this.runClosed(i, role, load, users ?? 1);
+      if (this.opts.listen) this.runListening(i, role, load, users ?? load.total ?? 1000);
+      else if (load.model === 'closed') this.runClosed(i, role, load, users ?? 1);
       else this.runOpen(i, role, load, users ?? load.total ?? 1000);
     });
     if (this.activeRoles === 0) this.resolveDone();
@@ -271,6 +274,39 @@ export class LoadRunner {
       }
     };
     scheduleNext();
+  }
+
+  /**
+   * --listen: no arrivals; each new request of the first step's method from a caller starts an instance (SIPp's
+   * uas mode), up to `total` (then requests are answered as unexpected), until the load's duration ends.
+   */
+  private runListening(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
+    const first = role.role.steps.find((s) => s.kind !== 'label');
+    const method = first?.kind === 'recv' ? first.method : undefined;
+    let started = 0;
+    let running = 0;
+    let finished = false;
+    const total = load.total ?? Infinity;
+    const finishIfDone = () => {
+      if (!finished && running === 0 && (this.stopped || started >= total)) {
+        finished = true;
+        this.rt.listenFor(undefined);
+        this.roleFinished();
+      }
+    };
+    this.stopListeners.push(finishIfDone);
+    this.rt.listenFor((req, source) => {
+      if (this.stopped || started >= total || req.method !== method) return false;
+      const userIndex = role.role.users.first + (started % userCount);
+      started++;
+      running++;
+      this.rt.startListening(roleIndex, userIndex, req.callId(), source, (o) => {
+        running--;
+        this.onInstanceDone(o.passed);
+        finishIfDone();
+      });
+      return true;
+    });
   }
 
   private runClosed(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       const resume = m.resume && { at: performance.now() + (m.resume.at - Date.now()), accounted: m.resume.accounted };
       const begin = () => {
         runner = new LoadRunner(rt, wheel, {
-          part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure, resume,
+          part: cfg.part, overrides: cfg.overrides, stopOnFirstFailure: cfg.stopOnFirstFailure, resume, listen: cfg.listenPort !== undefined,
           cap: cfg.cap && { shared: cfg.cap, worker: cfg.part.index % cfg.cap.workers },
         }, startAt);
         runner.start();

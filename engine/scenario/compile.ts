@@ -16,8 +16,9 @@ import { aliasBombError, MAX_ALIAS_COUNT } from './yaml-limits.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
 import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
+import { RAW_VARIABLES, isLastHeaderVariable } from './raw-variables.js';
 import type {
-  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
+  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, RecvStep, ResponseStep, SetOp, SourcePos, UserSettings,
   AuthSettings,
 } from './types.js';
 
@@ -36,6 +37,7 @@ function validate(): ValidateFunction {
 export const BUILTIN_VARIABLES = new Set([
   'user', 'password', 'domain', 'aor', 'n', 'target.host', 'target.port', 'target.transport', 'target.uri',
   'local.host', 'local.port', 'local.transport', 'local.uri', 'call.id', 'branch', 'tag', 'cseq', 'random', 'timestamp', 'iteration',
+  ...RAW_VARIABLES,
 ]);
 const PEER_VARIABLES = new Set(['peer.user', 'peer.aor', 'peer.domain', 'peer.n']);
 
@@ -279,7 +281,7 @@ function buildRole(
   const columns = csvColumns(c.opts.usersCsv ?? users.csv);
   for (const u of ctx.uses) {
     for (const v of u.vars) {
-      if (BUILTIN_VARIABLES.has(v) || ctx.captures.has(v) || columns.includes(v.toLowerCase()) || Object.hasOwn(vars, v)) continue;
+      if (BUILTIN_VARIABLES.has(v) || isLastHeaderVariable(v) || ctx.captures.has(v) || columns.includes(v.toLowerCase()) || Object.hasOwn(vars, v)) continue;
       if (PEER_VARIABLES.has(v)) {
         if (peer === undefined) c.fail('SCENARIO_VARIABLE', u.path, `\${${v}} needs a 'peer' role to refer to`);
         continue;
@@ -301,6 +303,7 @@ function recvAhead(steps: CompiledStep[]): string[][] {
     if (s.kind === 'goto') return [s.target];
     if (s.kind === 'loop-next') return [s.target, i + 1];
     if (s.kind === 'send') return [i + 1, ...s.on.map((o) => o.target)];
+    if (s.kind === 'recv' || s.kind === 'response') return [i + 1, ...[s.next, s.onTimeout].filter((x): x is number => x !== undefined)];
     return [i + 1];
   };
   return steps.map((_, start) => {
@@ -443,13 +446,18 @@ function capturesOf(c: Compiler, ctx: RoleCtx, cap: Raw | undefined, path: Path)
   const out: Capture[] = [];
   for (const [name, spec] of Object.entries(cap ?? {})) {
     const s = spec as Raw;
-    const regex = (s.regex as string | undefined) ?? (typeof s.body === 'string' ? (s.body as string) : undefined);
-    if (regex !== undefined && !checkRegex(c, regex, [...path, name, s.regex !== undefined ? 'regex' : 'body'])) continue;
+    const regex = (s.regex as string | undefined) ?? (typeof s.body === 'string' ? (s.body as string) : undefined) ?? (s.message as string | undefined);
+    if (regex !== undefined && !checkRegex(c, regex, [...path, name, s.regex !== undefined ? 'regex' : s.message !== undefined ? 'message' : 'body'])) continue;
     if (regex !== undefined && s.body !== undefined && !/\((?!\?)/.test(regex)) {
       c.fail('SCENARIO_REGEX', [...path, name], `capture '${name}': the body regular expression needs a (group) to capture`);
     }
     ctx.captures.add(name);
-    out.push({ name, header: s.header as string | undefined, body: s.body !== undefined, regex });
+    out.push({
+      name, header: s.header as string | undefined, body: s.body !== undefined, regex,
+      ...(s.message !== undefined ? { message: true } : {}),
+      ...(s.group !== undefined ? { group: s.group as number } : {}),
+      ...(s.optional === true ? { optional: true } : {}),
+    });
   }
   return out;
 }
@@ -533,7 +541,23 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
         replyHeaders: headersOf(ctx, s.replyHeaders as Raw | undefined, [...p, 'replyHeaders']),
         optional: s.optional === true,
         capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
+        rrs: s.rrs === true,
       });
+      receiveFlow(ctx, s, p, ctx.steps[ctx.steps.length - 1] as RecvStep);
+    } else if (s.response !== undefined) {
+      const codes = parseCodeSpec(s.response);
+      const text = Array.isArray(s.response) ? s.response.join(', ') : String(s.response);
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? `response ${text}`);
+      ctx.steps.push({
+        kind: 'response', ...base, metric: slot.metric, name: slot.name, codes, text,
+        timeoutMs: durationOf(s.timeout, 32_000),
+        optional: s.optional === true,
+        capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
+        rrs: s.rrs === true,
+      });
+      receiveFlow(ctx, s, p, ctx.steps[ctx.steps.length - 1] as ResponseStep);
+    } else if (s.set !== undefined) {
+      ctx.steps.push({ kind: 'set', ...base, ops: setOps(ctx, s.set as Raw, [...p, 'set']) });
     } else if (s.raw !== undefined) {
       const slot = metricSlot(ctx, (s.id as string | undefined) ?? 'raw');
       ctx.steps.push({
@@ -542,6 +566,7 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
         expect: expectationOf(c, ctx, s.expect, [...p, 'expect'], '1xx-6xx'),
         timeoutMs: durationOf(s.timeout, 5_000),
         optional: s.optional === true,
+        wait: s.wait !== false,
       });
     } else if (s.await !== undefined) {
       const id = s.await as string;
@@ -567,13 +592,41 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       ctx.labels.set(label, ctx.steps.length);
       ctx.steps.push({ kind: 'label', ...base, label });
     } else if (s.goto !== undefined) {
-      const step: CompiledStep = { kind: 'goto', ...base, target: -1 };
+      const step: CompiledStep = { kind: 'goto', ...base, target: -1, ...(s.if !== undefined ? { if: s.if as string } : {}) };
       ctx.steps.push(step);
       ctx.gotos.push({ label: s.goto as string, path: [...p, 'goto'], set: (t) => (step.target = t) });
     } else {
-      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, raw, await, pause, loop, label, goto`);
+      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, response, raw, await, pause, loop, label, goto, set`);
     }
   });
+}
+
+/** A receive step's flow keys: `next` (with `if`), `onTimeout`, `rrs`; labels resolved with the gotos. */
+function receiveFlow(ctx: RoleCtx, s: Raw, p: Path, flow: RecvStep | ResponseStep): void {
+  if (s.next !== undefined) {
+    ctx.gotos.push({ label: s.next as string, path: [...p, 'next'], set: (t) => (flow.next = t) });
+    if (s.if !== undefined) flow.nextIf = s.if as string;
+  }
+  if (s.onTimeout !== undefined) ctx.gotos.push({ label: s.onTimeout as string, path: [...p, 'onTimeout'], set: (t) => (flow.onTimeout = t) });
+}
+
+/** A set step's assignments; the variables it sets are known to the later templates, as captures are. */
+function setOps(ctx: RoleCtx, set: Raw, path: Path): SetOp[] {
+  const ops: SetOp[] = [];
+  for (const [name, v] of Object.entries(set)) {
+    const at = [...path, name];
+    ctx.captures.add(name);
+    if (v === null || typeof v !== 'object') {
+      ops.push({ name, op: 'assign', value: tpl(ctx, String(v), at) });
+      continue;
+    }
+    const [[op, arg]] = Object.entries(v as Raw) as [[string, unknown]];
+    if (op === 'compare') {
+      const [l, cmp, r] = arg as [unknown, '==' | '!=' | '<' | '<=' | '>' | '>=', unknown];
+      ops.push({ name, op: 'compare', left: tpl(ctx, String(l), [...at, 'compare']), cmp, right: tpl(ctx, String(r), [...at, 'compare']) });
+    } else ops.push({ name, op: op as 'add' | 'subtract' | 'multiply' | 'divide', value: tpl(ctx, String(arg), [...at, op]) });
+  }
+  return ops;
 }
 
 export function loadScenarioFile(path: string, opts: CompileOptions = {}): CompiledScenario {

@@ -41,7 +41,13 @@ export interface Capture {
   name: string;
   header?: string;
   body?: boolean;
+  /** Matched against the whole message text (SIPp's ereg search_in="msg"). */
+  message?: boolean;
   regex?: string;
+  /** The group kept (0: the whole match); default 1 when the pattern has a group, else 0. */
+  group?: number;
+  /** No match leaves the variable unset rather than failing the step. */
+  optional?: boolean;
 }
 
 interface StepBase extends SourcePos {
@@ -81,6 +87,38 @@ export interface RecvStep extends StepBase {
   replyHeaders: [string, Template][];
   optional: boolean;
   capture: Capture[];
+  /** Where to go once received (`next`), only when variable `nextIf` is set if given; on a timeout (`onTimeout`). */
+  next?: number;
+  nextIf?: string;
+  onTimeout?: number;
+  /** Keep the route set and Contact of the message received (${routes}, ${next.url}). */
+  rrs: boolean;
+}
+
+/** Waits for a response to a raw request of the instance (SIPp's recv response=...). */
+export interface ResponseStep extends StepBase {
+  kind: 'response';
+  name: string;
+  codes: CodeRanges;
+  text: string;
+  timeoutMs: number;
+  optional: boolean;
+  capture: Capture[];
+  next?: number;
+  nextIf?: string;
+  onTimeout?: number;
+  rrs: boolean;
+}
+
+/** Per-instance variables set: a value, arithmetic on a variable's number, or a comparison (true or unset). */
+export type SetOp =
+  | { name: string; op: 'assign'; value: Template }
+  | { name: string; op: 'add' | 'subtract' | 'multiply' | 'divide'; value: Template }
+  | { name: string; op: 'compare'; left: Template; cmp: '==' | '!=' | '<' | '<=' | '>' | '>='; right: Template };
+
+export interface SetStep extends StepBase {
+  kind: 'set';
+  ops: SetOp[];
 }
 
 export interface RawStep extends StepBase {
@@ -90,6 +128,8 @@ export interface RawStep extends StepBase {
   expect: Expectation;
   timeoutMs: number;
   optional: boolean;
+  /** false: sent and the next step runs at once, no response awaited. */
+  wait: boolean;
 }
 
 export interface AwaitStep extends StepBase {
@@ -127,6 +167,8 @@ export interface LoopNextStep extends StepBase {
 export interface GotoStep extends StepBase {
   kind: 'goto';
   target: number;
+  /** Jump only when this variable is set and not empty. */
+  if?: string;
 }
 
 export interface LabelStep extends StepBase {
@@ -134,7 +176,7 @@ export interface LabelStep extends StepBase {
   label: string;
 }
 
-export type CompiledStep = SendStep | RecvStep | RawStep | AwaitStep | PauseStep | LoopEnterStep | LoopNextStep | GotoStep | LabelStep;
+export type CompiledStep = SendStep | RecvStep | ResponseStep | SetStep | RawStep | AwaitStep | PauseStep | LoopEnterStep | LoopNextStep | GotoStep | LabelStep;
 
 export interface UserSettings {
   count?: number;

@@ -8,7 +8,7 @@
 // the RFC text reads (`400`, `2xx`, `405|501`, `400|drop` for an answer of
 // 400 or none, `!400`, `drop`, `any`), parsed here into the same Expectation.
 
-import type { SipMessage } from '../codec/index.js';
+import { serializeMessage, type SipMessage } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
 import { compileSafeRegex, escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type SafeRegex, type TemplateVars } from '../scenario/index.js';
 
@@ -97,8 +97,11 @@ export function checkContent(exp: Expectation, msg: SipMessage, regexCache: Map<
 
 export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<string, string>, regexCache: Map<string, SafeRegex>): Problem | undefined {
   for (const c of captures) {
-    const source = c.header !== undefined ? msg.getAll(c.header).join(', ') : msg.body.toString('utf8');
-    if (c.header !== undefined && msg.getAll(c.header).length === 0) return same(`capture '${c.name}': header ${c.header} missing`);
+    const source = c.header !== undefined ? msg.getAll(c.header).join(', ') : c.message ? (msg.raw ?? serializeMessage(msg)).toString('utf8') : msg.body.toString('utf8');
+    if (c.header !== undefined && msg.getAll(c.header).length === 0) {
+      if (c.optional) continue;
+      return same(`capture '${c.name}': header ${c.header} missing`);
+    }
     if (c.regex === undefined) {
       vars.set(c.name, source);
       continue;
@@ -106,8 +109,11 @@ export function applyCaptures(captures: Capture[], msg: SipMessage, vars: Map<st
     const re = regexOf(regexCache, c.regex);
     if (!re.fits(source)) return same(`capture '${c.name}': ${c.header ?? 'body'} too long (${source.length} characters) to match against /${c.regex}/`);
     const m = re.exec(source);
-    if (!m) return same(`capture '${c.name}': /${c.regex}/ does not match`);
-    vars.set(c.name, m[1] ?? m[0] ?? '');
+    if (!m) {
+      if (c.optional) continue;
+      return same(`capture '${c.name}': /${c.regex}/ does not match`);
+    }
+    vars.set(c.name, (c.group !== undefined ? m[c.group] : (m[1] ?? m[0])) ?? '');
   }
   return undefined;
 }

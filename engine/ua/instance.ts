@@ -8,7 +8,7 @@ import type { PauseSpec } from '../scenario/index.js';
 import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Identity } from './identity.js';
 import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
-import { UasSide } from './uas.js';
+import { MessageSteps } from './message-steps.js';
 
 export type { InstanceOutcome } from './ua-host.js';
 
@@ -19,7 +19,7 @@ const NO_LOOPS: number[] = [];
 const SCENARIO_TIMEOUT = 0;
 const PAUSE_OVER = 1;
 
-export class ScenarioInstance extends UasSide implements TimerTarget {
+export class ScenarioInstance extends MessageSteps implements TimerTarget {
   private readonly loopCounters: number[];
   private scenarioTimer: TimerHandle | undefined;
   private pauseTimer: TimerHandle | undefined;
@@ -56,7 +56,11 @@ export class ScenarioInstance extends UasSide implements TimerTarget {
           this.pc++;
           continue;
         case 'goto':
-          this.pc = step.target;
+          this.pc = step.if === undefined || this.isSet(step.if) ? step.target : this.pc + 1;
+          continue;
+        case 'set':
+          this.applySet(step);
+          this.pc++;
           continue;
         case 'loop-enter':
           this.loopCounters[step.slot] = step.count;
@@ -77,6 +81,8 @@ export class ScenarioInstance extends UasSide implements TimerTarget {
           return this.doSend(step);
         case 'recv':
           return this.doRecv(step);
+        case 'response':
+          return this.doResponse(step);
         case 'raw':
           return this.doRaw(step);
         case 'await':

@@ -30,6 +30,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** --listen: the worker's socket binds this port (on localHost), and callers that are not sipstorm start instances (listen-mode.ts). */
+  listenPort?: number;
   /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
   openTransport?: (opts: TransportOptions) => Promise<Transport>;
 }

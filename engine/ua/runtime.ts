@@ -79,7 +79,7 @@ export class WorkerRuntime implements UaHost {
       wheel,
       timers: cfg.timers,
       send: (data, dest) => (dest.localPort === undefined ? this.transport : (this.socketsByPort.get(dest.localPort) ?? this.transport)).send(data, dest),
-      onRequest: (req, tx) => this.onRequest(req, tx),
+      onRequest: (req, tx, source) => this.onRequest(req, tx, source),
       onStray: (msg) => this.onStray(msg),
     });
     const creds = cfg.credentials ?? {};
@@ -102,6 +102,7 @@ export class WorkerRuntime implements UaHost {
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(cfg, wheel);
+    if (cfg.listenPort !== undefined) rt.early = [];
     rt.transport = await rt.openTransport(false);
     rt.local = rt.transport.local;
     rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
@@ -116,7 +117,7 @@ export class WorkerRuntime implements UaHost {
     const t = await (cfg.openTransport ?? createTransport)({
       protocol: cfg.target.protocol,
       host: cfg.localHost,
-      port: 0,
+      port: tagged ? 0 : (cfg.listenPort ?? 0),
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
       events: {
@@ -335,18 +336,49 @@ export class WorkerRuntime implements UaHost {
     this.wheel.poll();
   }
 
-  private onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
+  private onRequest(req: SipMessage, tx: ServerTransaction | undefined, source: Endpoint): void {
     const callId = req.callId();
     const tag = req.to().tag;
     let inst = tag ? this.calls.findTagged(callId, tag) : undefined;
-    if (!inst && !tag && req.method !== 'ACK' && req.method !== 'CANCEL') {
+    if (!inst && !tag && req.method !== 'ACK' && req.method !== 'CANCEL' && !this.onNewDialog) {
       // A new request to one of our UAs (an INVITE to a callee): the user part of the Request-URI.
       const user = /^sips?:([^@;]+)@/.exec(req.uri)?.[1];
       if (user) inst = this.byUser.get(user);
     }
     inst ??= this.calls.find(callId);
     if (inst) return inst.onRequest(req, tx);
+    // --listen: a new dialog from a caller starts an instance of its own; one that comes between the bind and the
+    // start of the run waits for the start (a few, bounded: the rest are answered as unexpected). An OPTIONS is answered at once (a caller may ping the address to know it is bound).
+    if (!tag && this.onNewDialog?.(req, source)) return this.calls.find(callId)!.onRequest(req, tx);
+    if (!tag && this.early && this.early.length < 1000 && req.method !== 'OPTIONS') {
+      this.early.push({ req, tx, source });
+      return;
+    }
     this.answerUnexpected(req, tx);
+  }
+
+  /** --listen (engine/load/runner.ts): whether a new request from `source` started an instance (routed to by its Call-ID). */
+  onNewDialog: ((req: SipMessage, source: Endpoint) => boolean) | undefined;
+  /** --listen: new requests that came before the run started. */
+  private early: { req: SipMessage; tx: ServerTransaction | undefined; source: Endpoint }[] | undefined;
+
+  /** --listen: from now on new requests start instances through `accept`; those that came early go first. */
+  listenFor(accept: ((req: SipMessage, source: Endpoint) => boolean) | undefined): void {
+    this.onNewDialog = accept;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const e of early) this.onRequest(e.req, e.tx, e.source);
+  }
+
+  /** --listen: an instance for a caller at `source`, its Call-ID routed to it; it starts at once and waits for the request. */
+  startListening(roleIndex: number, userIndex: number, callId: string, source: Endpoint, done: (o: InstanceOutcome) => void): void {
+    const role = this.roles[roleIndex]!;
+    role.metrics.started++;
+    role.metrics.running++;
+    const inst = new ScenarioInstance(this, role, this.identityOf(role, userIndex), undefined, this.wheel.now(), { local: this.local, dest: source }, done);
+    this.running.add(inst);
+    this.registerCallId(callId, inst);
+    inst.start();
   }
 
   /** A request no instance wants: counted, and answered as a UA would. */

@@ -7,7 +7,7 @@
 
 import { newBranch, newCallId, newTag } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
-import type { AwaitStep, CompiledStep, RawStep, RecvStep, SendStep } from '../scenario/index.js';
+import type { CompiledStep } from '../scenario/index.js';
 import { renderTemplate, type Template, type TemplateVars } from '../scenario/index.js';
 import type { TimerHandle } from '../timer/index.js';
 import type { DialogState } from './dialog.js';
@@ -137,7 +137,7 @@ export abstract class UaContext implements TemplateVars {
     return this.role.metrics.steps[step.metric]!;
   }
 
-  protected armStepTimeout(step: SendStep | RecvStep | RawStep | AwaitStep, onTimeout: () => void): void {
+  protected armStepTimeout(step: { timeoutMs: number }, onTimeout: () => void): void {
     this.clearStepTimer();
     const gen = this.gen;
     this.stepTimer = this.rt.wheel.schedule(step.timeoutMs, () => {

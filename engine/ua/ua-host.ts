@@ -77,6 +77,8 @@ export interface UaHost {
   readonly target: Endpoint;
   /** Host as written in URIs (IPv6 in brackets). */
   readonly targetHostText: string;
+  /** --listen: instances serve callers that came to them; their remote is the caller (socket.dest), not the target. */
+  readonly onNewDialog?: unknown;
   readonly targetUri: string;
   readonly domain: string;
   readonly local: Endpoint;

@@ -10,7 +10,7 @@ import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type Keyt
 import { readInputFile } from '../input-file.js';
 import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
-import { renderTemplate } from '../scenario/index.js';
+import { renderTemplate, type Template } from '../scenario/index.js';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import type { TimerTarget } from '../timer/index.js';
@@ -375,9 +375,14 @@ export abstract class UacSide extends StepOutcomes {
 
   // ---- raw ----
 
+  /** Raw text rendered for sending (message-steps.ts adds the variables of SIPp's keywords). */
+  protected renderRaw(t: Template): string {
+    return renderTemplate(t, this);
+  }
+
   protected doRaw(step: RawStep): void {
     const m = this.metrics(step);
-    let text = renderTemplate(step.text, this);
+    let text = this.renderRaw(step.text);
     if (!text.endsWith('\r\n\r\n') && !/\r\n\r\n[\s\S]+$/.test(text)) text = text.replace(/(\r\n)*$/, '\r\n\r\n');
     const data = Buffer.from(text, 'utf8');
     const callId = findCallId(text);

@@ -7,7 +7,7 @@
 // answered 200 at once when no step ahead waits for them (SIPp's -aa).
 
 import { createResponse, type SipMessage } from '../codec/index.js';
-import type { RecvStep } from '../scenario/index.js';
+import type { RecvStep, ResponseStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { guessContentType, sdp } from './bodies.js';
@@ -25,7 +25,7 @@ const AUTO_ANSWERED = new Set(['NOTIFY', 'INFO', 'UPDATE', 'OPTIONS']);
 export abstract class UasSide extends InviteClient {
   /** Requests that came before a step waited for them; made at the first. */
   protected inbox: { req: SipMessage; tx: ServerTransaction | undefined }[] | undefined;
-  private waitingRecv: RecvStep | undefined;
+  protected waitingRecv: RecvStep | undefined;
   protected retrans2xx: Retransmit2xx | undefined;
 
   protected doRecv(step: RecvStep): void {
@@ -39,9 +39,14 @@ export abstract class UasSide extends InviteClient {
     this.rt.instanceWaiting(this, this.role);
     this.armStepTimeout(step, () => {
       this.waitingRecv = undefined;
-      if (step.optional) return this.next();
-      this.timedOut(step, `no ${step.method} received within ${step.timeoutMs / 1000}s`);
+      this.recvTimedOut(step, `no ${step.method} received within ${step.timeoutMs / 1000}s`);
     });
+  }
+
+  /** A receive step's wait ran out: on if it is optional, else a timeout failure (message-steps.ts adds `onTimeout`). */
+  protected recvTimedOut(step: RecvStep | ResponseStep, what: string): void {
+    if (step.optional) return this.next();
+    this.timedOut(step, what);
   }
 
   /** A request for this instance, from the runtime's routing. */
