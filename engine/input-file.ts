@@ -17,6 +17,7 @@ export const INPUT_LIMITS = {
   suite: { bytes: 2 * MB, what: 'a suite file' },
   result: { bytes: 64 * MB, what: 'a result file' },
   certificate: { bytes: 1 * MB, what: 'a certificate file' },
+  audio: { bytes: 64 * MB, what: 'a WAV file' },
 } as const;
 
 export type InputKind = keyof typeof INPUT_LIMITS;
