@@ -18,7 +18,7 @@ import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
 import {
-  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, totalsOf,
+  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, runMediaOf, scenarioResult, totalsOf,
   type RunResult, type ScenarioResult, type Threshold,
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
@@ -329,6 +329,7 @@ export function buildRunResult(o: {
     conformance: conformanceOf(o.results),
     workerErrors: o.workerErrors,
     failures: o.results.flatMap((r) => r.failures).slice(0, 20),
+    ...(runMediaOf(o.results) ? { media: runMediaOf(o.results)! } : {}),
   };
 }
 

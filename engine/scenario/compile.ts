@@ -16,6 +16,7 @@ import { aliasBombError, MAX_ALIAS_COUNT } from './yaml-limits.js';
 import { describePath, friendlyErrors } from './schema-errors.js';
 import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
+import { mediaOf } from './media.js';
 import type {
   Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
 } from './types.js';
@@ -168,7 +169,14 @@ function build(c: Compiler, d: Raw): CompiledScenario {
     vars[k] = String(v);
   }
   Object.assign(vars, c.opts.vars);
-  const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
+  const roles = roleEntries.map(([name, r, path]) => {
+    const role = buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars);
+    const media = mediaOf(c, (r.media ?? d.media) as Raw | undefined, r.media ? path : [], baseDir);
+    if (media) role.media = media;
+    const dtmf = role.steps.find((st) => st.kind === 'dtmf');
+    if (dtmf && !media) c.errors.push(new ScenarioError('SCENARIO_MEDIA', c.file, dtmf.line, dtmf.col, `a dtmf step needs a 'media' setting (the call's audio stream carries the digits)`));
+    return role;
+  });
   const thresholds = ((d.thresholds as (string | Raw)[] | undefined) ?? []).map((th, i) => {
     const o = typeof th === 'string' ? { expr: th } : th;
     return {
@@ -559,8 +567,11 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       const step: CompiledStep = { kind: 'goto', ...base, target: -1 };
       ctx.steps.push(step);
       ctx.gotos.push({ label: s.goto as string, path: [...p, 'goto'], set: (t) => (step.target = t) });
+    } else if (s.dtmf !== undefined) {
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? 'dtmf');
+      ctx.steps.push({ kind: 'dtmf', ...base, metric: slot.metric, name: slot.name, digits: String(s.dtmf), timeoutMs: durationOf(s.timeout, 10_000) });
     } else {
-      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, raw, await, pause, loop, label, goto`);
+      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, raw, await, pause, loop, label, goto, dtmf`);
     }
   });
 }
