@@ -137,7 +137,7 @@ export abstract class UaContext implements TemplateVars {
     return this.role.metrics.steps[step.metric]!;
   }
 
-  protected armStepTimeout(step: SendStep | RecvStep | RawStep | AwaitStep, onTimeout: () => void): void {
+  protected armStepTimeout(step: { timeoutMs: number }, onTimeout: () => void): void {
     this.clearStepTimer();
     const gen = this.gen;
     this.stepTimer = this.rt.wheel.schedule(step.timeoutMs, () => {

@@ -54,10 +54,12 @@ export abstract class InviteClient extends UacSide {
       this.rt.sendStateless(li.ackData, li.ackDest ?? this.socket.dest);
       return;
     }
+    const unusable = this.mediaAnswer(req, res);
     const steps = this.role.role.steps;
     const nextSend = steps.slice(this.pc + 1).find((s) => s.kind === 'send' || s.kind === 'recv' || s.kind === 'raw' || s.kind === 'await');
     const ackIsNext = !step.async && nextSend?.kind === 'send' && nextSend.method === 'ACK';
-    if (!ackIsNext) this.sendAck();
+    if (!ackIsNext || unusable) this.sendAck();
+    if (unusable) this.mediaSetupFailed(step, unusable);
   }
 
   /**

@@ -15,7 +15,7 @@ import { guessContentType } from './bodies.js';
 import { inDialogRequest, uacDialog } from './dialog.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
-import { StepOutcomes } from './step-outcome.js';
+import { MediaSide } from './call-media.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_CONTACT = new Set(['MESSAGE', 'PUBLISH', 'BYE', 'CANCEL', 'ACK', 'SERVICE', 'INFO', 'PRACK']);
@@ -41,7 +41,7 @@ export interface LastInvite {
   ackDest?: Endpoint;
 }
 
-export abstract class UacSide extends StepOutcomes {
+export abstract class UacSide extends MediaSide {
   protected lastInvite: LastInvite | undefined;
   /** INVITEs sent with `async`, by their id; made at the first one. */
   protected pending: Map<string, PendingInvite> | undefined;
@@ -92,7 +92,7 @@ export abstract class UacSide extends StepOutcomes {
       if (SET_HEADERS.includes(name.toLowerCase())) req.set(name, value);
       else req.add(name, value);
     }
-    const body = this.render(step.body);
+    const body = this.render(step.body) ?? this.mediaOffer(step);
     if (body !== undefined) {
       req.body = Buffer.from(body, 'utf8');
       req.set('Content-Type', step.contentType ?? guessContentType(body));
@@ -117,6 +117,8 @@ export abstract class UacSide extends StepOutcomes {
     const m = this.metrics(step);
     if (step.method === 'ACK') return this.sendAckStep(step);
     if (step.method === 'CANCEL') return this.sendCancelStep(step);
+    if (this.openMediaFirst(step, () => this.doSend(step))) return;
+    if (step.method === 'BYE') this.stopMedia();
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
     const firstSentAt = this.rt.wheel.now();

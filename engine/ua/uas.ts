@@ -47,6 +47,7 @@ export abstract class UasSide extends InviteClient {
     this.record('received', req);
     this.rt.conformance.request(req);
     if (this.done) return;
+    if (req.method === 'BYE') this.stopMedia();
     if (req.method === 'ACK') {
       this.retrans2xx?.stop();
       this.retrans2xx = undefined;

@@ -1,0 +1,110 @@
+// The audio of a call (docs/media.md), between the step outcomes and the UAC:
+// an INVITE of a role with `media` opens the call's stream (a port pair of
+// its own) and carries its SDP offer (RFC 3264 §5); the 2xx's answer starts
+// it (§6.1: the remote address and codec taken from it) or fails the step
+// with the reason; a re-INVITE offers again (its direction: hold); BYE, sent
+// or received, or the end of the instance stops it, and what it measured
+// goes to the metrics of the INVITE step that set it up. The dtmf step plays
+// RFC 4733 events on it.
+
+import type { SipMessage } from '../codec/index.js';
+import { MediaError, MediaStream, negotiate, parseSdp } from '../media/index.js';
+import type { DtmfStep, SendStep } from '../scenario/index.js';
+import { MediaMetrics } from '../metrics/index.js';
+import { StepOutcomes } from './step-outcome.js';
+
+export abstract class MediaSide extends StepOutcomes {
+  /** The call's stream, once opened; with the metric slot of the step that set it up. */
+  protected media: { stream: MediaStream; metric: number; answeredSeq: number } | undefined;
+
+  /** Does this INVITE carry the role's media offer (a role with `media`, a step without a body of its own)? */
+  protected offersMedia(step: SendStep): boolean {
+    return step.method === 'INVITE' && this.role.role.media !== undefined && step.body === undefined;
+  }
+
+  /**
+   * Opens the stream before the first INVITE that offers it (binding its ports takes a turn of the event loop),
+   * then sends that INVITE. Returns false when the stream is already open: send now.
+   */
+  protected openMediaFirst(step: SendStep, send: () => void): boolean {
+    if (this.media || !this.offersMedia(step)) return false;
+    const gen = this.gen;
+    MediaStream.open(this.rt.media, this.role.role.media!, this.socket.local.host).then(
+      (stream) => {
+        if (this.done || gen !== this.gen) {
+          stream.close();
+          return;
+        }
+        this.media = { stream, metric: step.metric, answeredSeq: -1 };
+        send();
+      },
+      (err: unknown) => {
+        if (this.done || gen !== this.gen) return;
+        (this.metrics(step).media ??= new MediaMetrics()).setupFailed();
+        const why = err instanceof MediaError ? err.message : `${(err as NodeJS.ErrnoException).code ?? 'ERROR'}: ${(err as Error).message}`;
+        this.stepFailed(step, 'media: no RTP port', `media: ${why}`, 'media: no RTP port');
+      },
+    );
+    return true;
+  }
+
+  /** The SDP offer an INVITE of the call carries (a new version each time). */
+  protected mediaOffer(step: SendStep): string | undefined {
+    return this.media && this.offersMedia(step) ? this.media.stream.offer() : undefined;
+  }
+
+  /**
+   * A 2xx to an INVITE that offered: its answer starts (or, after a re-INVITE, changes) the stream. Returns the
+   * reason when the answer is unusable (no SDP, no acceptable codec), undefined when the stream runs.
+   */
+  protected mediaAnswer(req: SipMessage, res: SipMessage): string | undefined {
+    const m = this.media;
+    if (!m || req.body.length === 0 || !/application\/sdp/i.test(req.get('Content-Type') ?? '')) return undefined;
+    const seq = res.cseq().seq;
+    if (m.answeredSeq === seq) return undefined; // a retransmitted 2xx
+    m.answeredSeq = seq;
+    if (res.body.length === 0) return 'the 2xx has no SDP answer to the offer (RFC 3264 §5)';
+    try {
+      m.stream.start(negotiate(parseSdp(res.body.toString('utf8')), m.stream.settings.codecs, m.stream.settings.direction));
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof MediaError)) throw err;
+      return err.message;
+    }
+  }
+
+  /** Stops the stream (BYE sent or received, the instance's end) and records what it measured, once. */
+  protected stopMedia(): void {
+    const m = this.media;
+    if (!m) return;
+    this.media = undefined;
+    const stats = m.stream.close();
+    const metrics = this.role.metrics.steps[m.metric]!;
+    (metrics.media ??= new MediaMetrics()).add(stats);
+  }
+
+  /** An answer without a usable stream: counted on the step's media, and the step fails with why. */
+  protected mediaSetupFailed(step: SendStep, why: string): void {
+    (this.metrics(step).media ??= new MediaMetrics()).setupFailed();
+    this.stopMedia();
+    const kind = why.startsWith('no acceptable codec') ? 'media: no acceptable codec' : why.startsWith('the 2xx has no SDP') ? 'media: no SDP answer' : 'media: unusable SDP answer';
+    this.stepFailed(step, kind, `media: ${why}`, kind);
+  }
+
+  /** A dtmf step: the digits as RFC 4733 events on the stream; passes when the last one ended. */
+  protected doDtmf(step: DtmfStep): void {
+    const m = this.metrics(step);
+    const stream = this.media?.stream;
+    if (!stream) return this.stepFailed(step, 'no media stream', 'no media stream is up (no INVITE answered with SDP before this step)', 'no media stream');
+    const gen = this.gen;
+    try {
+      stream.playDtmf(step.digits, () => {
+        if (gen === this.gen && !this.done) this.passed(m);
+      });
+    } catch (err) {
+      if (!(err instanceof MediaError)) throw err;
+      return this.stepFailed(step, err.code, err.message, err.code);
+    }
+    this.armStepTimeout(step, () => this.stepFailed(step, 'dtmf not sent in time', `digits '${step.digits}' not sent within ${step.timeoutMs / 1000}s`, 'dtmf not sent in time'));
+  }
+}
