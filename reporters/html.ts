@@ -12,6 +12,7 @@ import { decodeHistogram } from '../engine/metrics/histogram.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { verdictOf } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms, partialNote, pddText, sessionsText, stepRow } from './format.js';
+import { mediaHtml } from './media-view.js';
 import { writeFileAtomic } from './write-file.js';
 
 function esc(s: string): string {
@@ -142,6 +143,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
   return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
 ${roles}
 ${sessionsText(s) ? `<p class="sessions">${esc(sessionsText(s)!)}</p>` : ''}
+${s.media ? mediaHtml(s.media, esc) : ''}
 <p class="generator">${esc(generatorLine(s.health))}</p>
 <figure class="time-chart"><figcaption>over time</figcaption>${timeChart(s)}</figure>
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}
