@@ -86,7 +86,9 @@ export abstract class MediaSide extends StepOutcomes {
   /** An answer without a usable stream: counted on the step's media, and the step fails with why. */
   protected mediaSetupFailed(step: SendStep, why: string): void {
     (this.metrics(step).media ??= new MediaMetrics()).setupFailed();
-    this.stopMedia();
+    // No stream ran: closed without being counted among the streams.
+    this.media?.stream.close();
+    this.media = undefined;
     const kind = why.startsWith('no acceptable codec') ? 'media: no acceptable codec' : why.startsWith('the 2xx has no SDP') ? 'media: no SDP answer' : 'media: unusable SDP answer';
     this.stepFailed(step, kind, `media: ${why}`, kind);
   }

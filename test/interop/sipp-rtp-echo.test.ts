@@ -59,3 +59,20 @@ t.test('SIPp -rtp_echo returns every packet sipstorm sends', { skip: missing }, 
   const s = await sipp.done;
   t.equal(s.successful, CALLS, `SIPp counted ${CALLS} successful calls`);
 });
+
+t.test('an answer with no codec sipstorm offered fails the call with the reason', { skip: missing }, async (t) => {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  // SIPp's built-in UAS answers PCMU whatever was offered; sipstorm offers PCMA only.
+  const sipp = startSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), '-rtp_echo', '-m', '1', '-timeout', '30s'], { timeoutMs: 40_000 });
+  t.teardown(() => sipp.kill());
+  const dir = mkdtempSync(join(tmpdir(), 'media-sipp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'pcma.yaml');
+  writeFileSync(file, "name: pcma-only\nmedia: { codecs: [PCMA] }\nload: { model: open, rate: 1, total: 1 }\nsteps:\n  - send: INVITE\n    to: 'sip:service@${target.host}:${target.port}'\n    expect: 200\n  - send: ACK\n  - send: BYE\n");
+  const r = await runCli(['run', file, '--target', `127.0.0.1:${port}`, '--workers', '1']);
+  t.equal(r.status, 1, r.out.slice(-2000));
+  t.match(r.out, /step 1 'INVITE': media: no acceptable codec: sipstorm offers PCMA; the SDP has 0 \(PCMU\)/);
+  t.equal(r.result.media.setupFailed, 1, 'counted as a call without a usable stream');
+  t.equal(r.result.media.streams, 0);
+});

@@ -79,3 +79,14 @@ t.test('nothing echoed: every call is one-way, and media.oneway == 0 fails the r
   t.ok(m.packetsSent > 8 * 100, 'sipstorm still sent its stream');
   t.equal(m.mos.max, 1, 'a one-way call scores MOS 1');
 });
+
+t.test('the embedded server refuses an offer with no codec it speaks: 488 with a Warning saying why', async (t) => {
+  const file = join(dir, 'g729.yaml');
+  writeFileSync(file, [
+    'name: g729', 'load: { model: open, rate: 1, total: 1 }', 'steps:', '  - send: INVITE', "    to: 'sip:echo@${target.host}:${target.port}'",
+    '    contentType: application/sdp', '    body: "v=0\\r\\no=- 1 1 IN IP4 127.0.0.1\\r\\ns=-\\r\\nc=IN IP4 127.0.0.1\\r\\nt=0 0\\r\\nm=audio 4000 RTP/AVP 18\\r\\na=rtpmap:18 G729/8000\\r\\n"',
+    '    expect:', '      code: 488', '      headers:', "        Warning: 'no acceptable codec'", '',
+  ].join('\n'));
+  const r = await runCli(['run', file, '--workers', '1']);
+  t.equal(r.status, 0, r.out.slice(-2000));
+});
