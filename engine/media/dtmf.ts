@@ -39,6 +39,7 @@ export class DtmfPlayer {
 
   constructor(
     readonly digits: string,
+    /** Called by the stream once the packet that ended the last digit's gap went out. */
     readonly onDone: () => void,
   ) {
     if (!DTMF_DIGITS.test(digits)) throw new MediaError('DTMF_INVALID', `dtmf '${digits}': only 0-9, *, #, A-D`);
@@ -64,7 +65,6 @@ export class DtmfPlayer {
     if (this.packet >= TONE_PACKETS + END_PACKETS + GAP_FRAMES) {
       this.packet = 0;
       this.digit++;
-      if (this.done) this.onDone();
     }
     return out;
   }

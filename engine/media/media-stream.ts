@@ -177,13 +177,11 @@ export class MediaStream implements ScheduledStream {
     if (!this.neg) throw new MediaError('DTMF_NO_STREAM', 'no media stream is up (no answer with SDP yet)');
     if (this.neg.dtmfPayloadType === undefined) throw new MediaError('DTMF_NOT_NEGOTIATED', 'the answer did not accept telephone-event (RFC 4733)');
     if (!this.neg.send) throw new MediaError('DTMF_NOT_SENDING', 'the stream does not send (on hold or recvonly)');
-    this.dtmf = new DtmfPlayer(digits, () => {
-      this.dtmf = undefined;
-      onDone();
-    });
+    this.dtmf = new DtmfPlayer(digits, onDone);
   }
 
   sendDue(buf: Buffer, off: number, now: number): void {
+    if (this.closed) return;
     const neg = this.neg!;
     if (now >= this.nextRtcpAt) {
       this.nextRtcpAt += RTCP_INTERVAL_MS;
@@ -214,6 +212,11 @@ export class MediaStream implements ScheduledStream {
     this.packetsSent++;
     this.octetsSent += len - 12;
     this.rtp.send(buf, off, len, neg.remotePort, neg.remoteHost);
+    // Last: the step it ends may end the call, and close this stream.
+    if (d?.done) {
+      this.dtmf = undefined;
+      d.onDone();
+    }
   }
 
   private sendRtcp(): void {

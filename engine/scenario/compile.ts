@@ -18,7 +18,7 @@ import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
 import { mediaOf } from './media.js';
 import type {
-  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SourcePos, UserSettings,
+  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, SendStep, SourcePos, UserSettings,
 } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -507,7 +507,9 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
         optional: s.optional === true,
         capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
         on: [],
+        ...(s.direction !== undefined ? { direction: s.direction as SendStep['direction'] } : {}),
       };
+      if (s.direction !== undefined && method !== 'INVITE') c.fail('SCENARIO_INVALID', p, `'direction' is for INVITE only (the direction of its SDP offer)`, 'direction');
       for (const [codeText, label] of Object.entries((s.on as Record<string, string> | undefined) ?? {})) {
         const entry = { codes: parseCodeSpec(codeText), target: -1 };
         step.on.push(entry);

@@ -3,7 +3,7 @@
 // jump targets. Regular expressions travel as sources and are compiled where
 // they are used.
 
-import type { MediaSettings } from '../media/index.js';
+import type { Direction, MediaSettings } from '../media/index.js';
 import type { Template } from './template.js';
 
 export interface SourcePos {
@@ -62,6 +62,8 @@ export interface SendStep extends StepBase {
   optional: boolean;
   capture: Capture[];
   on: { codes: CodeRanges; target: number }[];
+  /** INVITE with media: the direction of this offer (hold: sendonly, inactive). */
+  direction?: Direction;
 }
 
 export interface RecvStep extends StepBase {

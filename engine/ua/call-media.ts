@@ -2,20 +2,20 @@
 // an INVITE of a role with `media` opens the call's stream (a port pair of
 // its own) and carries its SDP offer (RFC 3264 §5); the 2xx's answer starts
 // it (§6.1: the remote address and codec taken from it) or fails the step
-// with the reason; a re-INVITE offers again (its direction: hold); BYE, sent
+// with the reason; a re-INVITE offers again (its `direction`: hold, §8.4); BYE, sent
 // or received, or the end of the instance stops it, and what it measured
 // goes to the metrics of the INVITE step that set it up. The dtmf step plays
 // RFC 4733 events on it.
 
 import type { SipMessage } from '../codec/index.js';
-import { MediaError, MediaStream, negotiate, parseSdp } from '../media/index.js';
+import { MediaError, MediaStream, negotiate, parseSdp, type Direction } from '../media/index.js';
 import type { DtmfStep, SendStep } from '../scenario/index.js';
 import { MediaMetrics } from '../metrics/index.js';
 import { StepOutcomes } from './step-outcome.js';
 
 export abstract class MediaSide extends StepOutcomes {
   /** The call's stream, once opened; with the metric slot of the step that set it up. */
-  protected media: { stream: MediaStream; metric: number; answeredSeq: number } | undefined;
+  protected media: { stream: MediaStream; metric: number; answeredSeq: number; offered: Direction } | undefined;
 
   /** Does this INVITE carry the role's media offer (a role with `media`, a step without a body of its own)? */
   protected offersMedia(step: SendStep): boolean {
@@ -35,7 +35,7 @@ export abstract class MediaSide extends StepOutcomes {
           stream.close();
           return;
         }
-        this.media = { stream, metric: step.metric, answeredSeq: -1 };
+        this.media = { stream, metric: step.metric, answeredSeq: -1, offered: stream.settings.direction };
         send();
       },
       (err: unknown) => {
@@ -50,7 +50,11 @@ export abstract class MediaSide extends StepOutcomes {
 
   /** The SDP offer an INVITE of the call carries (a new version each time). */
   protected mediaOffer(step: SendStep): string | undefined {
-    return this.media && this.offersMedia(step) ? this.media.stream.offer() : undefined;
+    const m = this.media;
+    if (!m || !this.offersMedia(step)) return undefined;
+    // RFC 3264 §8.4: hold is a new offer with sendonly (or inactive); the step's direction, or the setting's.
+    m.offered = step.direction ?? m.stream.settings.direction;
+    return m.stream.offer(m.offered);
   }
 
   /**
@@ -65,7 +69,7 @@ export abstract class MediaSide extends StepOutcomes {
     m.answeredSeq = seq;
     if (res.body.length === 0) return 'the 2xx has no SDP answer to the offer (RFC 3264 §5)';
     try {
-      m.stream.start(negotiate(parseSdp(res.body.toString('utf8')), m.stream.settings.codecs, m.stream.settings.direction));
+      m.stream.start(negotiate(parseSdp(res.body.toString('utf8')), m.stream.settings.codecs, m.offered));
       return undefined;
     } catch (err) {
       if (!(err instanceof MediaError)) throw err;

@@ -45,6 +45,9 @@ export abstract class InviteClient extends UacSide {
       if (!this.dialog || this.dialog.remoteTag !== res.to().tag) {
         this.dialog = uacDialog(req, res);
         this.lastInvite = { request: req, response: res };
+      } else if (this.lastInvite?.request.cseq().seq !== req.cseq().seq) {
+        // A re-INVITE's 2xx (§14.1): its own ACK, with its CSeq.
+        this.lastInvite = { request: req, response: res };
       }
     } catch (err) {
       return this.failUnusable2xx(step, res, err, p !== undefined && p.tx === tx);
