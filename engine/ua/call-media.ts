@@ -4,12 +4,14 @@
 // it (§6.1: the remote address and codec taken from it) or fails the step
 // with the reason; a re-INVITE offers again (its `direction`: hold, §8.4); BYE, sent
 // or received, or the end of the instance stops it, and what it measured
-// goes to the metrics of the INVITE step that set it up. The dtmf step plays
+// goes to the metrics of the INVITE step that set it up. A recv INVITE step
+// of a role with media answers the offer from a stream of its own (§6), or
+// 488 when no codec fits. The dtmf step plays
 // RFC 4733 events on it.
 
 import type { SipMessage } from '../codec/index.js';
-import { MediaError, MediaStream, negotiate, parseSdp, type Direction } from '../media/index.js';
-import type { DtmfStep, SendStep } from '../scenario/index.js';
+import { answerOffer, MediaError, MediaStream, negotiate, parseSdp, type Direction } from '../media/index.js';
+import type { DtmfStep, RecvStep, SendStep } from '../scenario/index.js';
 import { MediaMetrics } from '../metrics/index.js';
 import { StepOutcomes } from './step-outcome.js';
 
@@ -94,6 +96,51 @@ export abstract class MediaSide extends StepOutcomes {
     this.media?.stream.close();
     this.media = undefined;
     const kind = why.startsWith('no acceptable codec') ? 'media: no acceptable codec' : why.startsWith('the 2xx has no SDP') ? 'media: no SDP answer' : 'media: unusable SDP answer';
+    this.stepFailed(step, kind, `media: ${why}`, kind);
+  }
+
+  /** The SDP answer of a 2xx being sent (the UAS side), while its replies are made. */
+  protected answerBody: string | undefined;
+
+  /** A recv INVITE step of a role with media, whose request carries an offer: opens the stream first. False: go on now. */
+  protected openMediaForOffer(step: RecvStep, req: SipMessage, then: () => void): boolean {
+    if (this.media || step.method !== 'INVITE' || !this.role.role.media || step.replyBody !== undefined || req.body.length === 0) return false;
+    const gen = this.gen;
+    MediaStream.open(this.rt.media, this.role.role.media, this.socket.local.host).then(
+      (stream) => {
+        if (this.done || gen !== this.gen) return void stream.close();
+        this.media = { stream, metric: step.metric, answeredSeq: -1, offered: stream.settings.direction };
+        then();
+      },
+      (err: unknown) => {
+        if (this.done || gen !== this.gen) return;
+        (this.metrics(step).media ??= new MediaMetrics()).setupFailed();
+        this.stepFailed(step, 'media: no RTP port', `media: ${(err as Error).message}`, 'media: no RTP port');
+      },
+    );
+    return true;
+  }
+
+  /** The answer to an INVITE's offer (RFC 3264 §6) from the call's stream, which starts with it; or why not. */
+  protected mediaAnswerTo(step: RecvStep, req: SipMessage): { sdp: string } | { error: string } | undefined {
+    const m = this.media;
+    if (!m || step.method !== 'INVITE' || step.replyBody !== undefined || !step.reply.some((c) => c >= 200 && c < 300)) return undefined;
+    try {
+      const { sdp, negotiated } = answerOffer(parseSdp(req.body.toString('utf8')), m.stream.local());
+      m.stream.start(negotiated);
+      return { sdp };
+    } catch (err) {
+      if (!(err instanceof MediaError)) throw err;
+      return { error: err.message };
+    }
+  }
+
+  /** An offer this side cannot answer: 488 was sent; counted apart and the step fails with why. */
+  protected mediaRefused(step: RecvStep, why: string): void {
+    (this.metrics(step).media ??= new MediaMetrics()).setupFailed();
+    this.media?.stream.close();
+    this.media = undefined;
+    const kind = why.startsWith('no acceptable codec') ? 'media: no acceptable codec' : 'media: unusable SDP offer';
     this.stepFailed(step, kind, `media: ${why}`, kind);
   }
 
