@@ -14,7 +14,7 @@ export const faultFlagSpecs: FlagSpec[] = [
   { name: 'fault-mangle-via', type: 'boolean', help: 'embedded server: change the branch of the top Via in responses' },
   { name: 'fault-no-100', type: 'boolean', help: 'embedded server: send no 100 Trying to INVITE' },
   { name: 'fault-rtp-drop', type: 'string', value: 'RATE', help: 'embedded server RTP echo: drop this share of the packets echoed (0..1, exact: 0.05 is 1 in 20)' },
-  { name: 'fault-rtp-jitter', type: 'string', value: 'MS', help: 'embedded server RTP echo: hold every other packet MS ms (RFC 3550 jitter of MS)' },
+  { name: 'fault-rtp-jitter', type: 'string', value: 'MS', help: 'embedded server RTP echo: move every other packet\'s RTP timestamp MS ms back (reads as RFC 3550 jitter of MS)' },
   { name: 'fault-rtp-reorder', type: 'string', value: 'RATE', help: 'embedded server RTP echo: send this share of packets after the next one (0..1)' },
   { name: 'fault-rtp-one-way', type: 'boolean', help: 'embedded server RTP echo: echo nothing (one-way audio)' },
 ];

@@ -14,7 +14,7 @@ import { MediaError } from './errors.js';
 import { PACKET_MS, RTCP_INTERVAL_MS, type MediaScheduler, type ScheduledStream } from './media-scheduler.js';
 import { readReport, writeReport, type ReportState } from './rtcp.js';
 import { RtpReceiver, writeRtpHeader } from './rtp-stream.js';
-import { buildOffer, type Negotiated } from './sdp.js';
+import { buildOffer, type LocalMedia, type Negotiated } from './sdp.js';
 import type { MediaSettings } from './settings.js';
 import { FRAME_SAMPLES, type EncodedSource } from './sources.js';
 
@@ -104,6 +104,8 @@ export class MediaStream implements ScheduledStream {
   private readonly report: ReportState = { expectedPrior: 0, receivedPrior: 0, lastSr: 0, lastSrAt: 0 };
   private readonly receiver = new RtpReceiver(8000, -1);
   private closed = false;
+  /** What it measured, made once when it closed. */
+  private stats: StreamStats | undefined;
   /** Offer/answer version for the o= line (RFC 3264 §8: one more for each new offer). */
   private version = 1;
   private readonly sessionId = String(randomInt(1, 2 ** 31));
@@ -151,7 +153,7 @@ export class MediaStream implements ScheduledStream {
   }
 
   /** The local side of an answer this stream makes (the embedded server, a UAS). */
-  local(direction = this.settings.direction): { host: string; port: number; rtcpPort: number; codecs: MediaSettings['codecs']; direction: MediaSettings['direction']; sessionId: string; version: number } {
+  local(direction = this.settings.direction): LocalMedia {
     return { host: this.host, port: this.port, rtcpPort: this.rtcpPort, codecs: this.settings.codecs, direction, sessionId: this.sessionId, version: this.version++ };
   }
 
@@ -244,8 +246,6 @@ export class MediaStream implements ScheduledStream {
     }
     return this.stats!;
   }
-
-  private stats: StreamStats | undefined;
 
   private summary(): StreamStats {
     const r = this.receiver;

@@ -17,7 +17,7 @@ export interface ServerFaults {
   noToTag?: boolean;
   no100?: boolean;
   mangleVia?: boolean;
-  /** The RTP echo (rtp-echo.ts): share of echoed RTP dropped, every other packet held this long, share reordered, nothing echoed. */
+  /** The RTP echo (rtp-echo.ts): share of echoed RTP dropped, every other packet's timestamp moved this many ms back, share reordered, nothing echoed. */
   rtpDropRate?: number;
   rtpJitterMs?: number;
   rtpReorderRate?: number;

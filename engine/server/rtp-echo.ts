@@ -4,7 +4,9 @@
 // -rtp_echo. Its fault knobs act on the echoed packets, per sender, so the
 // caller's metrics can be checked against them exactly:
 //   rtpDropRate: this share dropped (error diffusion: exactly 1 in 20 for 0.05, no chance involved),
-//   rtpJitterMs: every other packet held this long (transit alternating by J: RFC 3550 A.8 jitter J),
+//   rtpJitterMs: every other packet's RTP timestamp moved J ms back: its transit time (arrival − timestamp)
+//     alternates by J, which RFC 3550 A.8 reads as jitter J whatever the load of the machine (a packet held
+//     J ms by a timer would read J plus how late that timer fired),
 //   rtpReorderRate: this share held back until the sender's next packet went,
 //   rtpOneWay: nothing sent back (one-way audio).
 
@@ -12,7 +14,6 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { answerOffer, parseSdp, SdpError } from '../media/index.js';
 import type { SipMessage } from '../codec/index.js';
-import type { TimerWheel } from '../timer/index.js';
 import type { ServerFaults } from './faults.js';
 
 interface Sender {
@@ -37,7 +38,6 @@ export class RtpEcho {
 
   private constructor(
     private readonly socket: dgram.Socket,
-    private readonly wheel: TimerWheel,
     private readonly faults: () => ServerFaults,
     readonly host: string,
   ) {
@@ -46,7 +46,7 @@ export class RtpEcho {
     socket.on('error', () => {});
   }
 
-  static async start(host: string, wheel: TimerWheel, faults: () => ServerFaults): Promise<RtpEcho> {
+  static async start(host: string, faults: () => ServerFaults): Promise<RtpEcho> {
     const socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -61,7 +61,7 @@ export class RtpEcho {
     } catch {
       /* the kernel caps it; the default still works */
     }
-    return new RtpEcho(socket, wheel, faults, host);
+    return new RtpEcho(socket, faults, host);
   }
 
   get port(): number {
@@ -69,8 +69,8 @@ export class RtpEcho {
   }
 
   /**
-   * The SDP answer to the offer an INVITE carries: `sdp` (undefined without an offer), or `error` when the offer is
-   * unusable (then 488, RFC 3261 §21.4.26). RTP and RTCP both come to the echo port (a=rtcp names it).
+   * The SDP answer to the offer an INVITE carries: `sdp` (undefined without an audio offer), or `error` when no codec
+   * of the offer fits (then 488, RFC 3261 §21.4.26). RTP and RTCP both come to the echo port (a=rtcp names it).
    */
   answer(req: SipMessage): { sdp?: string; error?: string } {
     if (req.body.length === 0 || !/application\/sdp/i.test(req.get('Content-Type') ?? '')) return {};
@@ -79,8 +79,9 @@ export class RtpEcho {
       const local = { host: this.host, port: this.port, rtcpPort: this.port, codecs: ['PCMU', 'PCMA'] as ('PCMU' | 'PCMA')[], direction: 'sendrecv' as const, sessionId: '1', version: 1 };
       return { sdp: answerOffer(offer, local).sdp };
     } catch (err) {
-      if (err instanceof SdpError) return { error: err.message };
-      throw err;
+      if (!(err instanceof SdpError)) throw err;
+      // Only an audio offer with no codec of ours is refused; other SDP (no audio, not parsable) gets the fixed answer of old.
+      return err.code === 'SDP_NO_CODEC' ? { error: err.message } : {};
     }
   }
 
@@ -129,9 +130,9 @@ export class RtpEcho {
 
   private send(msg: Buffer, port: number, address: string, f: ServerFaults, n: number): void {
     this.stats.rtpEchoed++;
-    if (f.rtpJitterMs && n % 2 === 1) {
-      this.wheel.schedule(f.rtpJitterMs, () => this.socket.send(msg, port, address));
-      return;
+    if (f.rtpJitterMs && n % 2 === 1 && msg.length >= 12) {
+      // 8 timestamp units a ms (G.711's 8 kHz clock).
+      msg.writeUInt32BE((msg.readUInt32BE(4) - Math.round(f.rtpJitterMs * 8)) >>> 0, 4);
     }
     this.socket.send(msg, port, address);
   }

@@ -149,7 +149,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return localEndpoints().some((l) => (l.host === h || (l.host === '0.0.0.0' && isIP(h) === 4)) && l.port === (uriPort ?? 5060));
     },
   };
-  core.media = await RtpEcho.start(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, wheel, () => faults);
+  core.media = await RtpEcho.start(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, () => faults);
   const location = new LocationService(() => wheel.now());
   const presence = new PresenceServer(core);
   const callLimits: CallLimits = { ...DEFAULT_CALL_LIMITS, ...opts.calls };

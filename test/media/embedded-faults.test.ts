@@ -1,8 +1,9 @@
 // The embedded server's RTP echo and its fault knobs, read back by sipstorm's
 // own metrics through the CLI: a clean echo passes the bundled thresholds;
-// 5% of packets dropped reads as 5% ± 1% loss, every other packet held 20 ms
-// reads as about 20 ms of RFC 3550 jitter (the alternation gives |D| = 20 ms
-// whatever the machine adds below that), nothing echoed is counted one-way;
+// 5% of packets dropped reads as 5% ± 1% loss, every other packet's timestamp
+// moved 20 ms reads as 20 ms of RFC 3550 jitter (the transit alternates by
+// 20 ms; the machine's own timing noise mostly cancels in the alternation),
+// nothing echoed is counted one-way;
 // and the thresholds on them fail the run with exit 1. Counts, not timing.
 
 import t from 'tap';
@@ -47,7 +48,7 @@ t.test('the bundled scenario passes its thresholds against the echo', async (t) 
   t.equal(m.streams, 5);
   t.equal(m.oneWay, 0);
   t.ok(m.dtmfSent > 0, 'DTMF events were sent');
-  t.equal(r.result.thresholds.filter((x: { ok: boolean }) => x.ok).length, 4, 'all four media thresholds hold');
+  t.equal(r.result.thresholds.filter((x: { ok: boolean }) => x.ok).length, 3, 'its three media thresholds hold');
 });
 
 t.test('5% dropped reads as 5% ± 1% loss, and media.loss < 0.5% fails the run', async (t) => {
@@ -67,7 +68,8 @@ t.test('20 ms added jitter reads as such, and media.jitter.p99 < 10ms fails the 
   t.equal(r.status, 1, r.out.slice(-2500));
   const m = r.result.media;
   t.ok(m.jitterMs.p50 >= 17 && m.jitterMs.p50 <= 26, `jitter p50 ${m.jitterMs.p50} ms`);
-  t.equal(m.packetsLost, 0, 'held packets are late, not lost');
+  t.equal(m.packetsLost, 0, 'nothing lost');
+  t.equal(m.reordered, 0, 'nothing reordered');
 });
 
 t.test('nothing echoed: every call is one-way, and media.oneway == 0 fails the run', async (t) => {
