@@ -27,6 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
+import { timed } from './child-cpu.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 30000);
 const RATES = (process.env.BENCH_RATES ?? '500,1000,2000,3000').split(',').filter(Boolean).map(Number);
@@ -43,20 +44,6 @@ async function freePort(): Promise<number> {
   const port = await new Promise<number>((r) => s.bind(0, '127.0.0.1', () => r(s.address().port)));
   await new Promise<void>((r) => s.close(() => r()));
   return port;
-}
-
-/** Runs a command under bash and reads the children's CPU time from `times`. */
-function timed(cmd: string[], cwd: string): { cpuSeconds: number; stdout: string; status: number | null } {
-  const r = spawnSync('bash', ['-c', '"$@" > "$OUT" 2>&1; rc=$?; times; exit $rc', 'bench', ...cmd], {
-    cwd, encoding: 'utf8', env: { ...process.env, OUT: join(cwd, 'out.txt') }, maxBuffer: 1e8,
-  });
-  const lines = r.stdout.trim().split('\n');
-  const child = lines[lines.length - 1]!.trim().split(/\s+/);
-  const secs = (s: string) => {
-    const m = /(\d+)m([\d.]+)s/.exec(s);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-  };
-  return { cpuSeconds: secs(child[0]!) + secs(child[1]!), stdout: readFileSync(join(cwd, 'out.txt'), 'utf8'), status: r.status };
 }
 
 interface Row { tool: string; rate: number; calls: number; ok: number; failed: number; cpuSeconds: number; cpuPer1000: number; wallSeconds: number; workers?: number }

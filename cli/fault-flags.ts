@@ -13,6 +13,10 @@ export const faultFlagSpecs: FlagSpec[] = [
   { name: 'fault-no-to-tag', type: 'boolean', help: 'embedded server: leave the To tag out of responses (a conformance bug on purpose)' },
   { name: 'fault-mangle-via', type: 'boolean', help: 'embedded server: change the branch of the top Via in responses' },
   { name: 'fault-no-100', type: 'boolean', help: 'embedded server: send no 100 Trying to INVITE' },
+  { name: 'fault-rtp-drop', type: 'string', value: 'RATE', help: 'embedded server RTP echo: drop this share of the packets echoed (0..1, exact: 0.05 is 1 in 20)' },
+  { name: 'fault-rtp-jitter', type: 'string', value: 'MS', help: 'embedded server RTP echo: move every other packet\'s RTP timestamp MS ms back (reads as RFC 3550 jitter of MS)' },
+  { name: 'fault-rtp-reorder', type: 'string', value: 'RATE', help: 'embedded server RTP echo: send this share of packets after the next one (0..1)' },
+  { name: 'fault-rtp-one-way', type: 'boolean', help: 'embedded server RTP echo: echo nothing (one-way audio)' },
 ];
 
 /** Per-connection buffer limits of stream transports, shared by run and serve. */
@@ -35,7 +39,7 @@ export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
     if (!m) throw new UsageError(`--fault-delay must be milliseconds or MIN-MAX, got '${delay}'`);
     faults.delayMs = m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) };
   }
-  for (const [flag, key] of [['fault-drop', 'dropRate'], ['fault-error', 'errorRate']] as const) {
+  for (const [flag, key] of [['fault-drop', 'dropRate'], ['fault-error', 'errorRate'], ['fault-rtp-drop', 'rtpDropRate'], ['fault-rtp-reorder', 'rtpReorderRate']] as const) {
     const v = numberFlag(f, flag, { min: 0 });
     if (v === undefined) continue;
     if (v > 1) throw new UsageError(`--${flag} is a share between 0 and 1, got '${v}'`);
@@ -56,5 +60,8 @@ export function parseFaultFlags(f: ParsedArgs['flags']): ServerFaults {
   if (f['fault-no-to-tag']) faults.noToTag = true;
   if (f['fault-mangle-via']) faults.mangleVia = true;
   if (f['fault-no-100']) faults.no100 = true;
+  const jitter = numberFlag(f, 'fault-rtp-jitter', { min: 0 });
+  if (jitter !== undefined) faults.rtpJitterMs = jitter;
+  if (f['fault-rtp-one-way']) faults.rtpOneWay = true;
   return faults;
 }

@@ -18,6 +18,7 @@ export const INPUT_LIMITS = {
   result: { bytes: 64 * MB, what: 'a result file' },
   certificate: { bytes: 1 * MB, what: 'a certificate file' },
   keytab: { bytes: 1 * MB, what: 'a keytab' },
+  audio: { bytes: 64 * MB, what: 'a WAV file' },
 } as const;
 
 export type InputKind = keyof typeof INPUT_LIMITS;

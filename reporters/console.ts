@@ -6,6 +6,7 @@
 import { reasonText, type RunResult, type ScenarioResult } from '../engine/metrics/result.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { caseName, verdictOf, type Verdict } from '../engine/metrics/verdict.js';
+import { mediaText } from './media-view.js';
 import { generatorLine, ms, partialNote, pddText, printable, sessionsText, stepRow, table } from './format.js';
 
 export function scenarioSummary(s: ScenarioResult): string {
@@ -43,6 +44,7 @@ export function scenarioSummary(s: ScenarioResult): string {
   }
   const sessions = sessionsText(s);
   if (sessions) out.push(`  ${sessions}`);
+  if (s.media) out.push(`  ${mediaText(s.media)}`);
   const t = s.transport;
   const extras: string[] = [];
   if (t.retransmissionsSent) extras.push(`${t.retransmissionsSent} retransmissions sent`);

@@ -15,6 +15,7 @@ import { decodeHistogram, rawOf } from '../engine/metrics/histogram.js';
 import { formatMeasured } from '../engine/metrics/thresholds.js';
 import { verdictOf } from '../engine/metrics/verdict.js';
 import { classCounts, generatorLine, ms, partialNote, pddText, sessionsText, stepRow } from './format.js';
+import { mediaHtml } from './media-view.js';
 import { writeFileAtomic } from './write-file.js';
 import { CHART_CSS, esc, H, linePath, overTimeCharts, PAD, W } from './html-charts.js';
 import { rfcSectionTable } from './html-conform.js';
@@ -128,6 +129,7 @@ ${reasons ? `<ul class="reasons">${reasons}</ul>` : ''}
   return `<section class="scenario"><h2>${esc(s.name)} <small>${esc(s.file)}</small></h2>
 ${roles}
 ${sessionsText(s) ? `<p class="sessions">${esc(sessionsText(s)!)}</p>` : ''}
+${s.media ? mediaHtml(s.media, esc) : ''}
 <p class="generator">${esc(generatorLine(s.health))}</p>
 ${s.cases ? rfcSectionTable(s.cases) : overTimeCharts(chartsView(s))}
 ${ladders ? `<h3>failed instances</h3>${ladders}` : ''}

@@ -19,7 +19,7 @@ import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFla
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, type LoadOverrides } from '../../engine/load/index.js';
 import {
-  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, scenarioResult, totalsOf,
+  applyVerdict, checkBalance, conformanceOf, evaluateThresholds, formatMeasured, parseThreshold, runMediaOf, scenarioResult, totalsOf,
   type RunResult, type ScenarioResult, type Threshold,
 } from '../../engine/metrics/index.js';
 import type { Credentials } from '../../engine/ua/index.js';
@@ -376,6 +376,7 @@ export function buildRunResult(o: {
     conformance: conformanceOf(o.results),
     workerErrors: o.workerErrors,
     failures: o.results.flatMap((r) => r.failures).slice(0, 20),
+    ...(runMediaOf(o.results) ? { media: runMediaOf(o.results)! } : {}),
   };
 }
 

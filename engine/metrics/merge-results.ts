@@ -6,7 +6,8 @@
 import { SipstormError } from '../errors.js';
 import { decodeHistogram, encodeHistogram, percentiles } from './histogram.js';
 import type { RoleResult, RunResult, ScenarioResult, StepResult } from './result.js';
-import { conformanceOf, sessionsOf, totalsOf } from './result.js';
+import { conformanceOf, runMediaOf, scenarioMediaOf, sessionsOf, totalsOf } from './result.js';
+import { addMediaResults } from './media-metrics.js';
 import { addCounts, addExamples, addReasonCounts, mergeWorkers } from './step-metrics.js';
 import { mergeCheckCounts } from '../conformance/index.js';
 import { evaluateThresholds, parseThreshold } from './thresholds.js';
@@ -26,6 +27,7 @@ function addOptionalLatency<T extends { histogram: string }>(a: T | undefined, b
 function mergeStep(a: StepResult, b: StepResult): StepResult {
   const pdd = addOptionalLatency(a.pdd, b.pdd);
   const srd = addOptionalLatency(a.srd, b.srd);
+  const media = addMediaResults([a.media, b.media]);
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
     challenges: a.challenges + b.challenges, acks: (a.acks ?? 0) + (b.acks ?? 0), passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
@@ -33,6 +35,7 @@ function mergeStep(a: StepResult, b: StepResult): StepResult {
     service: addLatency(a.service, b.service), corrected: addLatency(a.corrected, b.corrected),
     ...(pdd ? { pdd } : {}),
     ...(srd ? { srd } : {}),
+    ...(media ? { media } : {}),
   };
 }
 
@@ -71,6 +74,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
   const t = a.transport;
   const u = b.transport;
   const sessions = sessionsOf(roles);
+  const media = scenarioMediaOf(roles);
   return {
     name: a.name, file: a.file, startedAt, endedAt, durationMs: Date.parse(endedAt) - Date.parse(startedAt), roles,
     transport: {
@@ -91,6 +95,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
     conformance: mergeCheckCounts(a.conformance ?? {}, b.conformance ?? {}),
     ...(a.cases || b.cases ? { cases: [...(a.cases ?? []), ...(b.cases ?? [])] } : {}),
     ...(sessions ? { sessions } : {}),
+    ...(media ? { media } : {}),
   };
 }
 
@@ -125,6 +130,9 @@ export function mergeResults(results: RunResult[]): RunResult {
     failures: results.flatMap((r) => r.failures).slice(0, 20),
     conformance: conformanceOf(scenarios),
   };
+  const media = runMediaOf(scenarios);
+  if (media) out.media = media;
+  else delete out.media;
   if (out.signal === undefined) delete out.signal;
   if (out.abortedBy === undefined) delete out.abortedBy;
   // The same thresholds, evaluated again on the merged numbers.

@@ -8,9 +8,12 @@ import type { FailureSample, RunSnapshot, StepSnapshot } from './step-metrics.js
 import type { TimePoint } from './timeseries.js';
 import type { StepSeries } from './step-series.js';
 import { ALL_CHECKS, mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
+import { addMediaResults, mediaResultOf, type MediaResult } from './media-metrics.js';
 
 /** A step's counts as in its snapshot, with percentiles beside each encoded histogram. */
-export interface StepResult extends Omit<StepSnapshot, 'service' | 'corrected' | 'pdd' | 'srd'> {
+export interface StepResult extends Omit<StepSnapshot, 'service' | 'corrected' | 'pdd' | 'srd' | 'media'> {
+  /** Steps that set up calls' audio: call quality across calls (docs/media.md). */
+  media?: MediaResult;
   service: Percentiles & { histogram: string };
   corrected: Percentiles & { histogram: string };
   /** INVITE steps: time from the first send to the first 18x (post-dial delay). */
@@ -88,6 +91,8 @@ export interface ScenarioResult {
   cases?: CaseOutcome[];
   /** RFC 6076 SER and SRD over the INVITE steps, when the scenario sends INVITEs. */
   sessions?: SessionMetrics;
+  /** Call quality of the scenario's audio streams (all its steps), when it has `media`. */
+  media?: MediaResult;
 }
 
 
@@ -151,6 +156,8 @@ export interface RunResult {
   conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; text: string; passed: number; failed: number; examples: string[] }[];
   workerErrors: { worker: number; code: string; message: string; restarted?: boolean }[];
   failures: FailureSample[];
+  /** Call quality over every scenario's audio streams, when any has `media` (docs/media.md). */
+  media?: MediaResult;
 }
 
 /** A histogram of a snapshot (raw counts) as results carry it: percentiles and the compressed base64 form. */
@@ -189,9 +196,11 @@ export function scenarioResult(
       passed: s.passed, failed: s.failed, received: s.received, codes: s.codes, failures: s.failures,
       service: withHist(s.service), corrected: withHist(s.corrected), acks: s.acks ?? 0,
       ...(s.pdd !== undefined && s.srd !== undefined ? { pdd: withHist(s.pdd), srd: withHist(s.srd) } : {}),
+      ...(s.media !== undefined ? { media: mediaResultOf(s.media) } : {}),
     })),
   }));
   const sessions = sessionsOf(roles);
+  const media = scenarioMediaOf(roles);
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
     roles, transport: snap.transport,
@@ -201,7 +210,18 @@ export function scenarioResult(
     failures: snap.failures,
     conformance: snap.conformance,
     ...(sessions ? { sessions } : {}),
+    ...(media ? { media } : {}),
   };
+}
+
+/** The media of every step of the roles, added up; undefined when no step set up a stream. */
+export function scenarioMediaOf(roles: RoleResult[]): MediaResult | undefined {
+  return addMediaResults(roles.flatMap((r) => r.steps.map((st) => st.media)));
+}
+
+/** The run's media: every scenario's, added up. */
+export function runMediaOf(scenarios: ScenarioResult[]): MediaResult | undefined {
+  return addMediaResults(scenarios.map((s) => s.media));
 }
 
 /** RFC 6076 §4.6 SER and §4.3 SRD over the INVITE steps (those that measured an SRD); undefined without any. */

@@ -9,6 +9,7 @@
 
 import { addRaw, newHistogram, rawOf, recordMs, type Histogram, type RawHistogram } from './histogram.js';
 import { mergeCheckCounts, type CheckCounts } from '../conformance/index.js';
+import { addOptionalMedia, MediaMetrics, type MediaSnapshot } from './media-metrics.js';
 
 /**
  * Failure reasons are counted by kind (a reason without the peer's text: no reason phrase, no
@@ -67,6 +68,8 @@ export class StepMetrics {
   pdd?: Histogram;
   /** INVITE steps only: RFC 6076 §4.3 session request delay, to the first 18x or else the final response. */
   srd?: Histogram;
+  /** Steps that set up a call's audio (made at the first stream): call quality across calls. */
+  media?: MediaMetrics;
 
   /** An INVITE step: its delays are measured (RFC 6076). */
   inviteSent(): void {
@@ -106,6 +109,7 @@ export class StepMetrics {
       passed: this.passed, failed: this.failed, received: this.received, codes: { ...this.codes }, failures: { ...this.failures },
       service: rawOf(this.service), corrected: rawOf(this.corrected),
       ...(this.pdd && this.srd ? { pdd: rawOf(this.pdd), srd: rawOf(this.srd) } : {}),
+      ...(this.media ? { media: this.media.snapshot() } : {}),
     };
   }
 }
@@ -128,6 +132,8 @@ export interface StepSnapshot {
   /** INVITE steps: post-dial delay (to the first 18x) and RFC 6076 session request delay. */
   pdd?: RawHistogram;
   srd?: RawHistogram;
+  /** Steps that set up calls' audio streams (docs/media.md). */
+  media?: MediaSnapshot;
 }
 
 export interface RoleSnapshot {
@@ -240,6 +246,7 @@ function addOptional(a: RawHistogram | undefined, b: RawHistogram | undefined): 
 function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
   const pdd = addOptional(a.pdd, b.pdd);
   const srd = addOptional(a.srd, b.srd);
+  const media = addOptionalMedia(a.media, b.media);
   return {
     name: a.name, sent: a.sent + b.sent, finals: a.finals + b.finals, timeouts: a.timeouts + b.timeouts, errors: a.errors + b.errors,
     challenges: a.challenges + b.challenges, acks: (a.acks ?? 0) + (b.acks ?? 0), passed: a.passed + b.passed, failed: a.failed + b.failed, received: a.received + b.received,
@@ -247,6 +254,7 @@ function mergeStep(a: StepSnapshot, b: StepSnapshot): StepSnapshot {
     service: addRaw(a.service, b.service), corrected: addRaw(a.corrected, b.corrected),
     ...(pdd !== undefined ? { pdd } : {}),
     ...(srd !== undefined ? { srd } : {}),
+    ...(media !== undefined ? { media } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // Pass/fail thresholds, k6-style: '<metric> <op> <value>', e.g.
 //   step.REGISTER.p99 < 200ms    failed.rate < 0.1%    rate.achieved >= 950    conformance.failed == 0
+//   media.loss < 0.5%    media.jitter.p99 < 30ms    media.mos.p5 >= 4.0    media.oneway == 0
 // Parsed before the run (a bad expression is bad input, exit 2, with the
 // column), evaluated on the result (so shards merged re-evaluate them).
 
@@ -27,6 +28,9 @@ export interface Threshold {
 
 const STEP_STATS = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count', 'failed', 'timeouts', 'corrected.p50', 'corrected.p99', 'corrected.p99.9', 'corrected.max'];
 const LATENCY_STATS = new Set(['p50', 'p90', 'p99', 'p99.9', 'max', 'mean']);
+/** Media metrics (docs/media.md): the run's loss, one-way count and streams; jitter and MOS across streams. */
+const MEDIA_STATS = ['min', 'p5', 'p50', 'p90', 'p99', 'max', 'mean'];
+const MEDIA_NAMES = new Set(['media.loss', 'media.oneway', 'media.streams', ...MEDIA_STATS.flatMap((k) => [`media.jitter.${k}`, `media.mos.${k}`, `media.loss.${k}`])]);
 const TOP = new Set(['failed.rate', 'failed.count', 'passed.count', 'started.count', 'rate.achieved', 'conformance.failed', 'timeouts', 'dropped', 'retransmissions']);
 
 export function parseThreshold(expr: string, source?: string): Threshold {
@@ -59,15 +63,19 @@ export function parseThreshold(expr: string, source?: string): Threshold {
       throw new ThresholdError(`${where}threshold '${expr}': write step.<NAME>.<${STEP_STATS.slice(0, 8).join('|')}>`);
     }
     metric = ['step', rest.slice(0, -stat.length - 1), stat];
-  } else if (TOP.has(name)) {
+  } else if (TOP.has(name) || MEDIA_NAMES.has(name)) {
     metric = [name];
+  } else if (name.startsWith('media.')) {
+    throw new ThresholdError(`${where}threshold '${expr}': unknown media metric '${name}' (media.loss, media.oneway, media.streams, media.jitter.<${MEDIA_STATS.join('|')}>, media.mos.<...>, media.loss.<...>)`);
   } else {
-    throw new ThresholdError(`${where}threshold '${expr}': unknown metric '${name}' (step.<NAME>.p99, ${[...TOP].join(', ')})`);
+    throw new ThresholdError(`${where}threshold '${expr}': unknown metric '${name}' (step.<NAME>.p99, ${[...TOP].join(', ')}, media.loss, media.jitter.p99, media.mos.p5, media.oneway)`);
   }
-  const isLatency = metric[0] === 'step' && LATENCY_STATS.has(metric[2]!.replace(/^corrected\./, ''));
-  if (unit === '%' && !name.endsWith('.rate')) throw new ThresholdError(`${where}threshold '${expr}': a percentage only fits a rate such as failed.rate`);
+  const isLatency = (metric[0] === 'step' && LATENCY_STATS.has(metric[2]!.replace(/^corrected\./, ''))) || name.startsWith('media.jitter.');
+  if (unit === '%' && !name.endsWith('.rate') && !name.startsWith('media.loss')) throw new ThresholdError(`${where}threshold '${expr}': a percentage only fits a rate such as failed.rate`);
   if ((unit === 'us' || unit === 'ms' || unit === 's') && !isLatency) throw new ThresholdError(`${where}threshold '${expr}': '${name}' is a count, not a time; write it without a unit`);
-  const shown: ThresholdUnit = unit === undefined ? (isLatency ? 'ms' : '') : (unit as ThresholdUnit);
+  const isLoss = name.startsWith('media.loss');
+  const shown: ThresholdUnit = unit === undefined ? (isLatency ? 'ms' : isLoss ? '%' : '') : (unit as ThresholdUnit);
+  // A loss without '%' is a share 0..1, like failed.rate.
   return { expr: expr.trim(), metric, op: m[2] as Threshold['op'], value, unit: shown, source };
 }
 
@@ -139,6 +147,16 @@ function valueOf(t: Threshold, r: RunResult): number | null {
       return r.scenarios.reduce((a, s) => a + s.roles.reduce((b, ro) => b + ro.steps.reduce((c, st) => c + st.timeouts, 0), 0), 0);
     case 'retransmissions':
       return r.scenarios.reduce((a, s) => a + s.transport.retransmissionsSent, 0);
+    case 'media.loss': {
+      const m = r.media;
+      // Lost / expected over every stream; streams that received nothing (one-way) expected no number: all lost.
+      if (!m || m.receiving === 0) return null;
+      return m.packetsExpected > 0 ? m.packetsLost / m.packetsExpected : 1;
+    }
+    case 'media.oneway':
+      return r.media ? r.media.oneWay : null;
+    case 'media.streams':
+      return r.media ? r.media.streams : null;
     case 'step': {
       const [, ref, stat] = t.metric as [string, string, string];
       const slash = ref.indexOf('/');
@@ -158,6 +176,16 @@ function valueOf(t: Threshold, r: RunResult): number | null {
           }
       return null;
     }
+    default:
+      if (t.metric[0]!.startsWith('media.')) {
+        const [, kind, stat] = t.metric[0]!.split('.') as [string, 'jitter' | 'mos' | 'loss', string];
+        const m = r.media;
+        const h = kind === 'jitter' ? m?.jitterMs : kind === 'mos' ? m?.mos : m?.lossPercent;
+        if (!h || h.count === 0) return null;
+        const v = (h as unknown as Record<string, number>)[stat]!;
+        // Loss across streams is kept in percent; thresholds compare shares (0..1).
+        return kind === 'loss' ? v / 100 : v;
+      }
   }
   return null;
 }

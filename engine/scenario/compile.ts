@@ -17,8 +17,9 @@ import { describePath, friendlyErrors } from './schema-errors.js';
 import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
 import { RAW_VARIABLES, isLastHeaderVariable } from './raw-variables.js';
+import { mediaOf } from './media.js';
 import type {
-  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, RecvStep, ResponseStep, SetOp, SourcePos, UserSettings,
+  Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, RecvStep, ResponseStep, SendStep, SetOp, SourcePos, UserSettings,
   AuthSettings,
 } from './types.js';
 
@@ -171,7 +172,14 @@ function build(c: Compiler, d: Raw): CompiledScenario {
     vars[k] = String(v);
   }
   Object.assign(vars, c.opts.vars);
-  const roles = roleEntries.map(([name, r, path]) => buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars));
+  const roles = roleEntries.map(([name, r, path]) => {
+    const role = buildRole(c, name, r, path, baseDir, roleNames, defaultLoad, vars);
+    const media = mediaOf(c, (r.media ?? d.media) as Raw | undefined, r.media ? path : [], baseDir);
+    if (media) role.media = media;
+    const dtmf = role.steps.find((st) => st.kind === 'dtmf');
+    if (dtmf && !media) c.errors.push(new ScenarioError('SCENARIO_MEDIA', c.file, dtmf.line, dtmf.col, `a dtmf step needs a 'media' setting (the call's audio stream carries the digits)`));
+    return role;
+  });
   roleEntries.forEach(([, r, path], i) => {
     const auth = (r.auth ?? d.auth) as AuthSettings | undefined;
     if (!auth || auth.scheme === 'digest') return;
@@ -518,7 +526,9 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
         optional: s.optional === true,
         capture: capturesOf(c, ctx, s.capture as Raw | undefined, [...p, 'capture']),
         on: [],
+        ...(s.direction !== undefined ? { direction: s.direction as SendStep['direction'] } : {}),
       };
+      if (s.direction !== undefined && method !== 'INVITE') c.fail('SCENARIO_INVALID', p, `'direction' is for INVITE only (the direction of its SDP offer)`, 'direction');
       for (const [codeText, label] of Object.entries((s.on as Record<string, string> | undefined) ?? {})) {
         const entry = { codes: parseCodeSpec(codeText), target: -1 };
         step.on.push(entry);
@@ -595,8 +605,11 @@ function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {
       const step: CompiledStep = { kind: 'goto', ...base, target: -1, ...(s.if !== undefined ? { if: s.if as string } : {}) };
       ctx.steps.push(step);
       ctx.gotos.push({ label: s.goto as string, path: [...p, 'goto'], set: (t) => (step.target = t) });
+    } else if (s.dtmf !== undefined) {
+      const slot = metricSlot(ctx, (s.id as string | undefined) ?? 'dtmf');
+      ctx.steps.push({ kind: 'dtmf', ...base, metric: slot.metric, name: slot.name, digits: String(s.dtmf), timeoutMs: durationOf(s.timeout, 10_000) });
     } else {
-      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, response, raw, await, pause, loop, label, goto, set`);
+      c.fail('SCENARIO_SCHEMA', p, `${describePath(p)} must have one of: send, recv, response, raw, await, pause, loop, label, goto, set, dtmf`);
     }
   });
 }

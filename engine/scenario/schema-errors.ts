@@ -4,7 +4,7 @@
 
 import type { ErrorObject } from 'ajv';
 
-const STEP_KINDS = ['send', 'recv', 'response', 'raw', 'await', 'pause', 'loop', 'label', 'goto', 'set'];
+const STEP_KINDS = ['send', 'recv', 'response', 'raw', 'await', 'pause', 'loop', 'label', 'goto', 'set', 'dtmf'];
 const DURATION_KEYS = new Set(['timeout', 'duration', 'gracefulStop', 'thinkTime', 'pause', 'min', 'max', 'mean', 'stddev']);
 
 export interface FriendlyError {

@@ -3,6 +3,7 @@
 // jump targets. Regular expressions travel as sources and are compiled where
 // they are used.
 
+import type { Direction, MediaSettings } from '../media/index.js';
 import type { Template } from './template.js';
 
 export interface SourcePos {
@@ -73,6 +74,8 @@ export interface SendStep extends StepBase {
   optional: boolean;
   capture: Capture[];
   on: { codes: CodeRanges; target: number }[];
+  /** INVITE with media: the direction of this offer (hold: sendonly, inactive). */
+  direction?: Direction;
 }
 
 export interface RecvStep extends StepBase {
@@ -140,6 +143,14 @@ export interface AwaitStep extends StepBase {
   timeoutMs: number;
 }
 
+/** RFC 4733 events on the call's media stream; passes when the last digit has ended. */
+export interface DtmfStep extends StepBase {
+  kind: 'dtmf';
+  name: string;
+  digits: string;
+  timeoutMs: number;
+}
+
 export type PauseSpec =
   | { type: 'fixed'; ms: number }
   | { type: 'uniform'; min: number; max: number }
@@ -176,7 +187,7 @@ export interface LabelStep extends StepBase {
   label: string;
 }
 
-export type CompiledStep = SendStep | RecvStep | ResponseStep | SetStep | RawStep | AwaitStep | PauseStep | LoopEnterStep | LoopNextStep | GotoStep | LabelStep;
+export type CompiledStep = SendStep | RecvStep | ResponseStep | SetStep | RawStep | AwaitStep | PauseStep | LoopEnterStep | LoopNextStep | GotoStep | LabelStep | DtmfStep;
 
 export interface UserSettings {
   count?: number;
@@ -235,6 +246,8 @@ export interface CompiledRole {
   variables: string[];
   /** For each step index, the methods a recv step at or after it (following loops and jumps) waits for: what to keep for later rather than auto-answer. */
   recvAhead: string[][];
+  /** Audio with every call (`media:` of the role, or of the scenario). */
+  media?: MediaSettings;
 }
 
 export interface ThresholdSource extends SourcePos {

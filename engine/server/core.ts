@@ -9,6 +9,7 @@ import type { TimerWheel } from '../timer/index.js';
 import type { ClientTransactionUser, ServerTransaction, TransactionLayer } from '../transaction/index.js';
 import type { Endpoint, Protocol } from '../transport/index.js';
 import type { ServerFaults } from './faults.js';
+import type { RtpEcho } from './rtp-echo.js';
 import type { UserDirectory } from './users.js';
 
 export interface ServerStats {
@@ -75,6 +76,8 @@ export interface ServerCore {
   via(protocol: Protocol, branch?: string): string;
   hostPort(protocol: Protocol): string;
   isLocal(uriHost: string, uriPort: number | undefined): boolean;
+  /** The RTP echo that built-in users' SDP answers name (rtp-echo.ts). */
+  media?: RtpEcho;
 }
 
 export function makeAnswer(core: Pick<ServerCore, 'stats' | 'faults' | 'sipae' | 'signedBy'>, tx: ServerTransaction, status: number, opts: AnswerOptions, defaultTag: () => string): SipMessage {

@@ -17,6 +17,11 @@ export interface ServerFaults {
   noToTag?: boolean;
   no100?: boolean;
   mangleVia?: boolean;
+  /** The RTP echo (rtp-echo.ts): share of echoed RTP dropped, every other packet's timestamp moved this many ms back, share reordered, nothing echoed. */
+  rtpDropRate?: number;
+  rtpJitterMs?: number;
+  rtpReorderRate?: number;
+  rtpOneWay?: boolean;
 }
 
 export function faultDelay(f: ServerFaults, now: number, pauseStart: number): number {

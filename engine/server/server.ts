@@ -25,6 +25,7 @@ import { PresenceServer } from './presence.js';
 import { Proxy, uriDestination } from './proxy.js';
 import { handleRegister, type RegistrarOptions } from './registrar.js';
 import { BUILTIN_USERS, BuiltinUas } from './uas.js';
+import { RtpEcho, type RtpEchoStats } from './rtp-echo.js';
 import { createUserDirectory, type UserDirectory, type UserSource } from './users.js';
 
 export interface ServerOptions {
@@ -70,6 +71,8 @@ export interface ServerSnapshot extends ServerStats {
   distinctRegistered: number;
   subscriptions: number;
   activeCalls: number;
+  /** The RTP echo: datagrams received, echoed, and dropped (by the fault knobs). */
+  media: RtpEchoStats;
   transactions: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number };
 }
 
@@ -162,6 +165,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return localEndpoints().some((l) => (l.host === h || (l.host === '0.0.0.0' && isIP(h) === 4)) && l.port === (uriPort ?? 5060));
     },
   };
+  core.media = await RtpEcho.start(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, () => faults);
   const location = new LocationService(() => wheel.now());
   const presence = new PresenceServer(core);
   const callLimits: CallLimits = { ...DEFAULT_CALL_LIMITS, ...opts.calls };
@@ -460,9 +464,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     } catch (err) {
       for (const t of transports.values()) await t.close();
       transports.clear();
-      if ((err as { code?: string }).code === 'TLS_FILE_UNREADABLE') throw err;
+      if ((err as { code?: string }).code === 'TLS_FILE_UNREADABLE') {
+        await core.media?.close();
+        throw err;
+      }
       if ((opts.port ?? 5060) !== 0 || (opts.tlsPort ?? 0) !== 0 || attempt >= 5) {
         const code = (err as NodeJS.ErrnoException).code;
+        await core.media?.close();
         throw Object.assign(new Error(`cannot listen on ${host}:${binding || (opts.port ?? 5060)} (${code ?? (err as Error).message})`), {
           code: code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED',
           exitCode: 3,
@@ -486,6 +494,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       subscriptions: presence.subscriptionCount,
       activeCalls: uas.activeCalls,
       transactions: { ...layer.counters },
+      media: { ...core.media!.stats },
     }),
     registeredAors: () => location.aorList(),
     setFaults(f) {
@@ -497,6 +506,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       layer.clear();
       wheel.stop();
       for (const t of transports.values()) await t.close();
+      await core.media?.close();
     },
   };
 }

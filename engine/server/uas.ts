@@ -1,7 +1,9 @@
 // The built-in user agent server: users that answer calls themselves, so that
 // SIPp's built-in UAC (`sipp -sn uac`, which calls sip:service@host) and
 // sipstorm's own scenarios have a callee with no setup.
-//   service, echo: 100 Trying, 180 Ringing, 200 OK with an SDP answer.
+//   service, echo: 100 Trying, 180 Ringing, 200 OK with an SDP answer; an
+//                  offer is answered (RFC 3264) with the server's RTP echo
+//                  (rtp-echo.ts), an offer with no codec of ours with 488.
 //   ringing:       100 Trying, 180 Ringing, then nothing until CANCEL (487),
 //                  or 408 when it has rung for CallLimits.ringingMs.
 // A call lives until BYE, CANCEL, or one of the limits of call-limits.ts.
@@ -107,6 +109,7 @@ export class BuiltinUas {
         return;
       }
       if (!this.inOrder(tx, existing)) return;
+      if (this.refusedOffer(tx)) return;
       this.answer200(tx, existing, source);
       return;
     }
@@ -122,6 +125,7 @@ export class BuiltinUas {
       core.answer(tx, 406, { headers: [['Accept', 'application/sdp']] });
       return;
     }
+    if (this.refusedOffer(tx)) return;
     if (existing) this.forget(callId); // a new call on an old Call-ID replaces the old one
     const call: Call = {
       toTag: newTag(), invite: tx, answered: false, awaitingAck: false, remoteCseq: req.cseq().seq,
@@ -135,12 +139,20 @@ export class BuiltinUas {
     this.answer200(tx, call, source, user);
   }
 
+  /** An SDP offer the RTP echo cannot answer (no codec of ours): 488 with a Warning saying why (RFC 3261 §21.4.26, §20.43). */
+  private refusedOffer(tx: ServerTransaction): boolean {
+    const why = this.core.media?.answer(tx.request).error;
+    if (why === undefined) return false;
+    this.core.answer(tx, 488, { headers: [['Warning', `305 sipstorm "${why.replace(/["\\]/g, '')}"`]] });
+    return true;
+  }
+
   private answer200(tx: ServerTransaction, call: Call, source: Endpoint, user = 'service'): void {
     const core = this.core;
     const res = core.answer(tx, 200, {
       toTag: call.toTag,
       headers: [['Contact', `<sip:${user}@${core.hostPort(source.protocol)}>`], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, PRACK']],
-      body: sdpAnswer(core.local(source.protocol).host),
+      body: core.media?.answer(tx.request).sdp ?? sdpAnswer(core.local(source.protocol).host),
       contentType: 'application/sdp',
     });
     call.answered = true;

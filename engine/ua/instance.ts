@@ -87,6 +87,8 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
           return this.doRaw(step);
         case 'await':
           return this.doAwait(step);
+        case 'dtmf':
+          return this.doDtmf(step);
       }
     }
   }
@@ -95,6 +97,7 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
     this.scenarioTimer?.cancel();
     this.pauseTimer?.cancel();
     this.retrans2xx?.stop();
+    this.stopMedia();
     // An async INVITE still without its final response counts as an error on its step.
     for (const [id, p] of this.pending ?? []) {
       if (!p.final) {

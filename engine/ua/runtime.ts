@@ -15,6 +15,7 @@ import { createTransport, type Endpoint, type Transport } from '../transport/ind
 import { RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
+import { MediaScheduler } from '../media/index.js';
 import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
 import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
@@ -65,6 +66,12 @@ export class WorkerRuntime implements UaHost {
   userCounts: (number | undefined)[] = [];
   /** Every message received is checked against the conformance catalog. */
   readonly conformance: ConformanceChecker;
+
+  private mediaScheduler: MediaScheduler | undefined;
+
+  get media(): MediaScheduler {
+    return (this.mediaScheduler ??= new MediaScheduler(this.wheel));
+  }
 
   private constructor(
     private readonly cfg: RuntimeConfig,

@@ -7,6 +7,7 @@
 import type { SipaeClient } from '../auth/sipae/index.js';
 import type { SipMessage } from '../codec/index.js';
 import type { ConformanceChecker } from '../conformance/index.js';
+import type { MediaScheduler } from '../media/index.js';
 import type { RoleMetrics } from '../metrics/index.js';
 import type { CompiledRole, CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
@@ -68,6 +69,8 @@ export interface HostedInstance {
 /** What an instance asks of the worker it runs in. */
 export interface UaHost {
   readonly wheel: TimerWheel;
+  /** The worker's media clock (all calls' RTP on the one wheel), made at the first call with media. */
+  readonly media: MediaScheduler;
   readonly scenario: CompiledScenario;
   readonly regexCache: Map<string, SafeRegex>;
   /** The transaction layer's timer values and counters (the UAS retransmits its 2xx with them). */

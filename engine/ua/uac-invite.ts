@@ -46,6 +46,9 @@ export abstract class InviteClient extends UacSide {
       if (!this.dialog || this.dialog.remoteTag !== res.to().tag) {
         this.dialog = uacDialog(req, res);
         this.lastInvite = { request: req, response: res };
+      } else if (this.lastInvite?.request.cseq().seq !== req.cseq().seq) {
+        // A re-INVITE's 2xx (§14.1): its own ACK, with its CSeq.
+        this.lastInvite = { request: req, response: res };
       }
     } catch (err) {
       return this.failUnusable2xx(step, res, err, p !== undefined && p.tx === tx);
@@ -55,10 +58,12 @@ export abstract class InviteClient extends UacSide {
       this.rt.sendStateless(li.ackData, li.ackDest ?? this.socket.dest);
       return;
     }
+    const unusable = this.mediaAnswer(req, res);
     const steps = this.role.role.steps;
     const nextSend = steps.slice(this.pc + 1).find((s) => s.kind === 'send' || s.kind === 'recv' || s.kind === 'raw' || s.kind === 'await');
     const ackIsNext = !step.async && nextSend?.kind === 'send' && nextSend.method === 'ACK';
-    if (!ackIsNext) this.sendAck();
+    if (!ackIsNext || unusable) this.sendAck();
+    if (unusable) this.mediaSetupFailed(step, unusable);
   }
 
   /**

@@ -19,7 +19,7 @@ import { dialogRequestParts, uacDialog } from './dialog.js';
 import { buildRequestMessage, NO_CONTACT, writeRequest, type RequestParts } from './send-template.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
-import { StepOutcomes } from './step-outcome.js';
+import { MediaSide } from './call-media.js';
 
 /** Keytabs of `auth.keytab`, read once per worker (checked before the run by cli/logins.ts). */
 const keytabs = new Map<string, KeytabEntry[]>();
@@ -92,7 +92,7 @@ export class OutgoingRequest implements ClientTransactionUser, TimerTarget {
   }
 }
 
-export abstract class UacSide extends StepOutcomes {
+export abstract class UacSide extends MediaSide {
   protected lastInvite: LastInvite | undefined;
   /** INVITEs sent with `async`, by their id; made at the first one. */
   protected pending: Map<string, PendingInvite> | undefined;
@@ -133,14 +133,24 @@ export abstract class UacSide extends StepOutcomes {
     return { uri, from: `<${aor}>;tag=${this.localTag}`, to: to.includes('<') ? to : `<${to}>`, callId: this.callId, cseq: ++state.cseq, via, contact, routes: NO_ROUTES };
   }
 
-  /** The step's request, written to bytes by its template (send-template.ts). */
+  /**
+   * The step's request, written to bytes by its template (send-template.ts); an INVITE carrying the role's media
+   * offer (an SDP made per call) is built as an object instead.
+   */
   protected buildRequest(step: SendStep): SipMessage {
+    if (this.offersMedia(step)) return this.buildRequestObject(step);
     return writeRequest(step, this.inDialog(step), this.requestParts(step), this);
   }
 
   /** The step's request as a message object, to be changed (the digest retry); the same bytes as buildRequest's. */
   protected buildRequestObject(step: SendStep): SipMessage {
-    return buildRequestMessage(step, this.inDialog(step), this.requestParts(step), this);
+    const req = buildRequestMessage(step, this.inDialog(step), this.requestParts(step), this);
+    const offer = this.mediaOffer(step);
+    if (offer !== undefined) {
+      req.body = Buffer.from(offer, 'utf8');
+      req.set('Content-Type', step.contentType ?? 'application/sdp');
+    }
+    return req;
   }
 
   /**
@@ -159,6 +169,8 @@ export abstract class UacSide extends StepOutcomes {
     const m = this.metrics(step);
     if (step.method === 'ACK') return this.sendAckStep(step);
     if (step.method === 'CANCEL') return this.sendCancelStep(step);
+    if (this.openMediaFirst(step, () => this.doSend(step))) return;
+    if (step.method === 'BYE') this.stopMedia();
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
     this.signRequest(req);

@@ -54,6 +54,7 @@ export abstract class UasSide extends InviteClient {
     this.record('received', req);
     this.rt.conformance.request(req);
     if (this.done) return;
+    if (req.method === 'BYE') this.stopMedia();
     if (req.method === 'ACK') {
       this.retrans2xx?.stop();
       this.retrans2xx = undefined;
@@ -84,6 +85,8 @@ export abstract class UasSide extends InviteClient {
   }
 
   private handleRecv(step: RecvStep, req: SipMessage, tx: ServerTransaction | undefined): void {
+    // A role with media answers an INVITE's offer from a stream of its own: opened first (its ports), then here again.
+    if (this.openMediaForOffer(step, req, () => this.handleRecv(step, req, tx))) return;
     const m = this.metrics(step);
     m.received++;
     if (req.method === 'INVITE' || req.method === 'MESSAGE') this.rt.registerCallId(req.callId(), this);
@@ -106,7 +109,14 @@ export abstract class UasSide extends InviteClient {
       this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.rt.uaState(this.me.user).cseq };
     }
     const problem = checkContent(step.expect, req, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
+    const answerSdp = this.mediaAnswerTo(step, req);
+    if (answerSdp && 'error' in answerSdp) {
+      if (tx) this.answer(tx, req, 488, step);
+      return this.mediaRefused(step, answerSdp.error);
+    }
+    this.answerBody = answerSdp?.sdp;
     if (tx) for (const code of step.reply) this.answer(tx, req, code, step);
+    this.answerBody = undefined;
     if (problem) return this.stepFailed(step, problem.kind, `${req.method} ${problem.text}`, `${req.method} ${problem.kind}`);
     this.passed(m);
   }
@@ -126,7 +136,7 @@ export abstract class UasSide extends InviteClient {
     }
     for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this));
     if (code >= 200) {
-      const body = this.render(step.replyBody) ?? (req.method === 'INVITE' && code < 300 ? sdp(rt.localHostText) : undefined);
+      const body = this.render(step.replyBody) ?? (req.method === 'INVITE' && code < 300 ? (this.answerBody ?? sdp(rt.localHostText)) : undefined);
       if (body !== undefined) {
         res.body = Buffer.from(body, 'utf8');
         res.set('Content-Type', step.replyContentType ?? guessContentType(body));

@@ -22,7 +22,7 @@ t.test('every bundled scenario passes against the embedded server', async (t) =>
   t.equal(result.totals.started, result.totals.passed + result.totals.failed + result.totals.running, 'started = passed + failed + running');
   t.equal(result.totals.failed, 0);
   const names = result.scenarios.map((s: { name: string }) => s.name).sort();
-  t.same(names, ['cancel', 'message', 'options', 'presence', 'register-auth', 'service', 'uac-call', 'uas-call']);
+  t.same(names, ['cancel', 'message', 'options', 'presence', 'register-auth', 'service', 'uac-call', 'uac-call-media', 'uas-call']);
   for (const s of result.scenarios) {
     for (const role of s.roles) {
       for (const st of role.steps) {
@@ -35,6 +35,9 @@ t.test('every bundled scenario passes against the embedded server', async (t) =>
   t.equal(reg.codes['200'], reg.sent, 'and then accepted (final recorded)');
   const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
   t.match(junit, /<testsuites name="sipstorm run" tests="\d+" failures="0"/);
+  // uac-call-media: audio both ways with the embedded server's RTP echo.
+  t.equal(result.media.streams, 5, 'uac-call-media: one stream per call');
+  t.equal(result.media.oneWay, 0, 'uac-call-media: audio came back on every call');
 });
 
 t.test('a failing expectation names the step, the code expected and the code received; exit 1', async (t) => {
