@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
+import { readWsFlags, wsFlagSpecs } from '../ws-flags.js';
 import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
@@ -36,7 +37,7 @@ const MAX_RATE = 5000;
 const MAX_USERS = 200_000;
 
 export const runFlags: FlagSpec[] = [
-  { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls], sips:HOST, or HOST:PORT (default: the embedded server)' },
+  { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls|ws|wss], sips:HOST, HOST:PORT, ws://HOST:PORT/PATH or wss://... (default: the embedded server)' },
   { name: 'rate', short: 'r', type: 'string', value: 'N', help: 'new scenario instances per second (open model)' },
   { name: 'total', short: 'm', type: 'string', value: 'N', help: 'stop after N instances' },
   { name: 'duration', short: 'd', type: 'string', value: 'TIME', help: 'stop starting instances after TIME (e.g. 30s, 5m)' },
@@ -68,6 +69,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
   ...limitFlagSpecs,
+  ...wsFlagSpecs,
   ...faultFlagSpecs,
 ];
 
@@ -197,6 +199,7 @@ export const runCommand: Command = {
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
+    const ws = readWsFlags(f, target);
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
@@ -216,6 +219,7 @@ export const runCommand: Command = {
           checks: !f['no-checks'],
           socketPerUa: Boolean(f['socket-per-ua']),
           tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
+          ws,
           limits,
           // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).
           watchdogMs: Number(process.env.SIPSTORM_WORKER_WATCHDOG_MS) || undefined,

@@ -12,7 +12,7 @@ import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, ty
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport, type TransportOptions } from '../transport/index.js';
+import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Transport, type TransportOptions, type WsOptions } from '../transport/index.js';
 import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
@@ -46,6 +46,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** WebSocket targets: the upgrade's path, Origin and extra headers. Each UA has its own connection (as each browser). */
+  ws?: Pick<WsOptions, 'path' | 'origin' | 'headers'>;
   /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
   openTransport?: (opts: TransportOptions) => Promise<Transport>;
 }
@@ -99,16 +101,21 @@ export class WorkerRuntime implements UaHost {
   userCounts: (number | undefined)[] = [];
   /** Every message received is checked against the conformance catalog. */
   readonly conformance: ConformanceChecker;
+  /** WebSocket target: one connection per UA, Via and Contact with an `.invalid` host (RFC 7118 §5.2). */
+  private readonly isWs: boolean;
+  /** Connect and handshake times (ms) of the WebSocket connections opened since the last snapshot. */
+  private connectTimes: number[] = [];
 
   private constructor(
     private readonly cfg: RuntimeConfig,
     readonly wheel: TimerWheel,
   ) {
     this.scenario = cfg.scenario;
+    this.isWs = cfg.target.protocol === 'ws' || cfg.target.protocol === 'wss';
     this.target = cfg.target;
     this.targetHostText = cfg.targetHostText;
     this.targetUri = cfg.targetUri;
-    this.domain = cfg.target.port === (cfg.target.protocol === 'tls' ? 5061 : 5060) ? cfg.targetHostText : `${cfg.targetHostText}:${cfg.target.port}`;
+    this.domain = cfg.target.port === defaultPort(cfg.target.protocol) ? cfg.targetHostText : `${cfg.targetHostText}:${cfg.target.port}`;
     this.layer = new TransactionLayer({
       wheel,
       timers: cfg.timers,
@@ -153,11 +160,13 @@ export class WorkerRuntime implements UaHost {
       port: 0,
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
+      ws: cfg.ws,
       events: {
         onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
           this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
         },
+        onConnected: (_remote, ms) => this.connectTimes.push(ms),
         onConnectionLost: (remote, code, detail) => {
           const failed = this.layer.connectionLost(tagged ? { ...remote, localPort } : remote, code, detail);
           // A plain close is an error when requests were waiting on it (the others were counted as they happened).
@@ -172,7 +181,7 @@ export class WorkerRuntime implements UaHost {
 
   /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
   socketOf(user: string): UaSocket | Promise<UaSocket> {
-    if (!this.cfg.socketPerUa) return this.shared;
+    if (!this.cfg.socketPerUa && !this.isWs) return this.shared;
     let socket = this.uaSockets.get(user);
     if (!socket) {
       const opening = this.openTransport(true).then((t) => {
@@ -201,11 +210,14 @@ export class WorkerRuntime implements UaHost {
    * opened rather than opening one to the UA, which has no certificate to offer.
    */
   via(local: Endpoint): string {
+    // RFC 7118 §5.2: over WebSocket the sent-by is the transport's random `.invalid` host (the UA has no address).
+    if (this.isWs) return `SIP/2.0/${local.protocol.toUpperCase()} ${local.host};branch=${newBranch()};rport`;
     return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport${local.protocol === 'tls' ? ';alias' : ''}`;
   }
 
   /** A UA's contact URI: its address and port, and the transport when not UDP (RFC 3261 §19.1.1: no parameter means UDP). */
   contactUri(user: string, local: Endpoint): string {
+    if (this.isWs) return `sip:${user}@${local.host};transport=ws`;
     return `sip:${user}@${this.localHostText}:${local.port}${local.protocol === 'udp' ? '' : `;transport=${local.protocol}`}`;
   }
 
@@ -366,7 +378,7 @@ export class WorkerRuntime implements UaHost {
           return;
         }
         msg = this.scan.toMessage();
-      } else msg = parseMessage(data, { stream: source.protocol !== 'udp' });
+      } else msg = parseMessage(data, { stream: isStreamProtocol(source.protocol) });
     } catch (err) {
       const code = err instanceof SipParseError ? err.code : 'SIP_PARSE';
       this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
