@@ -74,7 +74,7 @@ export interface ScenarioResult {
   endedAt: string;
   durationMs: number;
   roles: RoleResult[];
-  transport: RunSnapshot['transport'];
+  transport: Omit<RunSnapshot['transport'], 'wsConnect'> & { wsConnect?: Percentiles & { histogram: string } };
   health: RunSnapshot['health'] & { generatorBound: boolean };
   timeseries: TimePoint[];
   /** A sample of failed instances with their SIP ladders (credentials redacted). */
@@ -190,13 +190,20 @@ export function scenarioResult(
   const sessions = sessionsOf(roles);
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
-    roles, transport: snap.transport,
+    roles,
+    transport: transportResult(snap.transport),
     health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 || (snap.health.workers ?? []).some((w) => w.busy > 0.9) },
     timeseries,
     failures: snap.failures,
     conformance: snap.conformance,
     ...(sessions ? { sessions } : {}),
   };
+}
+
+/** The transport counts as in the snapshot, the WebSocket connect times (when any) as a latency. */
+function transportResult(t: RunSnapshot['transport']): ScenarioResult['transport'] {
+  const { wsConnect, ...counts } = t;
+  return wsConnect ? { ...counts, wsConnect: withHist(wsConnect) } : counts;
 }
 
 /** RFC 6076 §4.6 SER and §4.3 SRD over the INVITE steps (those that measured an SRD); undefined without any. */

@@ -101,7 +101,8 @@ export async function resolveTarget(text: string): Promise<Target> {
   return {
     endpoint: { protocol: t.protocol, host: address, port },
     hostText,
-    uri: t.path !== undefined ? `${t.protocol}://${hostText}:${port}${t.path}` : `${t.scheme}:${hostText}:${port}${transportParam}`,
+    // The SIP URI of the target (the Request-URI of requests to it); a WebSocket URL's path is kept beside it.
+    uri: `${t.scheme}:${hostText}:${port}${transportParam}`,
     ...(t.protocol === 'ws' || t.protocol === 'wss' ? { path: t.path ?? '/' } : {}),
   };
 }

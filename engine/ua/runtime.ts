@@ -13,7 +13,7 @@ import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
 import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Transport, type TransportOptions, type WsOptions } from '../transport/index.js';
-import { RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
+import { newHistogram, rawOf, recordMs, RoleMetrics, type FailureSample, type LadderEntry, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
 import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
@@ -103,8 +103,8 @@ export class WorkerRuntime implements UaHost {
   readonly conformance: ConformanceChecker;
   /** WebSocket target: one connection per UA, Via and Contact with an `.invalid` host (RFC 7118 §5.2). */
   private readonly isWs: boolean;
-  /** Connect and handshake times (ms) of the WebSocket connections opened since the last snapshot. */
-  private connectTimes: number[] = [];
+  /** Connect and handshake times of the WebSocket connections (one per UA). */
+  private readonly wsConnect = newHistogram();
 
   private constructor(
     private readonly cfg: RuntimeConfig,
@@ -166,7 +166,7 @@ export class WorkerRuntime implements UaHost {
         onError: (code) => {
           this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
         },
-        onConnected: (_remote, ms) => this.connectTimes.push(ms),
+        onConnected: (_remote, ms) => recordMs(this.wsConnect, ms),
         onConnectionLost: (remote, code, detail) => {
           const failed = this.layer.connectionLost(tagged ? { ...remote, localPort } : remote, code, detail);
           // A plain close is an error when requests were waiting on it (the others were counted as they happened).
@@ -431,6 +431,7 @@ export class WorkerRuntime implements UaHost {
       transport: {
         retransmissionsSent: c.retransmissionsSent, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
         parseErrors: { ...this.parseErrors }, unexpectedRequests: this.unexpectedRequests, transportErrors: { ...this.transportErrors },
+        ...(this.isWs ? { wsConnect: rawOf(this.wsConnect) } : {}),
       },
       health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
       failures: [...this.failures],
