@@ -81,6 +81,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
   }
   let wsPort: number | undefined;
   if (opts.ws) {
+    // Each TCP connection holds a 64 KB read buffer in shared memory: 1,000 WebSocket UAs need more than the 64 MB.
     wsPort = await freePort();
     tlsArgs.push('-l', `tcp:127.0.0.1:${wsPort}`, '-A', 'WITH_WS');
   }
@@ -93,7 +94,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
   }
   const child: ChildProcess = spawn(
     KAMAILIO,
-    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, ...tlsArgs, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
+    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, ...tlsArgs, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', opts.ws ? '256' : '64', '-M', '8', '-w', dir, '-Y', dir],
     // Its own process group, so that stop() can end Kamailio's forked children too.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
