@@ -30,7 +30,7 @@ import { buildAuthorization, pickChallenge, type DigestChallenge } from '../auth
 import { ConformanceChecker } from '../conformance/index.js';
 import { redact } from '../ua/redact.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
-import { createTransport, type Endpoint, type TlsOptions, type Transport } from '../transport/index.js';
+import { createTransport, type Endpoint, type TlsOptions, type Transport, type WsOptions } from '../transport/index.js';
 import { compileSafeRegex, escapeRegex } from '../scenario/index.js';
 import { judge } from './expectation.js';
 import type { SuiteCase, SuiteStep } from './load.js';
@@ -79,6 +79,8 @@ export interface SuiteRunnerOptions {
   vars?: Record<string, string>;
   /** TLS client settings (the target's certificate is checked unless rejectUnauthorized is false). */
   tls?: TlsOptions;
+  /** WebSocket targets: the upgrade's path, Origin and extra headers. */
+  ws?: WsOptions;
 }
 
 /** `res` is undefined for a datagram that did not parse. */
@@ -152,6 +154,7 @@ export class SuiteRunner {
       host: this.opts.localHost,
       port: 0,
       tls: this.opts.tls,
+      ws: this.opts.ws,
       events: { onMessage: (data, source) => this.onMessage(data, source), onError: () => undefined },
     });
     const l = this.transport.local;
