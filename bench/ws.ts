@@ -6,7 +6,7 @@
 // ((RSS while all sit idle - RSS at the start) / UAs active then), and the
 // connect rate: UAs connected and registered per second until all were, with
 // the connect+handshake time percentiles the result carries
-// (transport.wsConnect). BENCH_WS_UAS changes the count. The CPU-bound
+// (transport.wsConnect). BENCH_WS_UAS changes the count, BENCH_WS_RATE the connects offered a second (default 100). The CPU-bound
 // figures (rate, handshake times) depend on how loaded the machine is. Not a test.
 
 import { spawn } from 'node:child_process';
@@ -16,6 +16,8 @@ import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
 const uas = Number(process.env.BENCH_WS_UAS) || 10_000;
+/** New UAs (connections) a second: offered, the connect rate printed is what was achieved. */
+const rate = Number(process.env.BENCH_WS_RATE) || 100;
 
 function rssKb(pid: number): number {
   try {
@@ -46,8 +48,9 @@ const json = join(dir, 'result.json');
 const gen = spawn(
   process.execPath,
   // --expose-gc: the heap the result reports is the live heap (the workers collect first).
-  ['--expose-gc', 'dist/cli/main.js', 'run', 'bench/ws-idle.yaml', '--target', `ws://127.0.0.1:${port}/`, '--users', String(uas), '--total', String(uas), '--workers', '2', '--quiet', '--no-reports', '--json', json],
-  { cwd: root, stdio: 'ignore' },
+  ['--expose-gc', 'dist/cli/main.js', 'run', 'bench/ws-idle.yaml', '--target', `ws://127.0.0.1:${port}/`, '--users', String(uas), '--total', String(uas), '--rate', String(rate), '--workers', '2', '--quiet', '--no-reports', '--json', json],
+  // A starved worker (a loaded machine) is given a minute before the coordinator gives up on it.
+  { cwd: root, stdio: 'ignore', env: { ...process.env, SIPSTORM_WORKER_WATCHDOG_MS: process.env.SIPSTORM_WORKER_WATCHDOG_MS ?? '60000' } },
 );
 const samples: { gen: number; server: number }[] = [];
 const timer = setInterval(() => samples.push({ gen: rssKb(gen.pid!), server: rssKb(server.pid!) }), 1000);
@@ -76,7 +79,7 @@ console.log(
   `WebSocket, ${uas.toLocaleString('en')} UAs each on its own connection, registered with digest, idle (2 workers): ` +
     `${active} connected; generator ${perUa(idleGen, startGen)} KB per UA (RSS ${(startGen / 1024).toFixed(0)} -> ${(idleGen / 1024).toFixed(0)} MB), ` +
     `server ${perUa(idleServer, startServer)} KB per UA (RSS ${(startServer / 1024).toFixed(0)} -> ${(idleServer / 1024).toFixed(0)} MB); ` +
-    `${most} connected and registered within ${fullAt} s (${Math.round(most / fullAt)} per second); ` +
+    `${most} connected and registered within ${fullAt} s (${Math.round(most / fullAt)} per second, ${rate} offered); ` +
     `workers' live heap at the end (connections still open) ${s.health.heapUsedMb?.toFixed(0)} MB, ${(((s.health.heapUsedMb ?? 0) * 1024) / Math.max(1, active)).toFixed(2)} KB per UA at most; ` +
     `connect+handshake p50 ${c?.p50?.toFixed(2)} ms, p99 ${c?.p99?.toFixed(2)} ms over ${c?.count} connections. ` +
     `Run: ${result.totals.passed} passed, ${result.totals.failed} failed; transport errors ${JSON.stringify(s.transport.transportErrors)}`,

@@ -11,7 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
-import { readWsFlags, wsFlagSpecs } from '../ws-flags.js';
+import { readWsFlags, wsFlagSpecs, type WsFlags } from '../ws-flags.js';
 import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
@@ -178,9 +178,11 @@ export const runCommand: Command = {
 
     let server: SipServer | undefined;
     let target: Target;
+    let ws: WsFlags;
     const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
     if (targetText) {
       target = await resolveTarget(targetText);
+      ws = readWsFlags(f, target);
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
       const waitMs = f['wait-for-target'] !== undefined ? parseDuration(String(f['wait-for-target'])) : 0;
       if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
@@ -198,8 +200,8 @@ export const runCommand: Command = {
       server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
+      ws = readWsFlags(f, target);
     }
-    const ws = readWsFlags(f, target);
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
