@@ -1,6 +1,6 @@
 // WebSocket connections (part of `npm run bench`): 10,000 simulated UAs, each
 // holding its own WebSocket (RFC 7118) and registered with digest against
-// `sipstorm serve --transport ws` in another process, then idle for 30 s
+// `sipstorm serve --transport ws` in another process, then idle
 // (bench/ws-idle.yaml, 2 workers). Printed: the resident memory per connected
 // idle UA in the generator (and in the server), from RSS sampled every second
 // ((RSS while all sit idle - RSS at the start) / UAs active then), and the
