@@ -19,17 +19,18 @@ import { printable } from '../../reporters/format.js';
 import { buildRunResult, runFlags, writeFinalReports } from './run.js';
 import { parseVarFlags, varFlagSpec } from '../var-flags.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
+import { readWsFlags } from '../ws-flags.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports } from '../report-output.js';
 
-const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet', 'tls-ca', 'tls-insecure'];
+const SHARED_WITH_RUN = ['local-host', 'out', 'json', 'junit', 'html', 'no-reports', 'quiet', 'tls-ca', 'tls-insecure', 'ws-origin', 'ws-header'];
 const BUNDLED = fileURLToPath(new URL('../../../scenarios/conformance/', import.meta.url));
 
 export const conformCommand: Command = {
   name: 'conform',
   summary: 'run the conformance suites against a server and give a verdict per case and RFC section',
-  usage: 'sipstorm conform [--target sip:HOST:PORT] [--transport udp|tcp|tls] [--suite torture,rfc3261] [options]',
+  usage: 'sipstorm conform [--target sip:HOST:PORT] [--transport udp|tcp|tls|ws|wss] [--suite torture,rfc3261] [options]',
   details: `Suites live in scenarios/conformance/: torture (the RFC 4475 messages, byte for
 byte but for the sent-by of the top Via, which names this tester so that the
 answer can reach it; with --domain, the hosts of their Request-URI and To
@@ -44,8 +45,8 @@ each case then has a connection of its own, and the cases that test what only
 a datagram has are not applicable (docs/conformance.md). TLS needs --target
 (the embedded server has no certificate).`,
   flags: [
-    { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls], sips:HOST:PORT or HOST:PORT (default: the embedded server)' },
-    { name: 'transport', type: 'string', value: 'udp|tcp|tls', help: "transport to play the suites over (default: the target's, else udp)" },
+    { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls|ws|wss], sips:HOST:PORT, HOST:PORT or ws://HOST:PORT/PATH (default: the embedded server)' },
+    { name: 'transport', type: 'string', value: 'udp|tcp|tls|ws|wss', help: "transport to play the suites over (default: the target's, else udp)" },
     { name: 'suite', type: 'string', value: 'LIST', help: 'comma list of suites (default: all of --suite-dir)' },
     { name: 'suite-dir', type: 'string', value: 'DIR', help: 'where the suites are (default: the bundled scenarios/conformance)' },
     { name: 'answer-wait', type: 'string', value: 'TIME', help: 'how long to wait for an answer a case needs (default 4s)' },
@@ -82,36 +83,38 @@ a datagram has are not applicable (docs/conformance.md). TLS needs --target
     };
 
     const transportFlag = f.transport !== undefined ? String(f.transport).toLowerCase() : undefined;
-    if (transportFlag !== undefined && !['udp', 'tcp', 'tls'].includes(transportFlag)) throw new UsageError(`--transport must be udp, tcp or tls, got '${f.transport}'`);
+    if (transportFlag !== undefined && !['udp', 'tcp', 'tls', 'ws', 'wss'].includes(transportFlag)) throw new UsageError(`--transport must be udp, tcp, tls, ws or wss, got '${f.transport}'`);
     const tlsOpts = readTlsFlags(f);
     let server: SipServer | undefined;
     let target: Target;
     if (f.target !== undefined) {
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
       target = await resolveTarget(String(f.target));
-      const named = /;\s*transport=|^\s*sips:/i.test(String(f.target));
+      const named = /;\s*transport=|^\s*sips:|^\s*wss?:\/\//i.test(String(f.target));
       if (transportFlag !== undefined && transportFlag !== target.endpoint.protocol) {
         if (named) throw new UsageError(`--transport ${transportFlag}: the target ${target.uri} names ${target.endpoint.protocol}`);
-        target = await resolveTarget(`${transportFlag === 'tls' ? 'sips' : 'sip'}:${target.hostText}:${target.endpoint.port}${transportFlag === 'tcp' ? ';transport=tcp' : ''}`);
+        target = await resolveTarget(`${transportFlag === 'tls' ? 'sips' : 'sip'}:${target.hostText}:${target.endpoint.port}${transportFlag !== 'udp' && transportFlag !== 'tls' ? `;transport=${transportFlag}` : ''}`);
       }
-      if (target.endpoint.protocol === 'tls') {
+      if (target.endpoint.protocol === 'tls' || target.endpoint.protocol === 'wss') {
         const probe = await probeTarget(target.endpoint, 500, tlsOpts);
         if (!probe.up) throw unusableTargetError(target, probe, tlsOpts);
       }
     } else {
       const protocol = (transportFlag ?? 'udp') as Protocol;
       if (protocol === 'tls') throw new UsageError('--transport tls needs --target: the embedded server has no certificate (start `sipstorm serve --transport udp,tcp,tls --tls-cert ... --tls-key ...` and aim at it)');
+      if (protocol === 'wss') throw new UsageError('--transport wss needs --target: the embedded server has no certificate (start `sipstorm serve --transport udp,wss --tls-cert ... --tls-key ...` and aim at it)');
       // The reference server offers every algorithm the auth suite asks about, so that each of its cases applies.
       server = await startServer({ host: '127.0.0.1', port: 0, transports: [protocol], faults, algorithms: ['SHA-256', 'MD5'] });
       const ep = server.endpoints[0]!;
-      target = await resolveTarget(`sip:${ep.host}:${ep.port}${protocol === 'tcp' ? ';transport=tcp' : ''}`);
+      target = await resolveTarget(`sip:${ep.host}:${ep.port}${protocol !== 'udp' ? `;transport=${protocol}` : ''}`);
     }
     const localHost = (f['local-host'] as string | undefined) ?? (isIPv6(target.endpoint.host) ? '::1' : '127.0.0.1');
     if ((f.user === undefined) !== (f.password === undefined)) throw new UsageError('--user and --password go together');
     const runner = await SuiteRunner.open({
       target: target.endpoint, targetHostText: target.hostText, localHost, answerMs, domain,
       user: f.user as string | undefined, password: f.password as string | undefined, vars,
-      tls: target.endpoint.protocol === 'tls' ? tlsOpts : undefined,
+      tls: target.endpoint.protocol === 'tls' || target.endpoint.protocol === 'wss' ? tlsOpts : undefined,
+      ws: { path: target.path, ...readWsFlags(f, target) },
     });
     const startedAt = new Date();
     const results: ScenarioResult[] = [];

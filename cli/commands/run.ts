@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { faultFlagSpecs, limitFlagSpecs, parseFaultFlags, parseLimitFlags } from '../fault-flags.js';
 import { toolVersion } from '../version.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
+import { readWsFlags, wsFlagSpecs, type WsFlags } from '../ws-flags.js';
 import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
@@ -41,7 +42,7 @@ const MAX_RATE = 5000;
 const MAX_USERS = 200_000;
 
 export const runFlags: FlagSpec[] = [
-  { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls], sips:HOST, or HOST:PORT (default: the embedded server)' },
+  { name: 'target', short: 't', type: 'string', value: 'URI', help: 'server under test: sip:HOST:PORT[;transport=tcp|tls|ws|wss], sips:HOST, HOST:PORT, ws://HOST:PORT/PATH or wss://... (default: the embedded server)' },
   { name: 'rate', short: 'r', type: 'string', value: 'N', help: 'new scenario instances per second (open model)' },
   { name: 'total', short: 'm', type: 'string', value: 'N', help: 'stop after N instances' },
   { name: 'duration', short: 'd', type: 'string', value: 'TIME', help: 'stop starting instances after TIME (e.g. 30s, 5m)' },
@@ -76,6 +77,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
   ...liveFlagSpecs,
   ...limitFlagSpecs,
+  ...wsFlagSpecs,
   ...faultFlagSpecs,
 ];
 
@@ -201,13 +203,16 @@ export const runCommand: Command = {
     let server: SipServer | undefined;
     let logins: EmbeddedLogins | undefined;
     let target: Target;
+    let ws: WsFlags;
     const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
     if (listen) {
       // The callers come to us: the "target" is our own address (its templates name the caller, message-steps.ts).
       target = await resolveTarget(listen.host.includes(':') ? `sip:[${listen.host}]:${listen.port}` : `sip:${listen.host}:${listen.port}`);
+      ws = readWsFlags(f, target);
     } else if (targetText) {
       target = await resolveTarget(targetText);
       checkTargetLogins(scenarios);
+      ws = readWsFlags(f, target);
       if (Object.keys(faults).length) throw new UsageError('--fault-* options apply to the embedded server only (no --target)');
       const waitMs = f['wait-for-target'] !== undefined ? parseDuration(String(f['wait-for-target'])) : 0;
       if (waitMs === undefined) throw new UsageError(`--wait-for-target must be a time like 30s, got '${f['wait-for-target']}'`);
@@ -226,6 +231,7 @@ export const runCommand: Command = {
       server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits, logins: logins.server });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
+      ws = readWsFlags(f, target);
     }
     const localHost = listen?.host ?? (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} ${listen ? '<- callers at' : '->'} ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
@@ -254,6 +260,7 @@ export const runCommand: Command = {
           socketPerUa: Boolean(f['socket-per-ua']),
           listenPort: listen?.port,
           tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
+          ws,
           limits,
           // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).
           watchdogMs: Number(process.env.SIPSTORM_WORKER_WATCHDOG_MS) || undefined,

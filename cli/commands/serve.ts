@@ -8,6 +8,7 @@ import { interrupts } from '../interrupts.js';
 import { startServer, type LoginOptions, type ServerFaults } from '../../engine/server/index.js';
 import { parseKeytab } from '../../engine/auth/sipae/index.js';
 import { readInputFile } from '../../engine/input-file.js';
+import type { Protocol } from '../../engine/transport/index.js';
 import { digestAlgorithmNamed, type DigestAlgorithm } from '../../engine/auth/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
@@ -15,7 +16,7 @@ import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the embedded reference SIP server (registrar, presence, UAS, proxy-lite)',
-  usage: 'sipstorm serve [--host 127.0.0.1] [--port 5060] [--transport udp,tcp,tls] [--tls-port 5061] [options]',
+  usage: 'sipstorm serve [--host 127.0.0.1] [--port 5060] [--transport udp,tcp,tls,ws,wss] [--tls-port 5061] [--ws-port 8080] [options]',
   details: `The server answers REGISTER with a digest challenge (users from --user/--password
 patterns, default user{n}/secret{n}, or --users-csv), keeps bindings in memory,
 serves presence (SUBSCRIBE/NOTIFY with PIDF, PUBLISH, SERVICE), answers INVITE
@@ -25,7 +26,9 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
   flags: [
     { name: 'host', type: 'string', value: 'ADDR', help: 'address to bind (default 127.0.0.1; use ::1 for IPv6)' },
     { name: 'port', type: 'string', value: 'N', help: 'port to bind (default 5060; 0 picks a free port)' },
-    { name: 'transport', type: 'string', value: 'LIST', help: 'comma list of udp, tcp, tls (default udp,tcp)' },
+    { name: 'transport', type: 'string', value: 'LIST', help: 'comma list of udp, tcp, tls, ws, wss (default udp,tcp)' },
+    { name: 'ws-port', type: 'string', value: 'N', help: 'port for WebSocket, RFC 7118 (default 8080; 0 picks a free port)' },
+    { name: 'wss-port', type: 'string', value: 'N', help: 'port for secure WebSocket (default 8443; 0 picks a free port; needs --tls-cert and --tls-key)' },
     { name: 'tls-port', type: 'string', value: 'N', help: 'port for TLS (default: --port + 1, as 5060/5061; --port itself if TLS is the only transport; 0 picks a free port)' },
     { name: 'tls-cert', type: 'string', value: 'FILE', help: 'PEM certificate for TLS' },
     { name: 'tls-key', type: 'string', value: 'FILE', help: 'PEM private key for TLS' },
@@ -53,11 +56,18 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     if (tlsPort !== undefined && tlsPort > 65535) throw new UsageError(`--tls-port must be at most 65535, got '${tlsPort}'`);
     const transports = String(f.transport ?? 'udp,tcp').split(',').map((s) => s.trim().toLowerCase());
     for (const t of transports) {
-      if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new UsageError(`--transport: unknown transport '${t}' (udp, tcp, tls)`);
+      if (t !== 'udp' && t !== 'tcp' && t !== 'tls' && t !== 'ws' && t !== 'wss') throw new UsageError(`--transport: unknown transport '${t}' (udp, tcp, tls, ws, wss)`);
     }
-    if (transports.includes('tls') && (!f['tls-cert'] || !f['tls-key'])) {
-      throw new UsageError('--transport tls needs --tls-cert and --tls-key');
+    for (const t of ['tls', 'wss']) {
+      if (transports.includes(t) && (!f['tls-cert'] || !f['tls-key'])) throw new UsageError(`--transport ${t} needs --tls-cert and --tls-key`);
     }
+    const wsPort = numberFlag(f, 'ws-port', { min: 0, integer: true });
+    const wssPort = numberFlag(f, 'wss-port', { min: 0, integer: true });
+    for (const [name, n] of [['ws-port', wsPort], ['wss-port', wssPort]] as const) {
+      if (n !== undefined && n > 65535) throw new UsageError(`--${name} must be at most 65535, got '${n}'`);
+    }
+    if (wsPort !== undefined && !transports.includes('ws')) throw new UsageError('--ws-port needs ws in --transport');
+    if (wssPort !== undefined && !transports.includes('wss')) throw new UsageError('--wss-port needs wss in --transport');
     if (tlsPort !== undefined && !transports.includes('tls')) throw new UsageError('--tls-port needs tls in --transport');
     if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === port && transports.includes('tcp')) {
       throw new UsageError(`--tls-port ${tlsPort}: TCP listens on that port already (TLS needs its own)`);
@@ -71,7 +81,9 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
       host: String(f.host ?? '127.0.0.1'),
       port,
       tlsPort,
-      transports: transports as ('udp' | 'tcp' | 'tls')[],
+      transports: transports as Protocol[],
+      wsPort,
+      wssPort,
       tls: f['tls-cert'] ? { certFile: String(f['tls-cert']), keyFile: String(f['tls-key']) } : undefined,
       users: f['users-csv']
         ? { csv: String(f['users-csv']) }

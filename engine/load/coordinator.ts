@@ -29,6 +29,8 @@ export interface LoadRunOptions {
   credentials?: Credentials;
   stopOnFirstFailure?: boolean;
   tls?: { insecure?: boolean; caFile?: string };
+  /** WebSocket targets: the upgrade's Origin and extra headers (the path comes with the target). */
+  ws?: { origin?: string; headers?: Record<string, string> };
   limits?: { maxHeaderBytes?: number; maxBodyBytes?: number };
   /** Check received messages against the conformance catalog (default true). */
   checks?: boolean;
@@ -132,6 +134,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     checks: opts.checks,
     socketPerUa: opts.socketPerUa,
     listenPort: opts.listenPort,
+    ws: opts.target.path !== undefined ? { path: opts.target.path, ...opts.ws } : undefined,
     cap,
   });
 

@@ -81,6 +81,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
       retransmissionsSent: t.retransmissionsSent + u.retransmissionsSent, retransmissionsReceived: t.retransmissionsReceived + u.retransmissionsReceived,
       timeouts: t.timeouts + u.timeouts, stray: t.stray + u.stray, parseErrors: addCounts(t.parseErrors, u.parseErrors),
       unexpectedRequests: t.unexpectedRequests + u.unexpectedRequests, transportErrors: addCounts(t.transportErrors, u.transportErrors),
+      ...(t.wsConnect || u.wsConnect ? { wsConnect: addOptionalLatency(t.wsConnect, u.wsConnect) } : {}),
     },
     health: {
       lagP99Ms: Math.max(a.health.lagP99Ms, b.health.lagP99Ms), lagMaxMs: Math.max(a.health.lagMaxMs, b.health.lagMaxMs),

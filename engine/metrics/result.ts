@@ -78,7 +78,7 @@ export interface ScenarioResult {
   endedAt: string;
   durationMs: number;
   roles: RoleResult[];
-  transport: RunSnapshot['transport'];
+  transport: Omit<RunSnapshot['transport'], 'wsConnect'> & { wsConnect?: Percentiles & { histogram: string } };
   health: RunSnapshot['health'] & { generatorBound: boolean };
   timeseries: TimePoint[];
   /** Per step, one point a second: percentiles and responses by class of that second (absent in older results and in merges). */
@@ -203,7 +203,8 @@ export function scenarioResult(
   const media = scenarioMediaOf(roles);
   return {
     name, file, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime(),
-    roles, transport: snap.transport,
+    roles,
+    transport: transportResult(snap.transport),
     health: { ...snap.health, generatorBound: snap.health.lagP99Ms > 50 || snap.health.sendLateP99Ms > 50 || (snap.health.workers ?? []).some((w) => w.busy > 0.9) },
     timeseries,
     ...(stepSeries ? { stepSeries } : {}),
@@ -222,6 +223,12 @@ export function scenarioMediaOf(roles: RoleResult[]): MediaResult | undefined {
 /** The run's media: every scenario's, added up. */
 export function runMediaOf(scenarios: ScenarioResult[]): MediaResult | undefined {
   return addMediaResults(scenarios.map((s) => s.media));
+}
+
+/** The transport counts as in the snapshot, the WebSocket connect times (when any) as a latency. */
+function transportResult(t: RunSnapshot['transport']): ScenarioResult['transport'] {
+  const { wsConnect, ...counts } = t;
+  return wsConnect ? { ...counts, wsConnect: withHist(wsConnect) } : counts;
 }
 
 /** RFC 6076 §4.6 SER and §4.3 SRD over the INVITE steps (those that measured an SRD); undefined without any. */

@@ -174,7 +174,11 @@ export interface LadderEntry {
 
 export interface RunSnapshot {
   roles: RoleSnapshot[];
-  transport: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
+  transport: {
+    retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number>;
+    /** WebSocket targets: the time from the start of each connection to its completed upgrade (TCP, TLS, HTTP). */
+    wsConnect?: RawHistogram;
+  };
   health: {
     lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number;
     /** V8 heap in use by the workers, MB (the live heap when node runs with --expose-gc: workers collect first). */
@@ -286,6 +290,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
       parseErrors: addCounts(a.transport.parseErrors, b.transport.parseErrors),
       unexpectedRequests: a.transport.unexpectedRequests + b.transport.unexpectedRequests,
       transportErrors: addCounts(a.transport.transportErrors, b.transport.transportErrors),
+      ...optionalWsConnect(addOptional(a.transport.wsConnect, b.transport.wsConnect)),
     },
     health: {
       lagP99Ms: Math.max(a.health.lagP99Ms, b.health.lagP99Ms),
@@ -300,6 +305,10 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
     failures: [...a.failures, ...b.failures].slice(0, maxFailures),
     conformance: mergeCheckCounts(a.conformance, b.conformance),
   };
+}
+
+function optionalWsConnect(h: RawHistogram | undefined): { wsConnect?: RawHistogram } {
+  return h !== undefined ? { wsConnect: h } : {};
 }
 
 export function emptyRunSnapshot(): RunSnapshot {

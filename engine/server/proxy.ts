@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { newBranch, SipMessage, parseUri, serializeMessage } from '../codec/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
-import type { Endpoint } from '../transport/index.js';
+import { defaultPort, type Endpoint } from '../transport/index.js';
 import { bump, type ServerCore } from './core.js';
 
 interface Forwarded {
@@ -116,8 +116,8 @@ function recordRouteOf(core: ServerCore, protocol: Endpoint['protocol']): string
 export function uriDestination(uriText: string): Endpoint {
   const u = parseUri(uriText);
   const t = u.params.get('transport')?.toLowerCase();
-  const proto = t === 'tcp' || t === 'tls' || t === 'udp' ? (u.scheme === 'sips' && t === 'tcp' ? 'tls' : t) : u.scheme === 'sips' ? 'tls' : 'udp';
+  const proto = t === 'tcp' || t === 'tls' || t === 'udp' || t === 'ws' || t === 'wss' ? (u.scheme === 'sips' && t === 'tcp' ? 'tls' : t) : u.scheme === 'sips' ? 'tls' : 'udp';
   const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
-  return { protocol: proto, host, port: u.port ?? (proto === 'tls' ? 5061 : 5060) };
+  return { protocol: proto, host, port: u.port ?? defaultPort(proto) };
 }
 

@@ -14,8 +14,9 @@ import { KerberosAcceptor, keysFor, KeytabError, SipaeServer, type KeytabEntry }
 import { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ServerTransaction } from '../transaction/index.js';
 import {
-  createTransport, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport, type TransportLimits,
+  createTransport, isStreamProtocol, responseDestination, stampReceived, type Endpoint, type Protocol, type Transport, type TransportLimits,
 } from '../transport/index.js';
+import { isInvalidHost, WsHosts } from './ws-hosts.js';
 import { authenticate } from './auth.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import { ALLOW, bump, makeAnswer, newServerStats, type ServerCore, type ServerStats } from './core.js';
@@ -38,6 +39,9 @@ export interface ServerOptions {
    */
   tlsPort?: number;
   tls?: { certFile: string; keyFile: string };
+  /** WebSocket (RFC 7118) ports: default 8080 and 8443 (WSS, with `tls`), any free port with port 0. */
+  wsPort?: number;
+  wssPort?: number;
   users?: UserSource;
   realm?: string;
   authInvite?: boolean;
@@ -126,6 +130,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     if (!set) aliasesOf.set(conn, (set = new Set()));
     set.add(k);
   };
+  /** The `.invalid` hosts of WebSocket UAs and the connections they are reached over (ws-hosts.ts). */
+  const wsHosts = new WsHosts();
+  /** Where a URI points: a WebSocket UA's connection, or the address and transport it names. */
+  const destinationOf = (uri: string) => wsHosts.resolve(uri) ?? uriDestination(uri);
   const layer = new TransactionLayer({
     wheel,
     send,
@@ -161,7 +169,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     },
     isLocal: (uriHost, uriPort) => {
       const h = uriHost.startsWith('[') ? uriHost.slice(1, -1) : uriHost;
-      if (!isIP(h)) return h.toLowerCase() !== 'invalid'; // a domain name: we are the registrar for every domain
+      if (!isIP(h)) return !isInvalidHost(h); // a domain name: we are the registrar for every domain but a WebSocket UA's
       return localEndpoints().some((l) => (l.host === h || (l.host === '0.0.0.0' && isIP(h) === 4)) && l.port === (uriPort ?? 5060));
     },
   };
@@ -195,7 +203,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   function process(data: Buffer, source: Endpoint): void {
     let msg: SipMessage;
     try {
-      msg = parseMessage(data, { stream: source.protocol !== 'udp' });
+      msg = parseMessage(data, { stream: isStreamProtocol(source.protocol) });
     } catch (err) {
       const e = err as SipParseError;
       countParseError(e.code ?? 'SIP_PARSE', e.message);
@@ -217,6 +225,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
         }
         stampReceived(msg, source);
         if (source.protocol !== 'udp') noteAlias(msg, source);
+        wsHosts.note(msg, source);
         if (shedByCallLimit(msg, source)) return;
       }
       layer.receive(msg, source);
@@ -304,12 +313,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
     const nextRoute = req.getAll('Route')[0];
     if (nextRoute) {
-      proxy.forward(tx, req.uri, uriDestination(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1')), false);
+      proxy.forward(tx, req.uri, destinationOf(nextRoute.replace(/^[^<]*<([^>]*)>.*$/, '$1')), false);
       return;
     }
     if (!core.isLocal(uri.host, uri.port)) {
       // An in-dialog request between two UAs record-routed through us: to the remote target, over the transport it names.
-      proxy.forward(tx, req.uri, uriDestination(req.uri), false);
+      proxy.forward(tx, req.uri, destinationOf(req.uri), false);
       return;
     }
     const user = uri.user ?? '';
@@ -423,7 +432,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     }
     if (uas.handleAck(req.callId())) return;
     if (!core.isLocal(uriHost, uriPort)) {
-      proxy.forwardStateless(req, req.uri, uriDestination(req.uri));
+      proxy.forwardStateless(req, req.uri, destinationOf(req.uri));
     }
   }
 
@@ -434,14 +443,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   for (let attempt = 0; ; attempt++) {
     try {
       for (const p of protocols) {
-        binding = p !== 'tls' ? port : (opts.tlsPort ?? ((opts.port ?? 5060) === 0 ? 0 : tlsOnly ? port : port + 1));
+        const any = (opts.port ?? 5060) === 0;
+        binding =
+          p === 'ws' ? (opts.wsPort ?? (any ? 0 : 8080))
+          : p === 'wss' ? (opts.wssPort ?? (any ? 0 : 8443))
+          : p !== 'tls' ? port : (opts.tlsPort ?? (any ? 0 : tlsOnly ? port : port + 1));
         const t = await createTransport({
           protocol: p,
           host,
           port: binding,
           listen: true,
           limits: opts.limits,
-          tls: p === 'tls' ? opts.tls : undefined,
+          tls: p === 'tls' || p === 'wss' ? opts.tls : undefined,
           events: {
             onMessage: receive,
             onError: (code, detail) => {
@@ -451,6 +464,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
             onConnectionLost: (remote, code, detail) => {
               // Requests forwarded over it fail now (§17.1.4), not after Timer B/F.
               layer.connectionLost(remote, code, detail);
+              wsHosts.forget(remote);
               const conn = aliasKey(remote);
               for (const k of aliasesOf.get(conn) ?? []) if (aliases.get(k) && aliasKey(aliases.get(k)!) === conn) aliases.delete(k);
               aliasesOf.delete(conn);
@@ -458,7 +472,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
           },
         });
         transports.set(p, t);
-        if (port === 0 && p !== 'tls') port = t.local.port;
+        if (port === 0 && (p === 'udp' || p === 'tcp')) port = t.local.port;
       }
       break;
     } catch (err) {
@@ -468,7 +482,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
         await core.media?.close();
         throw err;
       }
-      if ((opts.port ?? 5060) !== 0 || (opts.tlsPort ?? 0) !== 0 || attempt >= 5) {
+      if ((opts.port ?? 5060) !== 0 || (opts.tlsPort ?? 0) !== 0 || (opts.wsPort ?? 0) !== 0 || (opts.wssPort ?? 0) !== 0 || attempt >= 5) {
         const code = (err as NodeJS.ErrnoException).code;
         await core.media?.close();
         throw Object.assign(new Error(`cannot listen on ${host}:${binding || (opts.port ?? 5060)} (${code ?? (err as Error).message})`), {

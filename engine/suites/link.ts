@@ -15,7 +15,7 @@ import { createResponse, findCallId, parseMessage, serializeMessage, type SipMes
 import { ConformanceChecker } from '../conformance/index.js';
 import { redact } from '../ua/redact.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
-import { createTransport, type Endpoint, type TlsOptions, type Transport } from '../transport/index.js';
+import { createTransport, type Endpoint, type TlsOptions, type WsOptions, type Transport } from '../transport/index.js';
 import { renderTemplate, type Template } from '../scenario/index.js';
 import { CaseVars } from './case-checks.js';
 import { requestTemplate, type SuiteCase } from './load.js';
@@ -66,6 +66,8 @@ export interface SuiteRunnerOptions {
   vars?: Record<string, string>;
   /** TLS client settings (the target's certificate is checked unless rejectUnauthorized is false). */
   tls?: TlsOptions;
+  /** WebSocket targets: the upgrade's path, Origin and extra headers. */
+  ws?: WsOptions;
 }
 
 /** `res` is undefined for a datagram that did not parse. */
@@ -127,6 +129,7 @@ export abstract class SuiteLink {
       host: this.opts.localHost,
       port: 0,
       tls: this.opts.tls,
+      ws: this.opts.ws,
       events: { onMessage: (data, source) => this.onMessage(data, source), onError: () => undefined },
     });
     const l = this.transport.local;

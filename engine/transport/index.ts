@@ -2,6 +2,7 @@
 
 import { createStreamTransport } from './stream.js';
 import { createUdpTransport } from './udp.js';
+import { createWsTransport } from './ws.js';
 import type { Transport, TransportOptions } from './transport.js';
 
 export * from './transport.js';
@@ -9,6 +10,7 @@ export { resolveTarget, parseTargetText, TargetError, type Target } from './targ
 export { stampReceived, responseDestination } from './rport.js';
 
 export function createTransport(opts: TransportOptions): Promise<Transport> {
+  if (opts.protocol === 'ws' || opts.protocol === 'wss') return createWsTransport(opts);
   return opts.protocol === 'udp' ? createUdpTransport(opts) : createStreamTransport(opts);
 }
 export { probeTarget, type ProbeResult } from './probe.js';

@@ -1,7 +1,7 @@
 // Is anything listening at the target? Before a run against an outside target
 // sipstorm asks once: over UDP a CRLF keep-alive from a connected socket (a
 // closed port answers with ICMP "port unreachable", seen as ECONNREFUSED), over
-// TCP and TLS a connection attempt. Not an OPTIONS: a SIP request would be a
+// TCP and TLS (and WS, WSS) a connection attempt. Not an OPTIONS: a SIP request would be a
 // call to the server under test (SIPp counts it against -m and as a failed
 // call), while RFC 3261 §7.5 has servers ignore CRLFs between messages.
 // Over TLS the probe completes the handshake with the run's trust settings: a
@@ -17,7 +17,7 @@ import type { Endpoint, TlsOptions } from './transport.js';
 export type ProbeResult = { up: true } | { up: false; reason: string; fatal?: boolean };
 
 export async function probeTarget(target: Endpoint, timeoutMs = 500, tlsOpts: TlsOptions = {}): Promise<ProbeResult> {
-  if (target.protocol === 'tls') return probeTls(target, Math.max(timeoutMs, 5000), tlsOpts);
+  if (target.protocol === 'tls' || target.protocol === 'wss') return probeTls(target, Math.max(timeoutMs, 5000), tlsOpts);
   if (target.protocol !== 'udp') {
     return new Promise((resolve) => {
       const sock = net.connect({ host: target.host, port: target.port });

@@ -36,7 +36,7 @@ const SHED_CODES: Record<ShedReason, string> = {
   timeout: 'TRANSPORT_MESSAGE_TIMEOUT',
 };
 
-function readPem(file: string, what: string): Buffer {
+export function readPem(file: string, what: string): Buffer {
   try {
     return readInputFile(file, 'certificate');
   } catch (err) {

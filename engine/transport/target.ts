@@ -1,17 +1,20 @@
 // Where the traffic goes: `--target` text (sip:host:port;transport=tcp,
-// sips:host, host:port, [::1]:5060) resolved to an Endpoint. Bad text is bad
+// sips:host, host:port, [::1]:5060, ws://host:port/path, wss://host,
+// sip:host;transport=ws) resolved to an Endpoint. Bad text is bad
 // input (exit 2) with one line saying what is wrong.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { SipstormError } from '../errors.js';
-import type { Endpoint, Protocol } from './transport.js';
+import { defaultPort, type Endpoint, type Protocol } from './transport.js';
 
 export interface Target {
   endpoint: Endpoint;
   /** Host as the user wrote it (used as the domain of URIs). */
   hostText: string;
   uri: string;
+  /** WebSocket: the request path of the upgrade (RFC 7118 §5; '/' when the URL names none). */
+  path?: string;
 }
 
 export class TargetError extends SipstormError {
@@ -20,12 +23,20 @@ export class TargetError extends SipstormError {
   }
 }
 
-export function parseTargetText(text: string): { scheme: 'sip' | 'sips'; host: string; port?: number; protocol: Protocol } {
+export function parseTargetText(text: string): { scheme: 'sip' | 'sips'; host: string; port?: number; protocol: Protocol; path?: string } {
   const raw = text.trim();
   if (raw === '') throw new TargetError('target is empty: give sip:HOST:PORT or HOST:PORT');
   let rest = raw;
   let scheme: 'sip' | 'sips' = 'sip';
   const m = /^(sips?):/i.exec(rest);
+  const url = /^(wss?):\/\/([^/?#]*)([^#]*)$/i.exec(rest);
+  if (url) {
+    // RFC 7118 §5: a WebSocket URL; the path goes into the upgrade request, the host and port are the server's.
+    const protocol = url[1]!.toLowerCase() as 'ws' | 'wss';
+    const addr = parseTargetText(url[2]!);
+    if (addr.protocol !== 'udp') throw new TargetError(`target '${raw}': a ws:// or wss:// URL takes no ;transport=`);
+    return { scheme: 'sip', host: addr.host, port: addr.port, protocol, path: url[3] || '/' };
+  }
   if (m) {
     scheme = m[1]!.toLowerCase() as 'sip' | 'sips';
     rest = rest.slice(m[0].length);
@@ -40,7 +51,7 @@ export function parseTargetText(text: string): { scheme: 'sip' | 'sips'; host: s
     const [k, v] = p.split('=');
     if (k?.toLowerCase() === 'transport') {
       const t = (v ?? '').toLowerCase();
-      if (t !== 'udp' && t !== 'tcp' && t !== 'tls') throw new TargetError(`target '${raw}': unknown transport '${v}' (udp, tcp, tls)`);
+      if (t !== 'udp' && t !== 'tcp' && t !== 'tls' && t !== 'ws' && t !== 'wss') throw new TargetError(`target '${raw}': unknown transport '${v}' (udp, tcp, tls, ws, wss)`);
       protocol = t;
     }
   }
@@ -84,12 +95,14 @@ export async function resolveTarget(text: string): Promise<Target> {
       throw new TargetError(`target '${text}': cannot resolve host '${t.host}'`);
     }
   }
-  const port = t.port ?? (t.protocol === 'tls' ? 5061 : 5060);
+  const port = t.port ?? defaultPort(t.protocol);
   const hostText = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
   const transportParam = t.protocol === 'udp' || t.protocol === 'tls' ? '' : `;transport=${t.protocol}`;
   return {
     endpoint: { protocol: t.protocol, host: address, port },
     hostText,
+    // The SIP URI of the target (the Request-URI of requests to it); a WebSocket URL's path is kept beside it.
     uri: `${t.scheme}:${hostText}:${port}${transportParam}`,
+    ...(t.protocol === 'ws' || t.protocol === 'wss' ? { path: t.path ?? '/' } : {}),
   };
 }

@@ -1,9 +1,19 @@
 // The transport contract (RFC 3261 §18): a socket that sends whole SIP
 // messages to an endpoint and hands up whole messages it receives. Datagram
-// and stream transports differ only in `reliable`; a WebSocket transport
-// (RFC 7118) would be one more implementation of this interface.
+// and stream transports differ only in `reliable`; the WebSocket transport
+// (RFC 7118, ws.ts) is one more implementation of this interface.
 
-export type Protocol = 'udp' | 'tcp' | 'tls';
+export type Protocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** Transports whose bytes are framed by Content-Length (RFC 3261 §18.3); a WebSocket frame is one whole message. */
+export function isStreamProtocol(p: Protocol): boolean {
+  return p === 'tcp' || p === 'tls';
+}
+
+/** The port a SIP URI or target without one means (RFC 3261 §19.1.2; RFC 7118 §5: ws 80, wss 443). */
+export function defaultPort(p: Protocol): number {
+  return p === 'tls' ? 5061 : p === 'ws' ? 80 : p === 'wss' ? 443 : 5060;
+}
 
 export interface Endpoint {
   protocol: Protocol;
@@ -28,6 +38,8 @@ export interface TransportEvents {
    * close (not counted: whether it hurt depends on what waited on it).
    */
   onConnectionLost?(remote: Endpoint, code: string, detail: string): void;
+  /** WebSocket: a connection we opened is ready (TCP, TLS and the HTTP upgrade done) after `ms`. */
+  onConnected?(remote: Endpoint, ms: number): void;
 }
 
 export interface TransportCounters {
@@ -78,8 +90,23 @@ export interface TransportOptions {
   events: TransportEvents;
   tls?: TlsOptions;
   limits?: TransportLimits;
-  /** Stream transports: accept incoming connections (servers), not only connect out. */
+  /** Stream transports: accept incoming connections (servers), not only connect out. WebSocket: only one or the other. */
   listen?: boolean;
+  ws?: WsOptions;
+}
+
+/** WebSocket settings (RFC 7118): the HTTP upgrade a client sends, and the limits of both sides. */
+export interface WsOptions {
+  /** Client: the request path of the upgrade (default '/'); server: the only path accepted (default any). */
+  path?: string;
+  /** Client: the Origin header of the upgrade (browsers always send one). */
+  origin?: string;
+  /** Client: extra headers of the upgrade (a token or cookie a WebRTC gateway asks for). */
+  headers?: Record<string, string>;
+  /** Largest frame taken; a bigger one closes the connection with 1009 (default: the header and body limits together). */
+  maxFrameBytes?: number;
+  /** A ping this often; a connection that did not answer the last one by the next is closed (default 30 s, 0: none). */
+  pingIntervalMs?: number;
 }
 
 export function endpointKey(e: { host: string; port: number }): string {

@@ -10,7 +10,7 @@
 
 import { parseUri } from '../codec/index.js';
 import { isIP } from 'node:net';
-import type { Endpoint, Protocol } from '../transport/index.js';
+import { defaultPort, type Endpoint, type Protocol } from '../transport/index.js';
 
 function uriOf(nameAddr: string): string {
   const m = /<([^>]*)>/.exec(nameAddr);
@@ -29,11 +29,12 @@ export function uriHop(uriText: string, protocol: Protocol): Endpoint | undefine
   const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
   if (isIP(host) === 0) return undefined;
   const param = uri.params.get('transport')?.toLowerCase();
-  const named: Protocol = param === 'tcp' || param === 'tls' || param === 'udp' ? param : uri.scheme === 'sips' ? 'tls' : 'udp';
+  const named: Protocol = param === 'tcp' || param === 'tls' || param === 'udp' || param === 'ws' || param === 'wss' ? param : uri.scheme === 'sips' ? 'tls' : 'udp';
   // sips: over TCP is TLS (RFC 3261 §26.2.2); a transport=tcp of a sips: URI means TLS too.
   const hopProtocol: Protocol = uri.scheme === 'sips' && named === 'tcp' ? 'tls' : named;
-  if (hopProtocol !== protocol) return undefined;
-  return { protocol, host, port: uri.port ?? (protocol === 'tls' ? 5061 : 5060) };
+  // RFC 7118 §5: `transport=ws` names WSS too (the URI does not say whether TLS is under the WebSocket).
+  if (hopProtocol !== protocol && !(hopProtocol === 'ws' && protocol === 'wss')) return undefined;
+  return { protocol, host, port: uri.port ?? defaultPort(protocol) };
 }
 
 /** §12.2.1.1: the first route of the dialog's route set (loose or strict router alike), or else its remote target. */

@@ -4,7 +4,7 @@
 // for openTransport, which only a test sets.
 
 import type { CompiledScenario } from '../scenario/index.js';
-import type { Endpoint, Transport, TransportOptions } from '../transport/index.js';
+import type { Endpoint, Transport, TransportOptions, WsOptions } from '../transport/index.js';
 
 export interface Credentials {
   user?: string;
@@ -30,6 +30,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** WebSocket targets: the upgrade's path, Origin and extra headers. Each UA has its own connection (as each browser). */
+  ws?: Pick<WsOptions, 'path' | 'origin' | 'headers'>;
   /** --listen: the worker's socket binds this port (on localHost), and callers that are not sipstorm start instances (listen-mode.ts). */
   listenPort?: number;
   /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */

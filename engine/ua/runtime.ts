@@ -11,8 +11,8 @@ import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, ty
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
-import { RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
+import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Transport, type WsOptions } from '../transport/index.js';
+import { newHistogram, rawOf, recordMs, RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
 import { MediaScheduler } from '../media/index.js';
@@ -66,6 +66,10 @@ export class WorkerRuntime implements UaHost {
   userCounts: (number | undefined)[] = [];
   /** Every message received is checked against the conformance catalog. */
   readonly conformance: ConformanceChecker;
+  /** WebSocket target: one connection per UA, Via and Contact with an `.invalid` host (RFC 7118 §5.2). */
+  private readonly isWs: boolean;
+  /** Connect and handshake times of the WebSocket connections (one per UA). */
+  private readonly wsConnect = newHistogram();
 
   private mediaScheduler: MediaScheduler | undefined;
 
@@ -78,10 +82,11 @@ export class WorkerRuntime implements UaHost {
     readonly wheel: TimerWheel,
   ) {
     this.scenario = cfg.scenario;
+    this.isWs = cfg.target.protocol === 'ws' || cfg.target.protocol === 'wss';
     this.target = cfg.target;
     this.targetHostText = cfg.targetHostText;
     this.targetUri = cfg.targetUri;
-    this.domain = cfg.target.port === (cfg.target.protocol === 'tls' ? 5061 : 5060) ? cfg.targetHostText : `${cfg.targetHostText}:${cfg.target.port}`;
+    this.domain = cfg.target.port === defaultPort(cfg.target.protocol) ? cfg.targetHostText : `${cfg.targetHostText}:${cfg.target.port}`;
     this.layer = new TransactionLayer({
       wheel,
       timers: cfg.timers,
@@ -127,11 +132,13 @@ export class WorkerRuntime implements UaHost {
       port: tagged ? 0 : (cfg.listenPort ?? 0),
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
+      ws: cfg.ws,
       events: {
         onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
           this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
         },
+        onConnected: (_remote, ms) => recordMs(this.wsConnect, ms),
         onConnectionLost: (remote, code, detail) => {
           const failed = this.layer.connectionLost(tagged ? { ...remote, localPort } : remote, code, detail);
           // A plain close is an error when requests were waiting on it (the others were counted as they happened).
@@ -146,7 +153,7 @@ export class WorkerRuntime implements UaHost {
 
   /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
   socketOf(user: string): UaSocket | Promise<UaSocket> {
-    if (!this.cfg.socketPerUa) return this.shared;
+    if (!this.cfg.socketPerUa && !this.isWs) return this.shared;
     let socket = this.uaSockets.get(user);
     if (!socket) {
       const opening = this.openTransport(true).then((t) => {
@@ -175,11 +182,14 @@ export class WorkerRuntime implements UaHost {
    * opened rather than opening one to the UA, which has no certificate to offer.
    */
   via(local: Endpoint): string {
+    // RFC 7118 §5.2: over WebSocket the sent-by is the transport's random `.invalid` host (the UA has no address).
+    if (this.isWs) return `SIP/2.0/${local.protocol.toUpperCase()} ${local.host};branch=${newBranch()};rport`;
     return `SIP/2.0/${local.protocol.toUpperCase()} ${this.localHostText}:${local.port};branch=${newBranch()};rport${local.protocol === 'tls' ? ';alias' : ''}`;
   }
 
   /** A UA's contact URI: its address and port, and the transport when not UDP (RFC 3261 §19.1.1: no parameter means UDP). */
   contactUri(user: string, local: Endpoint): string {
+    if (this.isWs) return `sip:${user}@${local.host};transport=ws`;
     return `sip:${user}@${this.localHostText}:${local.port}${local.protocol === 'udp' ? '' : `;transport=${local.protocol}`}`;
   }
 
@@ -325,7 +335,7 @@ export class WorkerRuntime implements UaHost {
           return;
         }
         msg = this.scan.toMessage();
-      } else msg = parseMessage(data, { stream: source.protocol !== 'udp' });
+      } else msg = parseMessage(data, { stream: isStreamProtocol(source.protocol) });
     } catch (err) {
       const code = err instanceof SipParseError ? err.code : 'SIP_PARSE';
       this.parseErrors[code] = (this.parseErrors[code] ?? 0) + 1;
@@ -409,6 +419,7 @@ export class WorkerRuntime implements UaHost {
       transport: {
         retransmissionsSent: c.retransmissionsSent, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
         parseErrors: { ...this.parseErrors }, unexpectedRequests: this.unexpectedRequests, transportErrors: { ...this.transportErrors },
+        ...(this.isWs ? { wsConnect: rawOf(this.wsConnect) } : {}),
       },
       health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
       failures: [...this.failures],

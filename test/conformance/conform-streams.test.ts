@@ -23,5 +23,5 @@ t.test('conform --transport tls needs --target', async (t) => {
   t.match(r.stderr, /^sipstorm: --transport tls needs --target: the embedded server has no certificate/);
   const bad = await runCli(['conform', '--transport', 'sctp', '--no-reports']);
   t.equal(bad.status, 2);
-  t.match(bad.stderr, /--transport must be udp, tcp or tls, got 'sctp'/);
+  t.match(bad.stderr, /--transport must be udp, tcp, tls, ws or wss, got 'sctp'/);
 });

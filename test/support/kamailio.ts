@@ -1,8 +1,8 @@
 // Starts a real Kamailio (Debian package kamailio) for interop tests: the
 // shipped config, a free port on 127.0.0.1 for UDP and TCP (and, asked for, a
 // second one for TLS with a self-signed certificate made by openssl in the
-// temp folder), a control socket in that folder for kamcmd, killed by PID at
-// teardown.
+// temp folder, a third for SIP over WebSocket with xhttp and websocket), a
+// control socket in that folder for kamcmd, killed by PID at teardown.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +23,17 @@ export function kamailioTlsAvailable(): boolean {
   return existsSync('/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so') && opensslAvailable();
 }
 
+/** Kamailio's WebSocket module and xhttp (Debian package kamailio-websocket-modules), and nathelper. */
+export function kamailioWsAvailable(): boolean {
+  return ['websocket', 'xhttp', 'nathelper'].every((m) => existsSync(`/usr/lib/x86_64-linux-gnu/kamailio/modules/${m}.so`));
+}
+
+export interface KamailioOptions {
+  tls?: boolean;
+  /** A WebSocket listener (ws://127.0.0.1:wsPort/). */
+  ws?: boolean;
+}
+
 export interface KamailioInstance {
   host: string;
   /** UDP and TCP. */
@@ -31,6 +42,8 @@ export interface KamailioInstance {
   tlsPort?: number;
   /** The self-signed certificate of the TLS listener (pass it as --tls-ca). */
   tlsCert?: string;
+  /** WebSocket, when started with ws: true. */
+  wsPort?: number;
   /** Number of AORs with a binding, from Kamailio's own statistics (kamcmd). */
   registeredUsers(): number;
   /** Whether Kamailio's location table has a binding for this user (kamcmd ul.lookup). */
@@ -43,7 +56,7 @@ export interface KamailioInstance {
  * Kamailio for one test: stopped at the test's teardown; when it cannot start, the test fails with why and
  * undefined comes back.
  */
-export async function kamailioForTest(t: { fail(message: string): void; teardown(fn: () => unknown): void }, opts: { tls?: boolean } = {}): Promise<KamailioInstance | undefined> {
+export async function kamailioForTest(t: { fail(message: string): void; teardown(fn: () => unknown): void }, opts: KamailioOptions = {}): Promise<KamailioInstance | undefined> {
   try {
     const k = await startKamailio(opts);
     t.teardown(() => k.stop());
@@ -54,7 +67,7 @@ export async function kamailioForTest(t: { fail(message: string): void; teardown
   }
 }
 
-export async function startKamailio(opts: { tls?: boolean } = {}): Promise<KamailioInstance> {
+export async function startKamailio(opts: KamailioOptions = {}): Promise<KamailioInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const port = await freePort();
   const tlsArgs: string[] = [];
@@ -66,6 +79,12 @@ export async function startKamailio(opts: { tls?: boolean } = {}): Promise<Kamai
     tlsPort = await freePort();
     tlsArgs.push('-l', `tls:127.0.0.1:${tlsPort}`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${certFile}"`, '-A', `TLS_KEY="${keyFile}"`);
   }
+  let wsPort: number | undefined;
+  if (opts.ws) {
+    // Each TCP connection holds a 64 KB read buffer in shared memory: 1,000 WebSocket UAs need more than the 64 MB.
+    wsPort = await freePort();
+    tlsArgs.push('-l', `tcp:127.0.0.1:${wsPort}`, '-A', 'WITH_WS');
+  }
   const ctl = join(dir, 'ctl.sock');
   const cfg = new URL('../../../test/fixtures/kamailio/kamailio.cfg', import.meta.url).pathname;
   const pidFile = join(dir, 'kamailio.pid');
@@ -75,7 +94,7 @@ export async function startKamailio(opts: { tls?: boolean } = {}): Promise<Kamai
   }
   const child: ChildProcess = spawn(
     KAMAILIO,
-    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, ...tlsArgs, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', '64', '-M', '8', '-w', dir, '-Y', dir],
+    ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, ...tlsArgs, '-A', `CTLSOCK="unix:${ctl}"`, '-A', `DBURL="text://${dir}"`, '-P', pidFile, '-m', opts.ws ? '256' : '64', '-M', '8', '-w', dir, '-Y', dir],
     // Its own process group, so that stop() can end Kamailio's forked children too.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
@@ -112,6 +131,7 @@ export async function startKamailio(opts: { tls?: boolean } = {}): Promise<Kamai
     port,
     tlsPort,
     tlsCert,
+    wsPort,
     registeredUsers() {
       // ul.dump answers "reply too big" for 1,000 contacts; the usrloc statistics and
       // ul.lookup are Kamailio's own view too.
