@@ -30,6 +30,7 @@ import { writeHtml } from '../../reporters/html.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
+import { captureFlagSpecs, readCaptureFlags } from '../capture-flags.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -67,6 +68,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'no-reports', type: 'boolean', help: 'write no report files' },
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+  ...captureFlagSpecs,
   ...limitFlagSpecs,
   ...faultFlagSpecs,
 ];
@@ -169,6 +171,7 @@ export const runCommand: Command = {
     let abortedBy: string | undefined;
     const tls = readTlsFlags(f);
     checkReportFlags(f, { outDir: true });
+    const capture = readCaptureFlags(f);
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -215,6 +218,7 @@ export const runCommand: Command = {
           restartWorkers: Boolean(f['restart-workers']),
           checks: !f['no-checks'],
           socketPerUa: Boolean(f['socket-per-ua']),
+          capture: capture?.worker(),
           tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
           limits,
           // A test knob, like SIPSTORM_FAULT_WORKER_*: how long a silent worker is given (default 10 s).
@@ -253,6 +257,9 @@ export const runCommand: Command = {
         results.push(sr);
         if (run.interrupted) break;
       }
+    } catch (err) {
+      capture?.discard();
+      throw err;
     } finally {
       if (server) {
         const st = server.stats();
@@ -267,6 +274,16 @@ export const runCommand: Command = {
       scenarioDigest: digest,
     });
     if (abortedBy) result.abortedBy = abortedBy;
+    let captureFailed = 0;
+    if (capture) {
+      try {
+        result.captures = capture.finish();
+        for (const c of result.captures) if (c.truncated) process.stderr.write(`sipstorm: --${c.kind} ${c.file}: cut at ${c.maxBytes} bytes, ${c.notWritten} messages not written (raise --${c.kind === 'pcap' ? 'pcap' : 'trace'}-max-bytes)\n`);
+      } catch (err) {
+        captureFailed++;
+        process.stderr.write(`sipstorm: the trace/capture files could not be written: ${printable((err as Error).message)}\n`);
+      }
+    }
     if (signalName === 'SIGINT' || signalName === 'SIGTERM') result.signal = signalName;
     result.thresholds = evaluateThresholds(thresholds, result);
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
@@ -277,7 +294,7 @@ export const runCommand: Command = {
     // Where the reports went, just above the verdict line (which stays last: CI greps it, --quiet prints it alone).
     if (!quiet) process.stdout.write([...summary, reports.written.length ? `reports: ${reports.written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
     process.stdout.write(verdict + '\n');
-    return exitAfterReports(result.exitCode, reports.failed);
+    return exitAfterReports(result.exitCode, reports.failed + captureFailed);
   },
 };
 

@@ -18,6 +18,7 @@ import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import type { LoadOverrides } from './runner.js';
 import { partOf, type Part } from './segment.js';
 import { releaseWorker, sharedCap } from './concurrency.js';
+import type { WorkerCapture } from '../capture/index.js';
 
 export interface LoadRunOptions {
   scenario: CompiledScenario;
@@ -34,6 +35,8 @@ export interface LoadRunOptions {
   checks?: boolean;
   /** One socket per simulated UA instead of one per worker (SIPp's -t un). */
   socketPerUa?: boolean;
+  /** --trace, --trace-failed, --pcap, --tls-keylog: what every worker records (CaptureSession.worker()). */
+  capture?: WorkerCapture;
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
@@ -125,6 +128,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     limits: opts.limits,
     checks: opts.checks,
     socketPerUa: opts.socketPerUa,
+    capture: opts.capture,
     cap,
   });
 

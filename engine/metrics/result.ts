@@ -148,6 +148,19 @@ export interface RunResult {
   conformance: { id: string; rfc: string; section: string; severity: 'error' | 'warning'; text: string; passed: number; failed: number; examples: string[] }[];
   workerErrors: { worker: number; code: string; message: string; restarted?: boolean }[];
   failures: FailureSample[];
+  /** --trace, --trace-failed, --pcap: the files written, and whether their size cap cut them short. */
+  captures?: CaptureFileSummary[];
+}
+
+export interface CaptureFileSummary {
+  kind: 'trace' | 'trace-failed' | 'pcap';
+  file: string;
+  messages: number;
+  bytes: number;
+  maxBytes: number;
+  /** The cap was hit: `notWritten` messages are missing from the file (which says so too). */
+  truncated: boolean;
+  notWritten: number;
 }
 
 /** A histogram of a snapshot (raw counts) as results carry it: percentiles and the compressed base64 form. */

@@ -80,6 +80,18 @@ export interface TransportOptions {
   limits?: TransportLimits;
   /** Stream transports: accept incoming connections (servers), not only connect out. */
   listen?: boolean;
+  /** Sees every whole message sent and received (--trace, --pcap); absent, the send and receive paths skip it. */
+  tap?: TransportTap;
+  /** TLS: each line of key material for an SSLKEYLOGFILE (Node's 'keylog' event; --tls-keylog). */
+  keylog?: (line: Buffer) => void;
+}
+
+/**
+ * A message as it went on the wire: `local` is the socket's own address and port (on streams the connection's,
+ * not the listening port), `remote` the peer's.
+ */
+export interface TransportTap {
+  message(received: boolean, protocol: Protocol, data: Buffer, localHost: string, localPort: number, remoteHost: string, remotePort: number): void;
 }
 
 export function endpointKey(e: { host: string; port: number }): string {

@@ -8,6 +8,7 @@
 // rule, which share the running-instance tables; splitting them would spread one state.
 
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
@@ -21,6 +22,7 @@ import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
 import { CallRoutes } from './call-routes.js';
 import { ConformanceChecker } from '../conformance/index.js';
+import { CaptureRecorder, passwordPatternMask, type WorkerCapture } from '../capture/index.js';
 
 export interface Credentials {
   user?: string;
@@ -46,6 +48,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** --trace, --trace-failed, --pcap, --tls-keylog: what this worker records (engine/capture). */
+  capture?: WorkerCapture;
   /** Opens the sockets (default: createTransport); a test passes an in-memory transport here. */
   openTransport?: (opts: TransportOptions) => Promise<Transport>;
 }
@@ -99,6 +103,8 @@ export class WorkerRuntime implements UaHost {
   userCounts: (number | undefined)[] = [];
   /** Every message received is checked against the conformance catalog. */
   readonly conformance: ConformanceChecker;
+  /** Absent without a capture flag: then the transports get no tap at all. */
+  private capture: CaptureRecorder | undefined;
 
   private constructor(
     private readonly cfg: RuntimeConfig,
@@ -136,6 +142,7 @@ export class WorkerRuntime implements UaHost {
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(cfg, wheel);
+    if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());
     rt.transport = await rt.openTransport(false);
     rt.local = rt.transport.local;
     rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
@@ -153,6 +160,8 @@ export class WorkerRuntime implements UaHost {
       port: 0,
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
+      tap: this.capture?.tap,
+      keylog: this.capture?.keylog,
       events: {
         onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
@@ -168,6 +177,22 @@ export class WorkerRuntime implements UaHost {
     });
     localPort = t.local.port;
     return t;
+  }
+
+  /**
+   * A capture's masking: the redaction of reports (digest values, known passwords, as bytes: captures are latin1
+   * text) and any password a pattern can make, since a message on the wire is not tied to its UA's.
+   */
+  private captureMask(): (text: string) => string {
+    const secrets = this.secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+    const patterns = [this.cfg.credentials?.password, ...this.roles.map((r) => r.role.users.password)]
+      .map((p) => (p === undefined ? undefined : passwordPatternMask(p)))
+      .filter((r): r is RegExp => r !== undefined);
+    return (text) => {
+      let out = redact(text, secrets);
+      for (const re of patterns) out = out.replace(re, '***');
+      return out;
+    };
   }
 
   /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
@@ -253,8 +278,9 @@ export class WorkerRuntime implements UaHost {
 
   /** `recorded`: how many messages the instance recorded; fewer still in the store means the ladder lost its first ones. */
   sampleFailure(role: RoleRuntime, inst: HostedInstance, reason: string, recorded: number): void {
-    if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
+    if (this.capture) this.traceFailed(role, inst, redact(reason, secrets), recorded);
+    if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const local = `${this.localHostText}:${inst.socket.local.port}`;
     const kept = this.ladders.messagesOf(inst.serial);
     if (kept.length < recorded) reason += ` (ladder: the first ${recorded - kept.length} of its ${recorded} messages were let go to keep the worker's ladder store within ${Math.round(this.ladders.budgetBytes / 1048576)} MB)`;
@@ -264,6 +290,16 @@ export class WorkerRuntime implements UaHost {
       return { t: Math.round(l.t * 1000) / 1000, dir: l.dir, local, remote, firstLine: raw.slice(0, raw.indexOf('\r\n') >>> 0), raw };
     });
     this.failures.push({ scenario: this.scenario.name, role: role.role.name, user: inst.user, reason: redact(reason, secrets), ladder: entries });
+  }
+
+  /** --trace-failed: every failed instance's messages, not only the sample the reports keep. */
+  private traceFailed(role: RoleRuntime, inst: HostedInstance, reason: string, recorded: number): void {
+    const kept = this.ladders.messagesOf(inst.serial);
+    const origin = performance.timeOrigin + inst.startedAt;
+    const lost = kept.length < recorded ? ` (its first ${recorded - kept.length} of ${recorded} messages were let go by the worker's ${Math.round(this.ladders.budgetBytes / 1048576)} MB ladder store)` : '';
+    const header = `failed instance: scenario ${this.scenario.name}, role ${role.role.name}, user ${inst.user}: ${reason}${lost}`;
+    const messages = kept.map((m) => ({ t: origin + m.t, received: m.dir === 'received', data: m.data }));
+    this.capture!.failedInstance(header, this.target.protocol, inst.socket.local.host, inst.socket.local.port, this.target.host, this.target.port, messages);
   }
 
   // ---- starting instances ----
@@ -429,5 +465,6 @@ export class WorkerRuntime implements UaHost {
   async close(): Promise<void> {
     this.layer.clear();
     await Promise.all([this.transport, ...this.socketsByPort.values()].map((t) => t.close()));
+    this.capture?.close();
   }
 }

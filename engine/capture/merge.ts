@@ -1,0 +1,40 @@
+// The merge at the end of a run: the workers' part files, each in its own
+// time order, read side by side and handed to the sinks oldest record first
+// (ties in part order), so the trace and the pcapng read as one timeline.
+// The parts' trailers add up the messages the workers' caps kept out.
+
+import { PartReader, Kind, type CaptureRecord } from './record.js';
+import type { CaptureSink } from './sink.js';
+
+export interface MergeOutcome {
+  /** Messages the workers' own caps kept out of their parts. */
+  notWrittenByWorkers: number;
+  /** Parts that end mid-record (a worker that crashed while writing): what came before is in. */
+  cutParts: number;
+}
+
+export function mergeParts(files: string[], sinks: CaptureSink[]): MergeOutcome {
+  const readers = files.map((f) => new PartReader(f));
+  const heads: (CaptureRecord | undefined)[] = readers.map((r) => r.next());
+  let notWrittenByWorkers = 0;
+  try {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h && (best < 0 || h.t < heads[best]!.t)) best = i;
+      }
+      if (best < 0) break;
+      const r = heads[best]!;
+      heads[best] = readers[best]!.next();
+      if (r.kind === Kind.Trailer) {
+        notWrittenByWorkers += r.payload.readUInt32LE(0);
+        continue;
+      }
+      for (const s of sinks) s.add(r);
+    }
+  } finally {
+    for (const r of readers) r.close();
+  }
+  return { notWrittenByWorkers, cutParts: readers.filter((r) => r.truncated).length };
+}
