@@ -129,8 +129,8 @@ interface Flow {
   remoteSeq: number;
 }
 
-/** Window scale 14 (and a NOP to align), in the SYN and SYN-ACK. */
-const SYN_OPTIONS = Buffer.from([1, 3, 3, 14]);
+/** MSS 65495 (loopback's), window scale 14 and a NOP to align them, in the SYN and SYN-ACK. */
+const SYN_OPTIONS = Buffer.from([2, 4, 0xff, 0xd7, 1, 3, 3, 14]);
 
 /** The TCP flows of a capture, by their four addresses: what a message's segments are numbered from. */
 export class TcpFlows {

@@ -168,7 +168,7 @@ export interface LadderEntry {
 
 export interface RunSnapshot {
   roles: RoleSnapshot[];
-  transport: { retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
+  transport: { retransmissionsSent: number; requestRetransmissions?: Record<string, number>; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number> };
   health: {
     lagP99Ms: number; lagMaxMs: number; cpuMs: number; sendLateP99Ms: number; sendLateMaxMs: number; sendsOnTimeShare: number;
     /** V8 heap in use by the workers, MB (the live heap when node runs with --expose-gc: workers collect first). */
@@ -272,6 +272,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
     roles,
     transport: {
       retransmissionsSent: a.transport.retransmissionsSent + b.transport.retransmissionsSent,
+      requestRetransmissions: addCounts(a.transport.requestRetransmissions ?? {}, b.transport.requestRetransmissions ?? {}),
       retransmissionsReceived: a.transport.retransmissionsReceived + b.transport.retransmissionsReceived,
       timeouts: a.transport.timeouts + b.transport.timeouts,
       stray: a.transport.stray + b.transport.stray,

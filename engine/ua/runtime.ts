@@ -453,7 +453,7 @@ export class WorkerRuntime implements UaHost {
     return {
       roles: this.roles.map((r) => r.metrics.snapshot()),
       transport: {
-        retransmissionsSent: c.retransmissionsSent, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
+        retransmissionsSent: c.retransmissionsSent, requestRetransmissions: { ...c.requestRetransmissions }, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
         parseErrors: { ...this.parseErrors }, unexpectedRequests: this.unexpectedRequests, transportErrors: { ...this.transportErrors },
       },
       health: { lagP99Ms: 0, lagMaxMs: 0, cpuMs: 0, sendLateP99Ms: 0, sendLateMaxMs: 0, sendsOnTimeShare: 1 },
