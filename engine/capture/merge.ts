@@ -13,19 +13,28 @@ export interface MergeOutcome {
   cutParts: number;
 }
 
-export function mergeParts(files: string[], sinks: CaptureSink[]): MergeOutcome {
+/**
+ * `grouped` (--trace-failed): a part is blocks, a Note and the messages after it, in the order of the Notes' times;
+ * blocks are merged whole, by their Note's time, so that an instance's messages stay together under its header.
+ */
+export function mergeParts(files: string[], sinks: CaptureSink[], grouped = false): MergeOutcome {
   const readers = files.map((f) => new PartReader(f));
   const heads: (CaptureRecord | undefined)[] = readers.map((r) => r.next());
+  const blockAt: number[] = heads.map((h) => h?.t ?? 0);
+  const key = (i: number) => {
+    const h = heads[i]!;
+    return !grouped || h.kind === Kind.Note ? h.t : blockAt[i]!;
+  };
   let notWrittenByWorkers = 0;
   try {
     for (;;) {
       let best = -1;
       for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
-        if (h && (best < 0 || h.t < heads[best]!.t)) best = i;
+        if (heads[i] && (best < 0 || key(i) < key(best))) best = i;
       }
       if (best < 0) break;
       const r = heads[best]!;
+      if (r.kind === Kind.Note) blockAt[best] = r.t;
       heads[best] = readers[best]!.next();
       if (r.kind === Kind.Trailer) {
         notWrittenByWorkers += r.payload.readUInt32LE(0);

@@ -117,8 +117,8 @@ export class CaptureRecorder {
   failedInstance(header: string, protocol: Protocol, localHost: string, localPort: number, remoteHost: string, remotePort: number, messages: { t: number; received: boolean; data: Buffer }[]): void {
     const part = this.failed;
     if (!part || this.closed) return;
-    const t0 = messages[0]?.t ?? epochNow();
-    part.add(t0, Kind.Note, protocol, localHost, localPort, remoteHost, remotePort, Buffer.from(this.mask(header), 'latin1'));
+    // The header is timed at the failure: the merge orders the instances by it and keeps each one's messages together.
+    part.add(epochNow(), Kind.Note, protocol, localHost, localPort, remoteHost, remotePort, Buffer.from(this.mask(header), 'latin1'));
     for (const m of messages) part.add(m.t, m.received ? Kind.Received : Kind.Sent, protocol, localHost, localPort, remoteHost, remotePort, this.masked(m.data));
   }
 

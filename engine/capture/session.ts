@@ -83,9 +83,9 @@ export class CaptureSession {
       const parts = readdirSync(this.dir).sort();
       const of = (suffix: string) => parts.filter((p) => p.endsWith(suffix)).map((p) => join(this.dir, p));
       const out: CaptureFileSummary[] = [];
-      const run = (files: string[], sinks: [CaptureFileSummary['kind'], CaptureSink][]) => {
+      const run = (files: string[], sinks: [CaptureFileSummary['kind'], CaptureSink][], grouped = false) => {
         if (sinks.length === 0) return;
-        const merged = mergeParts(files, sinks.map(([, s]) => s));
+        const merged = mergeParts(files, sinks.map(([, s]) => s), grouped);
         for (const [kind, s] of sinks) {
           s.close(merged.notWrittenByWorkers);
           const notWritten = s.notWritten + merged.notWrittenByWorkers;
@@ -96,7 +96,7 @@ export class CaptureSession {
       if (f.trace) all.push(['trace', new TraceWriter(f.trace, this.traceMax)]);
       if (f.pcap) all.push(['pcap', new PcapngWriter(f.pcap, this.pcapMax)]);
       run(of('.all'), all);
-      if (f.traceFailed) run(of('.failed'), [['trace-failed', new TraceWriter(f.traceFailed, this.traceMax)]]);
+      if (f.traceFailed) run(of('.failed'), [['trace-failed', new TraceWriter(f.traceFailed, this.traceMax)]], true);
       return out;
     } finally {
       this.discard();
