@@ -33,7 +33,8 @@ export class CaptureFileError extends SipstormError {
 }
 
 export class CaptureSession {
-  private readonly dir: string;
+  /** Made at the first worker() (a run that ends before its traffic leaves no folder behind). */
+  private dir: string | undefined;
   private readonly traceMax: number;
   private readonly pcapMax: number;
 
@@ -50,13 +51,6 @@ export class CaptureSession {
         throw new CaptureFileError(`${flag} ${file}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }
     }
-    // The parts go beside the first output: the same disk, which the user chose for the capture's size.
-    const first = files.trace ?? files.pcap ?? files.traceFailed ?? files.tlsKeylog!;
-    try {
-      this.dir = mkdtempSync(join(dirname(resolve(first)), '.sipstorm-capture-'));
-    } catch (err) {
-      throw new CaptureFileError(`${first}: cannot make the folder of the workers' capture parts beside it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
   }
 
   /** Any capture flag given? */
@@ -67,6 +61,15 @@ export class CaptureSession {
   /** What each worker records. A part's cap is the largest of the files it feeds: its payloads alone would fill them. */
   worker(): WorkerCapture {
     const f = this.files;
+    if (!this.dir) {
+      // The parts go beside the first output: the same disk, which the user chose for the capture's size.
+      const first = f.trace ?? f.pcap ?? f.traceFailed ?? f.tlsKeylog!;
+      try {
+        this.dir = mkdtempSync(join(dirname(resolve(first)), '.sipstorm-capture-'));
+      } catch (err) {
+        throw new CaptureFileError(`${first}: cannot make the folder of the workers' capture parts beside it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
     const allMax = Math.max(f.trace ? this.traceMax : 0, f.pcap ? this.pcapMax : 0);
     return {
       dir: this.dir,
@@ -80,8 +83,9 @@ export class CaptureSession {
   finish(): CaptureFileSummary[] {
     const f = this.files;
     try {
-      const parts = readdirSync(this.dir).sort();
-      const of = (suffix: string) => parts.filter((p) => p.endsWith(suffix)).map((p) => join(this.dir, p));
+      const dir = this.dir;
+      const parts = dir ? readdirSync(dir).sort() : [];
+      const of = (suffix: string) => parts.filter((p) => p.endsWith(suffix)).map((p) => join(dir!, p));
       const out: CaptureFileSummary[] = [];
       const run = (files: string[], sinks: [CaptureFileSummary['kind'], CaptureSink][], grouped = false) => {
         if (sinks.length === 0) return;
@@ -105,6 +109,7 @@ export class CaptureSession {
 
   /** Removes the parts (a run that ends before its merge). */
   discard(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
   }
 }
