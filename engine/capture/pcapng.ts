@@ -46,6 +46,9 @@ export class PcapngWriter implements CaptureSink {
   private readonly fd: number;
   private readonly flows = new TcpFlows();
   private commentAt = 0;
+  /** Blocks not yet written: one write per 256 KiB. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   bytes = 0;
   messages = 0;
   truncated = false;
@@ -105,6 +108,7 @@ export class PcapngWriter implements CaptureSink {
         : `sipstorm --pcap: ${this.messages} messages, complete`;
     const room = Buffer.alloc(COMMENT_ROOM, ' ');
     room.write(text.slice(0, COMMENT_ROOM), 'latin1');
+    this.flush();
     writeSync(this.fd, room, 0, room.length, this.commentAt);
     closeSync(this.fd);
   }
@@ -122,8 +126,18 @@ export class PcapngWriter implements CaptureSink {
   }
 
   private write(b: Buffer): void {
-    let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.pending.push(b);
+    this.pendingBytes += b.length;
     this.bytes += b.length;
+    if (this.pendingBytes >= 256 * 1024) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    let off = 0;
+    while (off < all.length) off += writeSync(this.fd, all, off, all.length - off);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 }
