@@ -1,5 +1,6 @@
 // What --trace and --pcap cost (npm run build && node dist/bench/capture.js):
-// SIPp's built-in UAS on loopback answers scenarios/uac-call.yaml driven by
+// SIPp's built-in UAS on loopback (a fresh one for every run: one kept across
+// runs answered fewer calls each time) answers scenarios/uac-call.yaml driven by
 // sipstorm without a capture, with --trace, with --pcap and with both, in
 // turn, ROUNDS times each; for each it prints the median CPU seconds per 1,000
 // calls of the whole sipstorm process (workers, coordinator and the merge at
@@ -35,7 +36,18 @@ async function freePort(): Promise<number> {
 
 interface Sample { cpuSeconds: number; passed: number; bytes: number }
 
-function runOnce(port: number, dir: string, flags: string[], files: string[]): Sample {
+async function runOnce(dir: string, flags: string[], files: string[]): Promise<Sample> {
+  const port = await freePort();
+  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin'], { cwd: dir, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    return measure(port, dir, flags, files);
+  } finally {
+    uas.kill('SIGTERM');
+  }
+}
+
+function measure(port: number, dir: string, flags: string[], files: string[]): Sample {
   const json = join(dir, 'result.json');
   const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, join(root, 'dist/cli/main.js'), 'run', join(root, 'scenarios/uac-call.yaml'),
     '--target', `127.0.0.1:${port}`, '--rate', String(RATE), '--total', String(CALLS), '--quiet', '--no-reports', '--json', json, '--i-know-what-i-am-doing', ...flags], { encoding: 'utf8', maxBuffer: 1e8 });
@@ -48,21 +60,17 @@ function runOnce(port: number, dir: string, flags: string[], files: string[]): S
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sipstorm-bench-capture-'));
-  const uas = spawn('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(port), '-nostdin'], { cwd: dir, stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
   const samples = new Map<string, Sample[]>(MODES.map((m) => [m.name, []]));
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of MODES) {
-        const s = runOnce(port, dir, m.flags(dir), m.files);
+        const s = await runOnce(dir, m.flags(dir), m.files);
         samples.get(m.name)!.push(s);
         console.log(`round ${round + 1} ${m.name}: ${s.cpuSeconds.toFixed(2)} CPU s, ${s.passed}/${CALLS} passed, ${s.bytes} bytes`);
       }
     }
   } finally {
-    uas.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
   const base = median(samples.get('no capture')!.map((s) => s.cpuSeconds));
