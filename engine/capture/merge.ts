@@ -1,7 +1,8 @@
 // The merge at the end of a run: the workers' part files, each in its own
 // time order, read side by side and handed to the sinks oldest record first
 // (ties in part order), so the trace and the pcapng read as one timeline.
-// The parts' trailers add up the messages the workers' caps kept out.
+// The parts' trailers add up the messages the workers' caps kept out; a part
+// without one is a worker that did not finish.
 
 import { PartReader, Kind, type CaptureRecord } from './record.js';
 import type { CaptureSink } from './sink.js';
@@ -9,8 +10,11 @@ import type { CaptureSink } from './sink.js';
 export interface MergeOutcome {
   /** Messages the workers' own caps kept out of their parts. */
   notWrittenByWorkers: number;
-  /** Parts that end mid-record (a worker that crashed while writing): what came before is in. */
-  cutParts: number;
+  /**
+   * Parts without their trailer: a worker that crashed or was terminated. What it had written is in; what it still
+   * held in its buffer is lost, uncounted.
+   */
+  incompleteParts: number;
 }
 
 /**
@@ -26,6 +30,7 @@ export function mergeParts(files: string[], sinks: CaptureSink[], grouped = fals
     return !grouped || h.kind === Kind.Note ? h.t : blockAt[i]!;
   };
   let notWrittenByWorkers = 0;
+  let trailers = 0;
   try {
     for (;;) {
       let best = -1;
@@ -38,6 +43,7 @@ export function mergeParts(files: string[], sinks: CaptureSink[], grouped = fals
       heads[best] = readers[best]!.next();
       if (r.kind === Kind.Trailer) {
         notWrittenByWorkers += r.payload.readUInt32LE(0);
+        trailers++;
         continue;
       }
       for (const s of sinks) s.add(r);
@@ -45,5 +51,5 @@ export function mergeParts(files: string[], sinks: CaptureSink[], grouped = fals
   } finally {
     for (const r of readers) r.close();
   }
-  return { notWrittenByWorkers, cutParts: readers.filter((r) => r.truncated).length };
+  return { notWrittenByWorkers, incompleteParts: files.length - trailers };
 }

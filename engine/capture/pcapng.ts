@@ -100,12 +100,13 @@ export class PcapngWriter implements CaptureSink {
   }
 
   /** Fills in the section comment: whole, or cut at the cap with how many messages are missing. */
-  close(notWrittenByWorkers: number): void {
+  close(notWrittenByWorkers: number, incompleteParts: number): void {
     const missing = this.notWritten + notWrittenByWorkers;
-    const text =
+    let text =
       missing > 0
         ? `sipstorm --pcap: TRUNCATED at --pcap-max-bytes ${this.maxBytes}: ${this.messages} messages written, ${missing} not written`
-        : `sipstorm --pcap: ${this.messages} messages, complete`;
+        : `sipstorm --pcap: ${this.messages} messages, ${incompleteParts > 0 ? 'INCOMPLETE' : 'complete'}`;
+    if (incompleteParts > 0) text += `; ${incompleteParts} worker(s) did not finish: their last messages are missing`;
     const room = Buffer.alloc(COMMENT_ROOM, ' ');
     room.write(text.slice(0, COMMENT_ROOM), 'latin1');
     this.flush();

@@ -91,9 +91,11 @@ export class CaptureSession {
         if (sinks.length === 0) return;
         const merged = mergeParts(files, sinks.map(([, s]) => s), grouped);
         for (const [kind, s] of sinks) {
-          s.close(merged.notWrittenByWorkers);
+          s.close(merged.notWrittenByWorkers, merged.incompleteParts);
           const notWritten = s.notWritten + merged.notWrittenByWorkers;
-          out.push({ kind, file: s.file, messages: s.messages, bytes: s.bytes, maxBytes: s.maxBytes, truncated: notWritten > 0, notWritten });
+          const summary: CaptureFileSummary = { kind, file: s.file, messages: s.messages, bytes: s.bytes, maxBytes: s.maxBytes, truncated: notWritten > 0, notWritten };
+          if (merged.incompleteParts > 0) summary.incompleteWorkers = merged.incompleteParts;
+          out.push(summary);
         }
       };
       const all: [CaptureFileSummary['kind'], CaptureSink][] = [];

@@ -11,6 +11,6 @@ export interface CaptureSink {
   truncated: boolean;
   notWritten: number;
   add(r: CaptureRecord): void;
-  /** `notWrittenByWorkers`: messages the workers' own caps kept out of their parts. */
-  close(notWrittenByWorkers: number): void;
+  /** `notWrittenByWorkers`: messages the workers' own caps kept out of their parts; `incompleteParts`: workers that did not finish theirs. */
+  close(notWrittenByWorkers: number, incompleteParts: number): void;
 }

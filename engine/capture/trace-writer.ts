@@ -62,12 +62,13 @@ export class TraceWriter implements CaptureSink {
     if (r.kind !== Kind.Note) this.messages++;
   }
 
-  close(notWrittenByWorkers: number): void {
+  close(notWrittenByWorkers: number, incompleteParts: number): void {
     const missing = this.notWritten + notWrittenByWorkers;
-    // The closing line is not counted against the cap: it is what says the cap was hit.
-    const end = missing > 0
+    // The closing lines are not counted against the cap: they say what the file misses.
+    let end = missing > 0
       ? `${'='.repeat(40)}\nTRACE TRUNCATED at --trace-max-bytes ${this.maxBytes}: ${this.messages} messages written, ${missing} not written\n`
       : `${'='.repeat(40)}\nend of trace: ${this.messages} messages\n`;
+    if (incompleteParts > 0) end += `INCOMPLETE: ${incompleteParts} worker${incompleteParts === 1 ? '' : 's'} did not finish (crashed or terminated): their last messages are missing\n`;
     this.flush();
     const b = Buffer.from(end, 'latin1');
     writeSync(this.fd, b);

@@ -161,6 +161,8 @@ export interface CaptureFileSummary {
   /** The cap was hit: `notWritten` messages are missing from the file (which says so too). */
   truncated: boolean;
   notWritten: number;
+  /** Workers that crashed or were terminated before finishing their part: their last messages are missing, uncounted. */
+  incompleteWorkers?: number;
 }
 
 /** A histogram of a snapshot (raw counts) as results carry it: percentiles and the compressed base64 form. */

@@ -42,7 +42,7 @@ t.test('IPv6 over TCP, a message longer than a segment reassembled', { skip }, a
   w.add(rec(0, Kind.Sent, message('hello', 1)));
   w.add(rec(1.5, Kind.Sent, message(big, 2)));
   w.add(rec(2.25, Kind.Received, Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP [::1]:40000;branch=z9hG4bK2\r\nFrom: <sip:alice@[::1]>;tag=a\r\nTo: <sip:bob@[::1]>;tag=b\r\nCall-ID: c2@sipstorm\r\nCSeq: 2 MESSAGE\r\nContent-Length: 0\r\n\r\n')));
-  w.close(0);
+  w.close(0, 0);
   t.equal(w.messages, 3);
   t.same(tsharkFrames(file, BROKEN), [], 'no malformed packet, no expert warning');
   t.same(tsharkField(file, 'sip.Method == "MESSAGE"', 'sip.CSeq.seq'), ['1', '2'], 'both requests dissect, the long one reassembled');
@@ -59,7 +59,7 @@ t.test('UDP with an IPv4 and an IPv4-mapped address is written as IPv6', { skip 
   const file = join(dir, 'mapped.pcapng');
   const w = new PcapngWriter(file, 1024 * 1024);
   w.add({ t: 1_800_000_000_000, kind: Kind.Sent, protocol: 'udp', localHost: '::ffff:127.0.0.1', localPort: 40000, remoteHost: '127.0.0.1', remotePort: 5060, payload: message('hi', 1) });
-  w.close(0);
+  w.close(0, 0);
   t.same(tsharkFrames(file, BROKEN), []);
   t.same(tsharkField(file, 'sip', 'ipv6.dst'), ['::ffff:127.0.0.1']);
   t.same(tsharkField(file, 'sip', 'udp.checksum.status'), ['1'], 'the UDP checksum is checked and right (1: good)');
