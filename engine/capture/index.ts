@@ -2,4 +2,4 @@
 
 export { CaptureRecorder, epochNow, type Mask, type WorkerCapture } from './recorder.js';
 export { CaptureSession, CaptureFileError, DEFAULT_CAPTURE_MAX_BYTES, type CaptureFiles } from './session.js';
-export { passwordPatternMask } from './mask.js';
+export { passwordPatternMask, secretsMask } from './mask.js';

@@ -22,7 +22,7 @@ import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
 import { CallRoutes } from './call-routes.js';
 import { ConformanceChecker } from '../conformance/index.js';
-import { CaptureRecorder, passwordPatternMask, type WorkerCapture } from '../capture/index.js';
+import { CaptureRecorder, passwordPatternMask, secretsMask, type WorkerCapture } from '../capture/index.js';
 
 export interface Credentials {
   user?: string;
@@ -180,16 +180,16 @@ export class WorkerRuntime implements UaHost {
   }
 
   /**
-   * A capture's masking: the redaction of reports (digest values, known passwords, as bytes: captures are latin1
-   * text) and any password a pattern can make, since a message on the wire is not tied to its UA's.
+   * A capture's masking: the reports' redaction of digest values, every known password (in one pass, as bytes:
+   * captures are latin1 text) and any password a pattern can make, since a message on the wire is not tied to its UA.
    */
   private captureMask(): (text: string) => string {
-    const secrets = this.secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+    const passwords = secretsMask(this.secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1')));
     const patterns = [this.cfg.credentials?.password, ...this.roles.map((r) => r.role.users.password)]
       .map((p) => (p === undefined ? undefined : passwordPatternMask(p)))
       .filter((r): r is RegExp => r !== undefined);
     return (text) => {
-      let out = redact(text, secrets);
+      let out = passwords(redact(text, []));
       for (const re of patterns) out = out.replace(re, '***');
       return out;
     };

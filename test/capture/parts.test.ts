@@ -7,7 +7,7 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaptureRecorder, passwordPatternMask } from '../../engine/capture/index.js';
+import { CaptureRecorder, passwordPatternMask, secretsMask } from '../../engine/capture/index.js';
 import { mergeParts } from '../../engine/capture/merge.js';
 import { Kind, PartReader, type CaptureRecord } from '../../engine/capture/record.js';
 import type { CaptureSink } from '../../engine/capture/sink.js';
@@ -24,6 +24,15 @@ t.test('a password pattern masks what it can make, nothing else', async (t) => {
   t.equal('pw-0042x'.replace(passwordPatternMask('pw-{n:04}x')!, '***'), '***');
   t.equal(passwordPatternMask('fixed'), undefined, 'no {n}: a known password, masked by the list');
   t.equal(passwordPatternMask('{n}'), undefined, 'a bare number would mask every number');
+});
+
+t.test('known passwords masked in one pass, as the reports mask them', async (t) => {
+  const secrets = Array.from({ length: 50_000 }, (_, i) => `pw${i}x`);
+  const mask = secretsMask([...secrets, 'ab', 'pw12x-longer']);
+  const text = 'a pw12x b pw12x-longer c pw49999x d pw50000x ab pw1';
+  t.equal(mask(text), 'a *** b *** c *** d pw50000x ab pw1', 'each known one, the longest at a position; unknown and short ones kept');
+  t.equal(mask(text), redact(text, [...secrets, 'pw12x-longer'].sort((a, b) => b.length - a.length)), 'what the reports\' redaction makes of it');
+  t.equal(mask('nothing here'), 'nothing here');
 });
 
 t.test('records masked, capped per part, merged in time order', async (t) => {
