@@ -13,7 +13,7 @@ export const captureFlagSpecs: FlagSpec[] = [
   { name: 'trace-max-bytes', type: 'string', value: 'SIZE', help: `cap of each trace file, e.g. 500M (default ${DEFAULT_CAPTURE_MAX_BYTES / MIB}M); the file and the result say when it cut the trace` },
   { name: 'pcap', type: 'string', value: 'FILE', help: "write the run's own SIP traffic as pcapng for Wireshark/tshark (TLS written decrypted), secrets masked" },
   { name: 'pcap-max-bytes', type: 'string', value: 'SIZE', help: `cap of the pcapng file (default ${DEFAULT_CAPTURE_MAX_BYTES / MIB}M)` },
-  { name: 'tls-keylog', type: 'string', value: 'FILE', help: 'TLS: append the session keys in SSLKEYLOGFILE format (to decrypt a capture taken on the wire)' },
+  { name: 'tls-keylog', type: 'string', value: 'FILE', help: 'TLS: write the session keys in SSLKEYLOGFILE format (to decrypt a capture taken on the wire)' },
 ];
 
 /** A size in bytes: a whole number, or with K, M or G (powers of 1024). */
