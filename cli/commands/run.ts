@@ -36,6 +36,7 @@ import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile }
 import { liveFlagSpecs, parseLiveFlags } from '../live-flags.js';
 import { startLive } from '../../live/endpoints.js';
 import { renderHtml } from '../../reporters/html.js';
+import { captureFlagSpecs, readCaptureFlags } from '../capture-flags.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
 const MAX_RATE = 5000;
@@ -76,6 +77,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
   ...liveFlagSpecs,
+  ...captureFlagSpecs,
   ...limitFlagSpecs,
   ...wsFlagSpecs,
   ...faultFlagSpecs,
@@ -195,6 +197,7 @@ export const runCommand: Command = {
     const tls = readTlsFlags(f);
     checkReportFlags(f, { outDir: true });
     const liveOptions = parseLiveFlags(f);
+    const capture = readCaptureFlags(f);
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -259,6 +262,7 @@ export const runCommand: Command = {
           checks: !f['no-checks'],
           socketPerUa: Boolean(f['socket-per-ua']),
           listenPort: listen?.port,
+          capture: capture?.worker(),
           tls: { insecure: !tls.rejectUnauthorized, caFile: tls.caFile },
           ws,
           limits,
@@ -302,6 +306,7 @@ export const runCommand: Command = {
       }
     } catch (err) {
       await live?.close();
+      capture?.discard();
       throw err;
     } finally {
       if (server) {
@@ -318,6 +323,16 @@ export const runCommand: Command = {
       scenarioDigest: digest,
     });
     if (abortedBy) result.abortedBy = abortedBy;
+    let captureFailed = 0;
+    if (capture) {
+      try {
+        result.captures = capture.finish();
+        for (const c of result.captures) if (c.truncated) process.stderr.write(`sipstorm: --${c.kind} ${c.file}: cut at ${c.maxBytes} bytes, ${c.notWritten} messages not written (raise --${c.kind === 'pcap' ? 'pcap' : 'trace'}-max-bytes)\n`);
+      } catch (err) {
+        captureFailed++;
+        process.stderr.write(`sipstorm: the trace/capture files could not be written: ${printable((err as Error).message)}\n`);
+      }
+    }
     if (signalName === 'SIGINT' || signalName === 'SIGTERM') result.signal = signalName;
     result.thresholds = evaluateThresholds(thresholds, result);
     for (const b of checkBalance(result)) process.stderr.write(`sipstorm: counts do not balance (a sipstorm bug): ${b}\n`);
@@ -331,7 +346,7 @@ export const runCommand: Command = {
     // Up until the reports are written, then --metrics-linger more: the last scrape sees the end.
     lingering = live !== undefined;
     await live?.finish(() => renderHtml(result), lingerStop.signal);
-    return exitAfterReports(result.exitCode, reports.failed);
+    return exitAfterReports(result.exitCode, reports.failed + captureFailed);
   },
 };
 

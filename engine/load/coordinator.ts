@@ -18,6 +18,7 @@ import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import type { LoadOverrides } from './runner.js';
 import { partOf, type Part } from './segment.js';
 import { releaseWorker, sharedCap } from './concurrency.js';
+import type { WorkerCapture } from '../capture/index.js';
 
 export interface LoadRunOptions {
   scenario: CompiledScenario;
@@ -38,6 +39,8 @@ export interface LoadRunOptions {
   socketPerUa?: boolean;
   /** --listen: the one worker's socket binds this port and serves callers (use with one worker). */
   listenPort?: number;
+  /** --trace, --trace-failed, --pcap, --tls-keylog: what every worker records (CaptureSession.worker()). */
+  capture?: WorkerCapture;
   /** Replace a worker that crashes mid-run instead of ending the run (up to MAX_RESTARTS_PER_WORKER per worker). */
   restartWorkers?: boolean;
   signal?: AbortSignal;
@@ -135,6 +138,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     socketPerUa: opts.socketPerUa,
     listenPort: opts.listenPort,
     ws: opts.target.path !== undefined ? { path: opts.target.path, ...opts.ws } : undefined,
+    capture: opts.capture,
     cap,
   });
 

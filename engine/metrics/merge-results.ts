@@ -78,7 +78,7 @@ function mergeScenario(a: ScenarioResult, b: ScenarioResult): ScenarioResult {
   return {
     name: a.name, file: a.file, startedAt, endedAt, durationMs: Date.parse(endedAt) - Date.parse(startedAt), roles,
     transport: {
-      retransmissionsSent: t.retransmissionsSent + u.retransmissionsSent, retransmissionsReceived: t.retransmissionsReceived + u.retransmissionsReceived,
+      retransmissionsSent: t.retransmissionsSent + u.retransmissionsSent, requestRetransmissions: addCounts(t.requestRetransmissions ?? {}, u.requestRetransmissions ?? {}), retransmissionsReceived: t.retransmissionsReceived + u.retransmissionsReceived,
       timeouts: t.timeouts + u.timeouts, stray: t.stray + u.stray, parseErrors: addCounts(t.parseErrors, u.parseErrors),
       unexpectedRequests: t.unexpectedRequests + u.unexpectedRequests, transportErrors: addCounts(t.transportErrors, u.transportErrors),
       ...(t.wsConnect || u.wsConnect ? { wsConnect: addOptionalLatency(t.wsConnect, u.wsConnect) } : {}),

@@ -158,6 +158,21 @@ export interface RunResult {
   failures: FailureSample[];
   /** Call quality over every scenario's audio streams, when any has `media` (docs/media.md). */
   media?: MediaResult;
+  /** --trace, --trace-failed, --pcap: the files written, and whether their size cap cut them short. */
+  captures?: CaptureFileSummary[];
+}
+
+export interface CaptureFileSummary {
+  kind: 'trace' | 'trace-failed' | 'pcap';
+  file: string;
+  messages: number;
+  bytes: number;
+  maxBytes: number;
+  /** The cap was hit: `notWritten` messages are missing from the file (which says so too). */
+  truncated: boolean;
+  notWritten: number;
+  /** Workers that crashed or were terminated before finishing their part: their last messages are missing, uncounted. */
+  incompleteWorkers?: number;
 }
 
 /** A histogram of a snapshot (raw counts) as results carry it: percentiles and the compressed base64 form. */

@@ -175,7 +175,7 @@ export interface LadderEntry {
 export interface RunSnapshot {
   roles: RoleSnapshot[];
   transport: {
-    retransmissionsSent: number; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number>;
+    retransmissionsSent: number; requestRetransmissions?: Record<string, number>; retransmissionsReceived: number; timeouts: number; stray: number; parseErrors: Record<string, number>; unexpectedRequests: number; transportErrors: Record<string, number>;
     /** WebSocket targets: the time from the start of each connection to its completed upgrade (TCP, TLS, HTTP). */
     wsConnect?: RawHistogram;
   };
@@ -284,6 +284,7 @@ export function mergeSnapshots(a: RunSnapshot, b: RunSnapshot, maxFailures = 20)
     roles,
     transport: {
       retransmissionsSent: a.transport.retransmissionsSent + b.transport.retransmissionsSent,
+      requestRetransmissions: addCounts(a.transport.requestRetransmissions ?? {}, b.transport.requestRetransmissions ?? {}),
       retransmissionsReceived: a.transport.retransmissionsReceived + b.transport.retransmissionsReceived,
       timeouts: a.transport.timeouts + b.transport.timeouts,
       stray: a.transport.stray + b.transport.stray,

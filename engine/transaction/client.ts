@@ -41,6 +41,7 @@ export class ClientTransaction implements TimerTarget {
   private ack: Buffer | undefined;
   /** Needed until the final response (to build the ACK of a non-2xx to an INVITE). */
   private request: SipMessage | undefined;
+  private readonly method: string;
 
   constructor(
     private readonly ctx: ClientTransactionContext,
@@ -50,6 +51,7 @@ export class ClientTransaction implements TimerTarget {
     private user: ClientTransactionUser,
   ) {
     this.request = request;
+    this.method = request.method;
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'calling' : 'trying';
     // A request a send template wrote is sent as written (codec/sent-request.ts); any other is serialized.
@@ -79,6 +81,7 @@ export class ClientTransaction implements TimerTarget {
     if (this.isInvite && this.state === 'proceeding') return;
     this.ctx.send(this.data, this.dest);
     this.ctx.counters.retransmissionsSent++;
+    this.ctx.counters.requestRetransmissions[this.method] = (this.ctx.counters.requestRetransmissions[this.method] ?? 0) + 1;
     this.retransmissions++;
     // Timer A doubles without bound; Timer E doubles up to T2, and is T2 in Proceeding (§17.1.2.2).
     this.interval = this.isInvite ? this.interval * 2 : this.state === 'proceeding' ? this.ctx.timers.T2 : Math.min(this.interval * 2, this.ctx.timers.T2);

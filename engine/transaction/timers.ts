@@ -13,6 +13,8 @@ export const DEFAULT_TIMERS: TransactionTimers = { T1: 500, T2: 4000, T4: 5000 }
 export interface TransactionCounters {
   /** Requests and responses we sent again because no answer came (Timer A/E/G, 2xx retransmission). */
   retransmissionsSent: number;
+  /** Of those, the requests, by method (a capture's INVITEs are the INVITE step's sends and these). */
+  requestRetransmissions: Record<string, number>;
   /** Retransmitted requests or responses we received and absorbed. */
   retransmissionsReceived: number;
   timeouts: number;
@@ -21,5 +23,5 @@ export interface TransactionCounters {
 }
 
 export function newTransactionCounters(): TransactionCounters {
-  return { retransmissionsSent: 0, retransmissionsReceived: 0, timeouts: 0, stray: 0 };
+  return { retransmissionsSent: 0, requestRetransmissions: {}, retransmissionsReceived: 0, timeouts: 0, stray: 0 };
 }

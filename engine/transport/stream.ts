@@ -57,6 +57,12 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
   const key = tlsOpts.keyFile ? readPem(tlsOpts.keyFile, 'key') : undefined;
   const ca = tlsOpts.caFile ? readPem(tlsOpts.caFile, 'CA file') : undefined;
   let closed = false;
+  const tap = opts.tap;
+  /** What the tap sees is what is written, when it is written (a queued message once its connection is up). */
+  const write = (conn: Connection, data: Buffer) => {
+    if (tap) tap.message(false, protocol, data, conn.socket.localAddress ?? '', conn.socket.localPort ?? 0, conn.remote.host, conn.remote.port);
+    conn.socket.write(data);
+  };
 
   const fail = (code: string, detail: string, remote?: Endpoint) => {
     countError(counters, code);
@@ -111,6 +117,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
       if (conn.slot) guard.progress(conn.slot, messages.length, conn.framer.buffered > 0);
       for (const m of messages) {
         counters.messagesIn++;
+        if (tap) tap.message(true, protocol, m, socket.localAddress ?? '', socket.localPort ?? 0, remote.host, remote.port);
         opts.events.onMessage(m, remote);
       }
     });
@@ -170,6 +177,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     fail((err as NodeJS.ErrnoException).code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'TLS_HANDSHAKE_TIMEOUT' : 'TLS_HANDSHAKE', err.message);
     socket.destroy();
   });
+  if (opts.keylog) server.on('keylog', opts.keylog);
   server.on('error', (err) => fail(`TRANSPORT_${(err as NodeJS.ErrnoException).code ?? 'ERROR'}`, err.message));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -194,6 +202,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
             rejectUnauthorized: tlsOpts.rejectUnauthorized !== false,
           })
         : net.connect({ host: dest.host, port: dest.port });
+    if (opts.keylog && protocol === 'tls') socket.on('keylog', opts.keylog);
     const conn = attach(socket, dest, false);
     // A peer that accepts the connection but stalls (mid-handshake) must not hold the queue forever.
     const connectTimeoutMs = limits.connectTimeoutMs ?? 10_000;
@@ -207,7 +216,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
       conn.ready = true;
       if (conn.queue.length > 0) {
         socket.cork();
-        for (const b of conn.queue) socket.write(b);
+        for (const b of conn.queue) write(conn, b);
         socket.uncork();
         conn.queue.length = 0;
       }
@@ -226,7 +235,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
       if (!conn || conn.socket.destroyed) conn = connect(dest);
       counters.messagesOut++;
       counters.bytesOut += data.length;
-      if (conn.ready) conn.socket.write(data);
+      if (conn.ready) write(conn, data);
       else if (conn.queue.length < maxQueue) conn.queue.push(data);
       else fail('TRANSPORT_QUEUE_FULL', `${protocol} ${dest.host}:${dest.port}: send queue full while connecting`, dest);
     },

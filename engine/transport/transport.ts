@@ -93,6 +93,10 @@ export interface TransportOptions {
   /** Stream transports: accept incoming connections (servers), not only connect out. WebSocket: only one or the other. */
   listen?: boolean;
   ws?: WsOptions;
+  /** Sees every whole message sent and received (--trace, --pcap); absent, the send and receive paths skip it. */
+  tap?: TransportTap;
+  /** TLS: each line of key material for an SSLKEYLOGFILE (Node's 'keylog' event; --tls-keylog). */
+  keylog?: (line: Buffer) => void;
 }
 
 /** WebSocket settings (RFC 7118): the HTTP upgrade a client sends, and the limits of both sides. */
@@ -107,6 +111,14 @@ export interface WsOptions {
   maxFrameBytes?: number;
   /** A ping this often; a connection that did not answer the last one by the next is closed (default 30 s, 0: none). */
   pingIntervalMs?: number;
+}
+
+/**
+ * A message as it went on the wire: `local` is the socket's own address and port (on streams the connection's,
+ * not the listening port), `remote` the peer's.
+ */
+export interface TransportTap {
+  message(received: boolean, protocol: Protocol, data: Buffer, localHost: string, localPort: number, remoteHost: string, remotePort: number): void;
 }
 
 export function endpointKey(e: { host: string; port: number }): string {

@@ -43,12 +43,14 @@ export async function createUdpTransport(opts: TransportOptions): Promise<Transp
   }
   const addr = socket.address();
   const local: Endpoint = { protocol: 'udp', host: addr.address, port: addr.port };
+  const tap = opts.tap;
   socket.on('message', (data, rinfo) => {
     // A datagram of nothing but CRLFs is a keep-alive (what sipstorm's own target probe sends, and many
     // phones), not a message: RFC 3261 §7.5 has CRLFs between messages ignored.
     if (isKeepAlive(data)) return;
     counters.messagesIn++;
     counters.bytesIn += data.length;
+    if (tap) tap.message(true, 'udp', data, local.host, local.port, rinfo.address, rinfo.port);
     opts.events.onMessage(data, { protocol: 'udp', host: rinfo.address, port: rinfo.port });
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -66,6 +68,7 @@ export async function createUdpTransport(opts: TransportOptions): Promise<Transp
       if (closed) return;
       counters.messagesOut++;
       counters.bytesOut += data.length;
+      if (tap) tap.message(false, 'udp', data, local.host, local.port, dest.host, dest.port);
       // No callback: with one, every datagram sent at once would queue a tick to report success. A failed send
       // comes to the 'error' listener above, counted by its code.
       socket.send(data, dest.port, dest.host);

@@ -5,6 +5,7 @@
 
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Endpoint, Transport, TransportOptions, WsOptions } from '../transport/index.js';
+import type { WorkerCapture } from '../capture/index.js';
 
 export interface Credentials {
   user?: string;
@@ -30,6 +31,8 @@ export interface RuntimeConfig {
   checks?: boolean;
   /** One socket per simulated UA (SIPp's -t un) instead of one per worker: opened at its first call, kept for the run. */
   socketPerUa?: boolean;
+  /** --trace, --trace-failed, --pcap, --tls-keylog: what this worker records (engine/capture). */
+  capture?: WorkerCapture;
   /** WebSocket targets: the upgrade's path, Origin and extra headers. Each UA has its own connection (as each browser). */
   ws?: Pick<WsOptions, 'path' | 'origin' | 'headers'>;
   /** --listen: the worker's socket binds this port (on localHost), and callers that are not sipstorm start instances (listen-mode.ts). */

@@ -7,6 +7,7 @@
 // The peer-ready rule's tables are peer-ready.ts.
 
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
@@ -24,6 +25,7 @@ import type { RuntimeConfig } from './runtime-config.js';
 import { PeerReadiness, type HeldCaller } from './peer-ready.js';
 import { ladderEntries } from './failure-ladder.js';
 import { ConformanceChecker } from '../conformance/index.js';
+import { CaptureRecorder, passwordPatternMask, secretsMask, type WorkerCapture } from '../capture/index.js';
 
 export type { Credentials, RuntimeConfig } from './runtime-config.js';
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
@@ -76,6 +78,8 @@ export class WorkerRuntime implements UaHost {
   get media(): MediaScheduler {
     return (this.mediaScheduler ??= new MediaScheduler(this.wheel));
   }
+  /** Absent without a capture flag: then the transports get no tap at all. */
+  private capture: CaptureRecorder | undefined;
 
   private constructor(
     private readonly cfg: RuntimeConfig,
@@ -115,6 +119,7 @@ export class WorkerRuntime implements UaHost {
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
     const rt = new WorkerRuntime(cfg, wheel);
     if (cfg.listenPort !== undefined) rt.early = [];
+    if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());
     rt.transport = await rt.openTransport(false);
     rt.local = rt.transport.local;
     rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
@@ -133,6 +138,8 @@ export class WorkerRuntime implements UaHost {
       tls: cfg.tls ? { rejectUnauthorized: !cfg.tls.insecure, caFile: cfg.tls.caFile } : undefined,
       limits: cfg.limits,
       ws: cfg.ws,
+      tap: this.capture?.tap,
+      keylog: this.capture?.keylog,
       events: {
         onMessage: tagged ? (data, source) => this.onData(data, { ...source, localPort }) : (data, source) => this.onData(data, source),
         onError: (code) => {
@@ -149,6 +156,22 @@ export class WorkerRuntime implements UaHost {
     });
     localPort = t.local.port;
     return t;
+  }
+
+  /**
+   * A capture's masking: the reports' redaction of digest values, every known password (in one pass, as bytes:
+   * captures are latin1 text) and any password a pattern can make, since a message on the wire is not tied to its UA.
+   */
+  private captureMask(): (text: string) => string {
+    const passwords = secretsMask(this.secrets.map((s) => Buffer.from(s, 'utf8').toString('latin1')));
+    const patterns = [this.cfg.credentials?.password, ...this.roles.map((r) => r.role.users.password)]
+      .map((p) => (p === undefined ? undefined : passwordPatternMask(p)))
+      .filter((r): r is RegExp => r !== undefined);
+    return (text) => {
+      let out = passwords(redact(text, []));
+      for (const re of patterns) out = out.replace(re, '***');
+      return out;
+    };
   }
 
   /** The socket a UA sends from: the worker's, or (--socket-per-ua) its own, opened the first time it is asked for. */
@@ -233,13 +256,24 @@ export class WorkerRuntime implements UaHost {
 
   /** `recorded`: how many messages the instance recorded; fewer still in the store means the ladder lost its first ones. */
   sampleFailure(role: RoleRuntime, inst: HostedInstance, reason: string, recorded: number): void {
-    if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const secrets = inst.me.password ? [...this.secrets, inst.me.password] : this.secrets;
+    if (this.capture) this.traceFailed(role, inst, redact(reason, secrets), recorded);
+    if (this.failures.length >= (this.cfg.maxFailureSamples ?? 20)) return;
     const local = `${this.localHostText}:${inst.socket.local.port}`;
     const kept = this.ladders.messagesOf(inst.serial);
     if (kept.length < recorded) reason += ` (ladder: the first ${recorded - kept.length} of its ${recorded} messages were let go to keep the worker's ladder store within ${Math.round(this.ladders.budgetBytes / 1048576)} MB)`;
     const ladder = ladderEntries(kept, local, `${this.targetHostText}:${this.target.port}`, secrets);
     this.failures.push({ scenario: this.scenario.name, role: role.role.name, user: inst.user, reason: redact(reason, secrets), ladder });
+  }
+
+  /** --trace-failed: every failed instance's messages, not only the sample the reports keep. */
+  private traceFailed(role: RoleRuntime, inst: HostedInstance, reason: string, recorded: number): void {
+    const kept = this.ladders.messagesOf(inst.serial);
+    const origin = performance.timeOrigin + inst.startedAt;
+    const lost = kept.length < recorded ? ` (its first ${recorded - kept.length} of ${recorded} messages were let go by the worker's ${Math.round(this.ladders.budgetBytes / 1048576)} MB ladder store)` : '';
+    const header = `failed instance: scenario ${this.scenario.name}, role ${role.role.name}, user ${inst.user}: ${reason}${lost}`;
+    const messages = kept.map((m) => ({ t: origin + m.t, received: m.dir === 'received', data: m.data }));
+    this.capture!.failedInstance(header, this.target.protocol, inst.socket.local.host, inst.socket.local.port, this.target.host, this.target.port, messages);
   }
 
   // ---- starting instances ----
@@ -417,7 +451,7 @@ export class WorkerRuntime implements UaHost {
     return {
       roles: this.roles.map((r) => r.metrics.snapshot()),
       transport: {
-        retransmissionsSent: c.retransmissionsSent, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
+        retransmissionsSent: c.retransmissionsSent, requestRetransmissions: { ...c.requestRetransmissions }, retransmissionsReceived: c.retransmissionsReceived, timeouts: c.timeouts, stray: c.stray,
         parseErrors: { ...this.parseErrors }, unexpectedRequests: this.unexpectedRequests, transportErrors: { ...this.transportErrors },
         ...(this.isWs ? { wsConnect: rawOf(this.wsConnect) } : {}),
       },
@@ -430,5 +464,6 @@ export class WorkerRuntime implements UaHost {
   async close(): Promise<void> {
     this.layer.clear();
     await Promise.all([this.transport, ...this.socketsByPort.values()].map((t) => t.close()));
+    this.capture?.close();
   }
 }

@@ -21,7 +21,7 @@ export abstract class UaContext implements TemplateVars {
   otherCallIds: string[] | undefined;
   protected pc = 0;
   protected done = false;
-  protected readonly startedAt: number;
+  readonly startedAt: number;
   /** Captured variables; made at the first capture (most UAs never capture, and 100,000 empty Maps weigh). */
   protected vars: Map<string, string> | undefined;
   protected dialog: DialogState | undefined;

@@ -62,6 +62,8 @@ export interface HostedInstance {
   readonly socket: UaSocket;
   /** Its key in the worker's ladder store. */
   readonly serial: number;
+  /** On the worker's wheel clock: its ladder's times count from here. */
+  readonly startedAt: number;
   onRequest(req: SipMessage, tx: ServerTransaction | undefined): void;
   onStrayResponse(res: SipMessage): void;
 }

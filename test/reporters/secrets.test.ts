@@ -1,11 +1,13 @@
 // No password and no digest secret (response, cnonce, rspauth: with the
 // nonce, realm and URI beside them they allow an offline dictionary attack on
 // the password), nor the gssapi-data of an NTLM or Kerberos login, in
-// anything sipstorm writes: every file and stdout/stderr of `run`, `conform`,
-// and of `merge` and `report` over the run's result.
+// anything sipstorm writes: every file and stdout/stderr of `run` (its traces
+// and pcapng included), `conform`, and of `merge` and `report` over the run's
+// result.
 
 import t, { type Test } from 'tap';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliRun } from '../support/cli.js';
 
@@ -33,8 +35,16 @@ function filesIn(dir: string): string[] {
 }
 
 t.test('run, then merge and report of its result, with a wrong password', async (t) => {
-  const run = await runCli(['run', 'scenarios/register-auth.yaml', '--total', '4', '--workers', '1', '--user', 'user{n}', '--password-env', 'SIPSTORM_TEST_PW'], { env: { SIPSTORM_TEST_PW: PASSWORD }, keep: true });
+  // The capture files (--trace, --trace-failed, --pcap) go in the same folder: they are checked like the reports.
+  const capture = mkdtempSync(join(tmpdir(), 'sipstorm-secrets-'));
+  t.teardown(() => rmSync(capture, { recursive: true, force: true }));
+  const run = await runCli(['run', 'scenarios/register-auth.yaml', '--total', '4', '--workers', '1', '--user', 'user{n}', '--password-env', 'SIPSTORM_TEST_PW',
+    '--trace', join(capture, 'trace.txt'), '--trace-failed', join(capture, 'failed.txt'), '--pcap', join(capture, 'run.pcapng')], { env: { SIPSTORM_TEST_PW: PASSWORD }, keep: true });
   t.teardown(() => rmSync(run.dir, { recursive: true, force: true }));
+  t.match(readFileSync(join(capture, 'trace.txt'), 'latin1'), /Authorization: Digest .*response="\*\*\*"/, 'the trace holds the authenticated requests, masked');
+  t.match(readFileSync(join(capture, 'failed.txt'), 'latin1'), /failed instance: scenario register-auth/, 'the failed instances are in --trace-failed');
+  t.ok(readFileSync(join(capture, 'run.pcapng')).includes('response="***"'), 'the capture holds them, masked');
+  checkAll(t, 'run captures', run, filesIn(capture));
   t.equal(run.status, 1, 'the steps fail: wrong password');
   t.ok(run.result.failures[0].ladder.some((e: { raw: string }) => /Authorization: Digest .*response=/.test(e.raw)), 'the ladder holds an authenticated request');
   checkAll(t, 'run', run, filesIn(run.dir));
