@@ -3,6 +3,7 @@
 // jump targets. Regular expressions travel as sources and are compiled where
 // they are used.
 
+import type { Distribution } from '../random/index.js';
 import type { Template } from './template.js';
 
 export interface SourcePos {
@@ -94,11 +95,8 @@ export interface AwaitStep extends StepBase {
   timeoutMs: number;
 }
 
-export type PauseSpec =
-  | { type: 'fixed'; ms: number }
-  | { type: 'uniform'; min: number; max: number }
-  | { type: 'normal'; mean: number; stddev: number }
-  | { type: 'exponential'; mean: number };
+/** A pause's length: fixed, or drawn from a distribution per instance (engine/random). */
+export type PauseSpec = Distribution;
 
 export interface PauseStep extends StepBase {
   kind: 'pause';
@@ -157,6 +155,12 @@ export interface LoadSettings {
   phases?: Phase[];
   /** After the load ends, how long running instances may go on before they are stopped (default 30 s). */
   gracefulStopMs?: number;
+  /** Open model: arrivals evenly spaced (default) or a Poisson process of the same mean rate. */
+  arrivals?: 'uniform' | 'poisson';
+  /** Erlang setting: the concurrent instances aimed at; the rate is erlangs / mean hold (Little's law). */
+  erlangs?: number;
+  /** The mean hold time the rate of `erlangs` was computed from. */
+  meanHoldMs?: number;
 }
 
 export interface CompiledRole {
@@ -193,4 +197,6 @@ export interface CompiledScenario {
   vars: Record<string, string>;
   /** Answer unwaited in-dialog NOTIFY/INFO/UPDATE and OPTIONS with 200 at once (default true). */
   autoAnswer: boolean;
+  /** The run's seed (--seed, or drawn at start): Poisson arrivals and pauses from distributions draw from it. */
+  seed?: number;
 }
