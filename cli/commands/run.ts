@@ -13,7 +13,8 @@ import { toolVersion } from '../version.js';
 import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
 import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
-import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
+import { loadRunScenarios, trafficFlagSpecs } from '../traffic-flags.js';
+import { parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, type LoadOverrides } from '../../engine/load/index.js';
@@ -67,6 +68,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'no-reports', type: 'boolean', help: 'write no report files' },
   { name: 'i-know-what-i-am-doing', type: 'boolean', help: `allow rates above ${MAX_RATE}/s and more than ${MAX_USERS} users` },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
+  ...trafficFlagSpecs,
   ...limitFlagSpecs,
   ...faultFlagSpecs,
 ];
@@ -140,7 +142,7 @@ export const runCommand: Command = {
       abort.abort();
     });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
-    const { overrides, credentials } = readOverrides(f);
+    const { overrides: given, credentials } = readOverrides(f);
     const workers = positiveNumber(f, 'workers', true) ?? availableParallelism();
     let shard = { index: 0, count: 1 };
     if (f.shard !== undefined) {
@@ -159,7 +161,8 @@ export const runCommand: Command = {
       csvIdentities(credentials.usersCsv, credentials.password);
     }
     const vars = parseVarFlags(f);
-    const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
+    // A mix (FILE:WEIGHT ...) is one scenario of several roles; its rate and total are in them, not in `overrides`.
+    const { scenarios, overrides, seed, mix } = loadRunScenarios(args.positionals, f, given, { vars, usersCsv: credentials.usersCsv });
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     checkFlagThresholds(cliThresholds, scenarios);
     const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];
@@ -198,6 +201,7 @@ export const runCommand: Command = {
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
     }
     const localHost = (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
+    if (seed !== undefined) log(`seed ${seed} (the same --seed ${seed} replays its arrivals and pauses)`);
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} -> ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
     await interrupts.holdForTest('start');
@@ -264,7 +268,7 @@ export const runCommand: Command = {
     const endedAt = new Date();
     const result = buildRunResult({
       scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard, runId,
-      scenarioDigest: digest,
+      scenarioDigest: digest, seed, mix,
     });
     if (abortedBy) result.abortedBy = abortedBy;
     if (signalName === 'SIGINT' || signalName === 'SIGTERM') result.signal = signalName;
@@ -307,6 +311,10 @@ export function buildRunResult(o: {
   runId?: string | null;
   /** Default: the digest of o.scenarios alone. */
   scenarioDigest?: string;
+  /** The seed of the run's random draws (traffic-flags.ts), when any. */
+  seed?: number;
+  /** The scenario files of a mix and their weights. */
+  mix?: { file: string; weight: number }[];
 }): RunResult {
   const totals = totalsOf(o.results);
   return {
@@ -317,6 +325,8 @@ export function buildRunResult(o: {
       target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,
       shard: o.shard ?? { index: 0, count: 1 }, runId: o.runId ?? null, scenarioDigest: o.scenarioDigest ?? scenarioDigest(o.scenarios),
       overrides: { ...o.overrides },
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.mix ? { mix: o.mix } : {}),
     },
     machine: { hostname: hostname(), cpus: cpus().length, node: process.version, platform: process.platform },
     startedAt: o.startedAt.toISOString(),
