@@ -247,7 +247,7 @@ export const runCommand: Command = {
               // That second's numbers: instances started in it (not the average since the start), running at its end.
               active: point.active, rate: point.rate,
               ...(point.p99 > 0 ? { p50: point.p50, p99: point.p99 } : {}), // the first step's latency in that second
-              asked: overrides.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
+              asked: given.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
             });
           },
         });

@@ -470,12 +470,12 @@ function pauseOf(c: Compiler, p: unknown, path: Path): PauseSpec {
     (o.stddev !== undefined ? 'normal' : o.min !== undefined || o.max !== undefined ? 'uniform' : 'exponential')) as (typeof DISTRIBUTIONS)[number];
   for (const key of Object.keys(o)) {
     if (key !== 'distribution' && !PARAMETERS[dist].includes(key)) {
-      c.fail('SCENARIO_PAUSE', path, `a ${dist} pause takes ${PARAMETERS[dist].join(', ')}, not '${key}'`, key);
+      c.fail('SCENARIO_PAUSE', path, `${/^[aeiou]/.test(dist) ? 'an' : 'a'} ${dist} pause takes ${PARAMETERS[dist].join(', ')}, not '${key}'`, key);
     }
   }
   const need = (...keys: string[]) => {
     const missing = keys.filter((k) => o[k] === undefined);
-    if (missing.length) c.fail('SCENARIO_PAUSE', path, `a ${dist} pause needs ${missing.map((k) => `'${k}'`).join(' and ')}`);
+    if (missing.length) c.fail('SCENARIO_PAUSE', path, `${/^[aeiou]/.test(dist) ? 'an' : 'a'} ${dist} pause needs ${missing.map((k) => `'${k}'`).join(' and ')}`);
     return missing.length === 0;
   };
   let spec: PauseSpec;
