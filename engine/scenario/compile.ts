@@ -470,18 +470,18 @@ function pauseOf(c: Compiler, p: unknown, path: Path): PauseSpec {
     (o.stddev !== undefined ? 'normal' : o.min !== undefined || o.max !== undefined ? 'uniform' : 'exponential')) as (typeof DISTRIBUTIONS)[number];
   for (const key of Object.keys(o)) {
     if (key !== 'distribution' && !PARAMETERS[dist].includes(key)) {
-      c.fail('SCENARIO_PAUSE', path, `${/^[aeiou]/.test(dist) ? 'an' : 'a'} ${dist} pause takes ${PARAMETERS[dist].join(', ')}, not '${key}'`, key);
+      c.fail('SCENARIO_PAUSE', path, `${dist === 'exponential' ? 'an' : 'a'} ${dist} pause takes ${PARAMETERS[dist].join(', ')}, not '${key}'`, key);
     }
   }
   const need = (...keys: string[]) => {
     const missing = keys.filter((k) => o[k] === undefined);
-    if (missing.length) c.fail('SCENARIO_PAUSE', path, `${/^[aeiou]/.test(dist) ? 'an' : 'a'} ${dist} pause needs ${missing.map((k) => `'${k}'`).join(' and ')}`);
+    if (missing.length) c.fail('SCENARIO_PAUSE', path, `${dist === 'exponential' ? 'an' : 'a'} ${dist} pause needs ${missing.map((k) => `'${k}'`).join(' and ')}`);
     return missing.length === 0;
   };
   let spec: PauseSpec;
   if (dist === 'fixed') spec = { type: 'fixed', ms: need('value') ? d('value')! : 0 };
   else if (dist === 'uniform') {
-    need('max');
+    if (o.max === undefined) c.fail('SCENARIO_PAUSE', path, `a uniform pause needs 'max' at least 'min'`);
     spec = { type: 'uniform', min: d('min') ?? 0, max: d('max') ?? d('min') ?? 0 };
   } else if (dist === 'normal' || dist === 'lognormal') {
     need('mean', 'stddev');
@@ -500,7 +500,7 @@ function pauseOf(c: Compiler, p: unknown, path: Path): PauseSpec {
     const scale = o.mean !== undefined ? (shape > 1 ? paretoScaleFor(shape, d('mean')!) : 1) : (d('scale') ?? 1);
     spec = { type: 'pareto', shape, scale };
   }
-  const problem = distributionProblem(spec);
+  const problem = o.max === undefined && dist === 'uniform' ? undefined : distributionProblem(spec);
   if (problem) c.fail('SCENARIO_PAUSE', path, problem);
   return spec;
 }

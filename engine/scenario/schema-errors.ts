@@ -144,7 +144,7 @@ function friendly(e: ErrorObject, data: unknown): FriendlyError {
   if (key === 'reply') return { path, message: `${where} must be a response code 100..699 or a list of them` };
   if (path.includes('reply')) return { path: cut(path, 'reply'), message: `${describePath(cut(path, 'reply'))} must be a response code 100..699 or a list of them` };
   if (key && DURATION_KEYS.has(key)) {
-    return { path, message: `${where} must be a duration like 500ms, 2s or 1m${key === 'pause' ? ', or {min, max} / {mean, stddev} / {distribution, ...}' : ''}` };
+    return { path, message: `${where} must be a duration like 500ms, 2s or 1m${key === 'pause' ? ', or {min, max} / {mean, stddev}' : ''}` };
   }
   if ((key === 'send' || key === 'recv') && e.keyword === 'pattern') {
     const v = valueAt(data, path);
