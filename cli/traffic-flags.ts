@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { numberFlag, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { MAX_SEED } from '../engine/random/index.js';
 import {
-  applyErlangs, loadScenarios, mixScenarios, parseDuration, parseMixArg, ScenarioError, type CompileOptions, type CompiledScenario,
+  applyErlangs, loadScenarios, mixScenarios, parseDuration, parseMixArg, ScenarioError, sharedUserWarnings, type CompileOptions, type CompiledScenario,
 } from '../engine/scenario/index.js';
 import type { LoadOverrides } from '../engine/load/index.js';
 
@@ -71,6 +71,8 @@ export function loadRunScenarios(positionals: string[], f: ParsedArgs['flags'], 
       return { scenario: loaded[0]!, weight: m.weight };
     });
     scenarios = [mixScenarios(entries, overrides.rate, overrides.total)];
+    const fileOf = entries.flatMap((e, i) => e.scenario.roles.map(() => i));
+    for (const w of sharedUserWarnings(scenarios[0]!, fileOf, overrides.users)) process.stderr.write(`${w}\n`);
     // Each role of the mix has its share of the rate and the total already.
     delete overrides.rate;
     delete overrides.total;

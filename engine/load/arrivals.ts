@@ -5,7 +5,8 @@
 // counts: arrival k happens when the integral reaches E1 + ... + E(k+1), each E
 // exponential of mean 1 (a unit-rate Poisson process put on the rate's clock),
 // so gaps are exponential with the set mean rate, ramps included. The draws
-// come from the run's seed and the role, never from the worker: every part
+// come from the run's seed and the load's stream (the roles of one scenario
+// share one, so that paired roles arrive together), never from the worker: every part
 // computes the same whole schedule and keeps its own arrivals (segment.ts), so
 // the arrivals of all parts together are one Poisson process, the same for any
 // number of workers and shards, and the same again with the same --seed.
@@ -24,9 +25,9 @@ export class ArrivalSchedule {
   private drawn = 0;
   private sum = 0;
 
-  /** `seed` and `role` name the random stream of Poisson arrivals (unused for uniform ones). */
-  constructor(load: LoadSettings, seed = 0, role = 0) {
-    if (load.arrivals === 'poisson') this.rng = new Random(streamSeed(seed, STREAM_ARRIVALS, role));
+  /** `seed` and `load.stream` name the random stream of Poisson arrivals (unused for uniform ones). */
+  constructor(load: LoadSettings, seed = 0) {
+    if (load.arrivals === 'poisson') this.rng = new Random(streamSeed(seed, STREAM_ARRIVALS, load.stream ?? 0));
     this.phases = load.phases ?? [{ durationMs: load.durationMs ?? Infinity, rate: load.rate ?? 1 }];
     let count = 0;
     let t = 0;

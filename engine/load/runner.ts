@@ -170,7 +170,7 @@ export class LoadRunner {
   }
 
   private runOpen(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
-    const schedule = new ArrivalSchedule(load, this.rt.scenario.seed, roleIndex);
+    const schedule = new ArrivalSchedule(load, this.rt.scenario.seed);
     const part = this.opts.part;
     // The cap is the whole run's: a counter shared by this process's workers, holding its shard's share of the cap.
     const shared = this.opts.cap;

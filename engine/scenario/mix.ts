@@ -16,6 +16,32 @@ export interface MixEntry {
   weight: number;
 }
 
+/**
+ * The roles of a mix play their users in one runtime, where a request that comes in out of dialog goes to the
+ * instance of the user it is addressed to: a role that waits for requests (recv steps) must not share user
+ * names with another file's roles. One warning line per such pair (user patterns and ranges compared as the
+ * runner numbers them: users.count, else --users, else the role's total, else 1000).
+ */
+export function sharedUserWarnings(mix: CompiledScenario, files: number[], usersOverride?: number): string[] {
+  const range = (r: CompiledRole) => {
+    const count = usersOverride ?? r.users.count ?? r.load.total ?? 1000;
+    return [r.users.first, r.users.first + count - 1] as const;
+  };
+  const out: string[] = [];
+  mix.roles.forEach((a, i) => {
+    if (!a.steps.some((st) => st.kind === 'recv')) return;
+    mix.roles.forEach((b, j) => {
+      if (files[i] === files[j] || a.users.user !== b.users.user || a.users.csv || b.users.csv) return;
+      const [a0, a1] = range(a);
+      const [b0, b1] = range(b);
+      if (a0 <= b1 && b0 <= a1) {
+        out.push(`sipstorm: warning: mix: role '${a.name}' waits for requests as users ${a.users.user} ${a0}..${a1}, and role '${b.name}' plays users ${b0}..${b1} too: requests may reach the wrong instance; give the files user ranges of their own (users.first)`);
+      }
+    });
+  });
+  return out;
+}
+
 /** `FILE:WEIGHT` on the command line: the file and its weight, or undefined for a plain file name. */
 export function parseMixArg(arg: string): { file: string; weight: number } | undefined {
   const m = /^(.+):(\d+(?:\.\d+)?)$/.exec(arg);
@@ -59,7 +85,8 @@ export function mixScenarios(entries: MixEntry[], rate: number, total?: number):
       if (r.load.model === 'closed') {
         throw new ScenarioError('SCENARIO_MIX', s.file, 1, 1, `role '${r.name}' has a closed load model: the scenarios of a mix share one arrival rate (open model)`);
       }
-      const load = { ...r.load, rate: (rate * e.weight) / sum };
+      // The file's own Poisson stream, shared by its roles (paired roles keep arriving together).
+      const load = { ...r.load, rate: (rate * e.weight) / sum, stream: i };
       delete load.phases;
       delete load.durationMs;
       delete load.erlangs;

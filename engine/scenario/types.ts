@@ -161,6 +161,11 @@ export interface LoadSettings {
   erlangs?: number;
   /** The mean hold time the rate of `erlangs` was computed from. */
   meanHoldMs?: number;
+  /**
+   * Which random stream Poisson arrivals draw from (default 0). The roles of one scenario share one, so that
+   * a caller and its callee keep arriving together; the files of a mix each have their own.
+   */
+  stream?: number;
 }
 
 export interface CompiledRole {

@@ -48,7 +48,7 @@ function gapCv(ts: number[], k = 5): number {
 
 /** The same measure of the schedule itself, as the seed makes it (ms from the start). */
 function scheduleCv(seed: number, n: number): number {
-  const s = new ArrivalSchedule({ model: 'open', rate: 100, arrivals: 'poisson' }, seed, 0);
+  const s = new ArrivalSchedule({ model: 'open', rate: 100, arrivals: 'poisson' }, seed);
   return gapCv(Array.from({ length: n }, (_, k) => s.timeOf(k)!));
 }
 

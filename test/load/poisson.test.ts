@@ -31,12 +31,12 @@ t.test('poisson at 100/s: about 100 arrivals a second, gaps with a coefficient o
   t.equal(cv(times(new ArrivalSchedule({ model: 'open', rate: 100 }), 100_000)) < 1e-6, true, 'uniform: CV 0');
 });
 
-t.test('the same seed gives the same schedule; another seed or role another one', async (t) => {
+t.test('the same seed gives the same schedule; another seed or stream another one', async (t) => {
   const load = { model: 'open' as const, rate: 50, arrivals: 'poisson' as const, durationMs: 10_000 };
-  const a = times(new ArrivalSchedule(load, 7, 0), 10_000);
-  t.same(times(new ArrivalSchedule(load, 7, 0), 10_000), a);
-  t.not(times(new ArrivalSchedule(load, 8, 0), 10_000).join(), a.join());
-  t.not(times(new ArrivalSchedule(load, 7, 1), 10_000).join(), a.join());
+  const a = times(new ArrivalSchedule(load, 7), 10_000);
+  t.same(times(new ArrivalSchedule(load, 7), 10_000), a);
+  t.not(times(new ArrivalSchedule(load, 8), 10_000).join(), a.join());
+  t.not(times(new ArrivalSchedule({ ...load, stream: 1 }, 7), 10_000).join(), a.join());
 });
 
 t.test('a poisson ramp 0 -> 100/s over 100 s follows the rate: a quarter of its arrivals in the first half', async (t) => {
@@ -74,8 +74,8 @@ t.test('parts: each worker keeps its stripe of one whole schedule, the same for 
 t.test('a mix: rates by weight; poisson streams of its roles give each its share within 2%', async (t) => {
   const one = (name: string) => compileScenarioText(`name: ${name}\nsteps:\n  - send: OPTIONS\n`, `${name}.yaml`);
   const mix = mixScenarios([{ scenario: one('calls'), weight: 70 }, { scenario: one('regs'), weight: 20 }, { scenario: one('presence'), weight: 10 }], 100);
-  t.same(mix.roles.map((r) => [r.name, r.load.rate]), [['calls', 70], ['regs', 20], ['presence', 10]]);
-  const counts = mix.roles.map((r, i) => times(new ArrivalSchedule({ ...r.load, arrivals: 'poisson' }, 2026, i), 200_000).length);
+  t.same(mix.roles.map((r) => [r.name, r.load.rate, r.load.stream]), [['calls', 70, 0], ['regs', 20, 1], ['presence', 10, 2]], 'a stream of its own for each file');
+  const counts = mix.roles.map((r, i) => times(new ArrivalSchedule({ ...r.load, arrivals: 'poisson' }, 2026), 200_000).length);
   const all = counts.reduce((a, b) => a + b, 0);
   t.ok(Math.abs(all - 20_000) < 600, `${all} arrivals in 200 s at 100/s`);
   [0.7, 0.2, 0.1].forEach((share, i) => t.ok(Math.abs(counts[i]! / all - share) < 0.02, `${mix.roles[i]!.name}: ${((counts[i]! / all) * 100).toFixed(2)}%`));
