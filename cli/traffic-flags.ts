@@ -35,9 +35,12 @@ function usesRandom(s: CompiledScenario, o: LoadOverrides): boolean {
 
 /**
  * Loads the scenarios of a run (a plain list, or a mix when every file is FILE:WEIGHT), applies --erlangs and
- * --arrivals, and sets the seed. Bad input is a UsageError or a ScenarioError (exit 2).
+ * --arrivals, and sets the seed. Bad input is a UsageError or a ScenarioError (exit 2). `maxRate`: the safety
+ * ceiling --rate has, for a rate --erlangs makes.
  */
-export function loadRunScenarios(positionals: string[], f: ParsedArgs['flags'], given: LoadOverrides, opts: CompileOptions): RunScenarios {
+export function loadRunScenarios(
+  positionals: string[], f: ParsedArgs['flags'], given: LoadOverrides, opts: CompileOptions, maxRate = Infinity,
+): RunScenarios {
   const overrides: LoadOverrides = { ...given };
   if (f.arrivals !== undefined) {
     if (f.arrivals !== 'uniform' && f.arrivals !== 'poisson') throw new UsageError(`--arrivals must be 'uniform' or 'poisson', got '${f.arrivals}'`);
@@ -83,6 +86,9 @@ export function loadRunScenarios(positionals: string[], f: ParsedArgs['flags'], 
       for (const r of s.roles) {
         const problem = applyErlangs(r.load, erlangs, r.steps, meanHold);
         if (problem) throw new ScenarioError('SCENARIO_LOAD', s.file, r.steps[0]?.line ?? 1, r.steps[0]?.col ?? 1, `--erlangs: role '${r.name}': ${problem.replace(/'meanHold'/, '--mean-hold')}`);
+        if (r.load.rate! > maxRate) {
+          throw new UsageError(`--erlangs ${erlangs} at a mean hold of ${r.load.meanHoldMs! / 1000}s is ${r.load.rate!.toFixed(1)}/s, above the safety ceiling of ${maxRate}/s; add --i-know-what-i-am-doing if you mean it`);
+        }
       }
     }
   }

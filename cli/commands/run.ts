@@ -162,7 +162,7 @@ export const runCommand: Command = {
     }
     const vars = parseVarFlags(f);
     // A mix (FILE:WEIGHT ...) is one scenario of several roles; its rate and total are in them, not in `overrides`.
-    const { scenarios, overrides, seed, mix } = loadRunScenarios(args.positionals, f, given, { vars, usersCsv: credentials.usersCsv });
+    const { scenarios, overrides, seed, mix } = loadRunScenarios(args.positionals, f, given, { vars, usersCsv: credentials.usersCsv }, f['i-know-what-i-am-doing'] ? Infinity : MAX_RATE);
     for (const w of unusedVarWarnings(vars, scenarios)) process.stderr.write(`${w}\n`);
     checkFlagThresholds(cliThresholds, scenarios);
     const thresholds = [...cliThresholds, ...scenarios.flatMap(scenarioThresholds)];

@@ -103,6 +103,7 @@ t.test('bad traffic flags: one line, exit 2, nothing sent', async (t) => {
     [['scenarios/options.yaml', '--erlangs', '5', '--rate', '3'], /give --erlangs or --rate, not both/],
     [['scenarios/options.yaml', '--erlangs', '5'], /options\.yaml:\d+:\d+: --erlangs: role 'main': 'erlangs' needs a mean hold time/],
     [['scenarios/options.yaml', '--arrivals', 'poisson', '--shard', '1/2'], /--shard with Poisson arrivals or random pauses needs --seed N/],
+    [['scenarios/uac-call.yaml', '--erlangs', '1000'], /--erlangs 1000 at a mean hold of 0.1s is 10000.0\/s, above the safety ceiling of 5000\/s/],
   ];
   for (const [args, want] of cases) {
     const r = await runCli(['run', ...args, '--no-reports'], { outDir: false });
