@@ -52,7 +52,7 @@ function scheduleCv(seed: number, n: number): number {
   return gapCv(Array.from({ length: n }, (_, k) => s.timeOf(k)!));
 }
 
-t.test('poisson at 100/s: the server sees INVITE gaps with a CV near 1; evenly spaced ones near 0', async (t) => {
+t.test('poisson at 100/s: the server sees INVITE gaps with a CV near 1; evenly spaced ones (25/s) near 0', async (t) => {
   const poisson = await busyServer(t);
   const p = await runCli(['run', 'test/fixtures/scenarios/invite-busy.yaml', '--target', poisson.server.target('udp'), '--arrivals', 'poisson', '--seed', '2', '--workers', '2']);
   t.equal(p.status, 0, p.out);
@@ -60,13 +60,17 @@ t.test('poisson at 100/s: the server sees INVITE gaps with a CV near 1; evenly s
   t.equal(poisson.times.length, 1000, '1,000 INVITEs received');
   t.equal(p.result.settings.seed, 2, 'the seed is in result.json');
   t.match(p.stdout, /^seed 2 /m, 'and printed');
+  // Seed 2's schedule measures 1.00 by this estimator (over seeds it spreads about 0.85..1.1 at 1,000 arrivals);
+  // a busy machine's lateness adds to what the server sees: 1.04 to 1.13 measured at load averages of 18 to 32.
   const cvPoisson = gapCv(poisson.times);
   t.ok(cvPoisson > 0.8 && cvPoisson < 1.2, `poisson: CV ${cvPoisson.toFixed(3)} as received (${scheduleCv(2, 1000).toFixed(3)} in the schedule of seed 2)`);
 
+  // Evenly spaced at 25/s: gaps of 40 ms, so that what a machine at a load average of 20 does to a timer (tens
+  // of ms late at times) is not taken for variation of the arrivals; at 100/s it would be, on such a machine.
   const uniform = await busyServer(t);
-  const u = await runCli(['run', 'test/fixtures/scenarios/invite-busy.yaml', '--target', uniform.server.target('udp'), '--workers', '2']);
+  const u = await runCli(['run', 'test/fixtures/scenarios/invite-busy.yaml', '--target', uniform.server.target('udp'), '--rate', '25', '--total', '400', '--workers', '2']);
   t.equal(u.status, 0, u.out);
-  t.equal(uniform.times.length, 1000);
+  t.equal(uniform.times.length, 400);
   t.equal(u.result.settings.seed, undefined, 'nothing random: no seed');
   const cvUniform = gapCv(uniform.times);
   t.ok(cvUniform < 0.3, `uniform: CV ${cvUniform.toFixed(3)} as received`);
