@@ -14,7 +14,8 @@ import { readTlsFlags, unusableTargetError } from '../tls-flags.js';
 import { readWsFlags, wsFlagSpecs, type WsFlags } from '../ws-flags.js';
 import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.js';
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
-import { loadScenarios, parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
+import { loadRunScenarios, trafficFlagSpecs } from '../traffic-flags.js';
+import { parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
 import { startServer, type SipServer } from '../../engine/server/index.js';
 import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFlagSpec, type EmbeddedLogins } from '../logins.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
@@ -78,6 +79,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but the verdict line and errors' },
   ...liveFlagSpecs,
   ...captureFlagSpecs,
+  ...trafficFlagSpecs,
   ...limitFlagSpecs,
   ...wsFlagSpecs,
   ...faultFlagSpecs,
@@ -161,7 +163,7 @@ export const runCommand: Command = {
       abort.abort();
     });
     if (args.positionals.length === 0) throw new UsageError('no scenario given: sipstorm run SCENARIO.yaml|DIR...');
-    const { overrides, credentials } = readOverrides(f);
+    const { overrides: given, credentials } = readOverrides(f);
     const listen = parseListenFlag(f);
     const fixedWorkers = listen ? 1 : positiveNumber(f, 'workers', true);
     let shard = { index: 0, count: 1 };
@@ -181,7 +183,8 @@ export const runCommand: Command = {
       csvIdentities(credentials.usersCsv, credentials.password);
     }
     const vars = parseVarFlags(f);
-    const scenarios = loadScenarios(args.positionals, { vars, usersCsv: credentials.usersCsv });
+    // A mix (FILE:WEIGHT ...) is one scenario of several roles; its rate and total are in them, not in `overrides`.
+    const { scenarios, overrides, seed, mix } = loadRunScenarios(args.positionals, f, given, { vars, usersCsv: credentials.usersCsv }, f['i-know-what-i-am-doing'] ? Infinity : MAX_RATE);
     applyKdcFlag(f, scenarios);
     dropUnservable(scenarios, (s) => !(f.target ?? s.target), (line) => process.stderr.write(line + '\n'));
     if (scenarios.length === 0) throw Object.assign(new Error('no scenario left to run'), { code: 'NOTHING_TO_RUN', exitCode: EXIT.CANNOT_RUN });
@@ -237,6 +240,7 @@ export const runCommand: Command = {
       ws = readWsFlags(f, target);
     }
     const localHost = listen?.host ?? (f['local-host'] as string | undefined) ?? (target.endpoint.host.includes(':') ? '::1' : '127.0.0.1');
+    if (seed !== undefined) log(`seed ${seed} (the same --seed ${seed} replays its arrivals and pauses)`);
     log(`sipstorm ${toolVersion()}: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} ${listen ? '<- callers at' : '->'} ${server ? 'embedded server at ' : ''}${target.uri} (${target.endpoint.protocol}), ${workers} worker${workers === 1 ? '' : 's'}`);
 
     const live = await startLive(liveOptions, { version: toolVersion(), shard: `${shard.index + 1}/${shard.count}`, runId }).catch(async (err: unknown) => {
@@ -293,7 +297,7 @@ export const runCommand: Command = {
               // That second's numbers: instances started in it (not the average since the start), running at its end.
               active: point.active, rate: point.rate,
               ...(point.p99 > 0 ? { p50: point.p50, p99: point.p99 } : {}), // the first step's latency in that second
-              asked: overrides.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
+              asked: given.rate ?? scenario.roles[0]?.load.rate, retrans: snap.transport.retransmissionsSent,
             });
           },
         });
@@ -320,7 +324,7 @@ export const runCommand: Command = {
     const endedAt = new Date();
     const result = buildRunResult({
       scenarios, results, startedAt, endedAt, target, server: Boolean(server), workers, overrides, interrupted: Boolean(signalName), workerErrors, shard, runId,
-      scenarioDigest: digest,
+      scenarioDigest: digest, seed, mix,
     });
     if (abortedBy) result.abortedBy = abortedBy;
     let captureFailed = 0;
@@ -376,6 +380,10 @@ export function buildRunResult(o: {
   runId?: string | null;
   /** Default: the digest of o.scenarios alone. */
   scenarioDigest?: string;
+  /** The seed of the run's random draws (traffic-flags.ts), when any. */
+  seed?: number;
+  /** The scenario files of a mix and their weights. */
+  mix?: { file: string; weight: number }[];
 }): RunResult {
   const totals = totalsOf(o.results);
   return {
@@ -386,6 +394,8 @@ export function buildRunResult(o: {
       target: o.target.uri, embeddedServer: o.server, scenarios: o.scenarios.map((s) => s.file), workers: o.workers,
       shard: o.shard ?? { index: 0, count: 1 }, runId: o.runId ?? null, scenarioDigest: o.scenarioDigest ?? scenarioDigest(o.scenarios),
       overrides: { ...o.overrides },
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.mix ? { mix: o.mix } : {}),
     },
     machine: { hostname: hostname(), cpus: cpus().length, node: process.version, platform: process.platform },
     startedAt: o.startedAt.toISOString(),

@@ -1,7 +1,17 @@
 // Open-model arrival times, computed from the start of the run so they never
 // drift: arrival k happens when the integral of the rate reaches k. Phases
 // hold a rate or ramp linearly from rate to rampTo (k6's ramping-arrival-rate).
+// Poisson arrivals (load.arrivals: poisson) are the same curve at random
+// counts: arrival k happens when the integral reaches E1 + ... + E(k+1), each E
+// exponential of mean 1 (a unit-rate Poisson process put on the rate's clock),
+// so gaps are exponential with the set mean rate, ramps included. The draws
+// come from the run's seed and the load's stream (the roles of one scenario
+// share one, so that paired roles arrive together), never from the worker: every part
+// computes the same whole schedule and keeps its own arrivals (segment.ts), so
+// the arrivals of all parts together are one Poisson process, the same for any
+// number of workers and shards, and the same again with the same --seed.
 
+import { Random, streamSeed, STREAM_ARRIVALS } from '../random/index.js';
 import type { LoadSettings, Phase } from '../scenario/index.js';
 
 export class ArrivalSchedule {
@@ -10,7 +20,14 @@ export class ArrivalSchedule {
   private readonly before: number[] = [];
   private readonly starts: number[] = [];
 
-  constructor(load: LoadSettings) {
+  /** Poisson: the unit-rate generator, how many of its gaps are summed, and their sum. */
+  private readonly rng: Random | undefined;
+  private drawn = 0;
+  private sum = 0;
+
+  /** `seed` and `load.stream` name the random stream of Poisson arrivals (unused for uniform ones). */
+  constructor(load: LoadSettings, seed = 0) {
+    if (load.arrivals === 'poisson') this.rng = new Random(streamSeed(seed, STREAM_ARRIVALS, load.stream ?? 0));
     this.phases = load.phases ?? [{ durationMs: load.durationMs ?? Infinity, rate: load.rate ?? 1 }];
     let count = 0;
     let t = 0;
@@ -22,9 +39,21 @@ export class ArrivalSchedule {
     }
   }
 
-  /** Intended time (ms from start) of arrival k (0-based), or undefined past the last phase. */
+  /**
+   * Intended time (ms from start) of arrival k (0-based), or undefined past the last phase.
+   * Poisson arrivals are drawn in order: k never goes back (the runner asks k, k + parts, ...).
+   */
   timeOf(k: number): number | undefined {
-    const target = k; // arrival k happens when the cumulative count reaches k
+    if (!this.rng) return this.timeAtCount(k); // arrival k happens when the cumulative count reaches k
+    if (k < this.drawn - 1) throw new RangeError(`poisson arrivals are drawn in order: asked ${k} after ${this.drawn - 1}`);
+    while (this.drawn <= k) {
+      this.sum -= Math.log(this.rng.nextOpen());
+      this.drawn++;
+    }
+    return this.timeAtCount(this.sum);
+  }
+
+  private timeAtCount(target: number): number | undefined {
     for (let i = 0; i < this.phases.length; i++) {
       const p = this.phases[i]!;
       const r0 = p.rate;

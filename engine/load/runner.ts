@@ -32,6 +32,8 @@ export interface LoadOverrides {
   maxConcurrent?: number;
   /** --graceful-stop: replaces the scenario's load.gracefulStop. */
   gracefulStopMs?: number;
+  /** --arrivals: replaces the scenario's load.arrivals. */
+  arrivals?: 'uniform' | 'poisson';
 }
 
 export interface RunnerOptions {
@@ -75,6 +77,7 @@ export function effectiveLoad(load: LoadSettings, o: LoadOverrides): LoadSetting
   if (o.durationMs !== undefined) out.durationMs = o.durationMs;
   if (o.maxConcurrent !== undefined) out.maxConcurrent = o.maxConcurrent;
   if (o.gracefulStopMs !== undefined) out.gracefulStopMs = o.gracefulStopMs;
+  if (o.arrivals !== undefined) out.arrivals = o.arrivals;
   if (out.model === 'open' && out.total === undefined && out.durationMs === undefined && !out.phases) out.total = 1;
   return out;
 }
@@ -170,7 +173,7 @@ export class LoadRunner {
   }
 
   private runOpen(roleIndex: number, role: RoleRuntime, load: LoadSettings, userCount: number): void {
-    const schedule = new ArrivalSchedule(load);
+    const schedule = new ArrivalSchedule(load, this.rt.scenario.seed);
     const part = this.opts.part;
     // The cap is the whole run's: a counter shared by this process's workers, holding its shard's share of the cap.
     const shared = this.opts.cap;
@@ -215,7 +218,7 @@ export class LoadRunner {
       const now = this.wheel.now();
       this.lateness.record(now - intended);
       const userIndex = first + (arrival % userCount);
-      this.rt.startInstance(roleIndex, userIndex, Math.min(intended, now), ended);
+      this.rt.startInstance(roleIndex, userIndex, Math.min(intended, now), ended, arrival);
     };
     // One callback for every instance of the role (what it needs is the role's, not the arrival's).
     const ended = (o: InstanceOutcome) => {
@@ -329,6 +332,8 @@ export class LoadRunner {
         if (this.stopped || this.wheel.now() >= endAt || done >= iterations || (load.total !== undefined && total >= Math.ceil(load.total / part.count))) return loopDone();
         total++;
         this.lateness.record(this.wheel.now() - intended);
+        // Its arrival number, for its random stream: this UA's iteration, counted over the role's users.
+        const arrival = done * userCount + (userIndex - first);
         this.rt.startInstance(roleIndex, userIndex, intended, (o) => {
           done++;
           this.onInstanceDone(o.passed);
@@ -336,7 +341,7 @@ export class LoadRunner {
           const next = this.wheel.now() + think;
           if (think > 0) this.after(think, () => iterate(next));
           else iterate(next);
-        });
+        }, arrival);
       };
       iterate(resume ? Math.max(this.t0, resume.at) : this.t0);
     }

@@ -138,6 +138,10 @@ export interface RunResult {
     /** sha256 of the compiled scenarios and load flags (engine/scenario/digest.ts): equal for the shards of one run. */
     scenarioDigest: string;
     overrides: Record<string, unknown>;
+    /** The seed of Poisson arrivals and random pauses (--seed, or drawn): the same seed replays them. */
+    seed?: number;
+    /** A mix's scenario files and weights (sipstorm run FILE:WEIGHT ...). */
+    mix?: { file: string; weight: number }[];
   };
   /** Set by `sipstorm merge`: which shards were added up, and which were missing (--allow-partial). */
   shardSet?: ShardSetInfo;

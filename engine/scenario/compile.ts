@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node }
 import type { ValidateFunction } from 'ajv';
 import { readCsvFile } from '../data/csv.js';
 import { parseDuration } from './duration.js';
+import { applyErlangs } from './erlang.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
 import { checkInputFile, InputFileError, readInputText } from '../input-file.js';
 import { aliasBombError, MAX_ALIAS_COUNT } from './yaml-limits.js';
@@ -18,6 +19,7 @@ import { compileTemplate, templateVars, type Template } from './template.js';
 import { compileSafeRegex, RegexError } from './safe-regex.js';
 import { RAW_VARIABLES, isLastHeaderVariable } from './raw-variables.js';
 import { mediaOf } from './media.js';
+import { DISTRIBUTIONS, PARAMETERS, distributionProblem, paretoScaleFor } from '../random/index.js';
 import type {
   Capture, CodeRanges, CompiledRole, CompiledScenario, CompiledStep, Expectation, HeaderCheck, LoadSettings, PauseSpec, RecvStep, ResponseStep, SendStep, SetOp, SourcePos, UserSettings,
   AuthSettings,
@@ -246,6 +248,12 @@ function buildLoad(c: Compiler, l: Raw | undefined, path: Path): LoadSettings {
   if (l?.maxConcurrent !== undefined) load.maxConcurrent = l.maxConcurrent as number;
   if (l?.iterations !== undefined) load.iterations = l.iterations as number;
   if (l?.thinkTime !== undefined) load.thinkTimeMs = parseDuration(l.thinkTime as string);
+  if (l?.arrivals !== undefined) load.arrivals = l.arrivals as 'uniform' | 'poisson';
+  if (l?.meanHold !== undefined) load.meanHoldMs = parseDuration(l.meanHold as string);
+  if (l?.erlangs !== undefined) {
+    load.erlangs = l.erlangs as number;
+    if (l.rate !== undefined || l.phases !== undefined) c.fail('SCENARIO_LOAD', [...path, 'load'], "'erlangs' sets the rate: give 'erlangs' or 'rate'/'phases', not both", 'erlangs');
+  } else if (l?.meanHold !== undefined) c.fail('SCENARIO_LOAD', [...path, 'load'], "'meanHold' goes with 'erlangs'", 'meanHold');
   if (l?.phases) {
     load.phases = (l.phases as Raw[]).map((p) => ({
       durationMs: parseDuration(p.duration as string)!,
@@ -256,7 +264,10 @@ function buildLoad(c: Compiler, l: Raw | undefined, path: Path): LoadSettings {
   if (model === 'closed' && (load.rate !== undefined || load.phases)) {
     c.fail('SCENARIO_LOAD', [...path, 'load'], "a closed load model has users and iterations, not 'rate' or 'phases'");
   }
-  if (model === 'open' && load.rate === undefined && !load.phases && load.total === undefined) {
+  if (model === 'closed' && (load.arrivals !== undefined || load.erlangs !== undefined)) {
+    c.fail('SCENARIO_LOAD', [...path, 'load'], "a closed load model has users and iterations, not 'arrivals' or 'erlangs'");
+  }
+  if (model === 'open' && load.rate === undefined && !load.phases && load.total === undefined && load.erlangs === undefined) {
     load.total = 1;
   }
   return load;
@@ -276,6 +287,10 @@ function buildRole(
     steps: [], metricNames: [], labels: new Map(), gotos: [], loopSlots: 0, captures: new Set(), uses: [], asyncIds: new Map(), baseDir,
   };
   flatten(c, ctx, r.steps as Raw[], [...path, 'steps']);
+  if (load.erlangs !== undefined && load.model === 'open') {
+    const problem = applyErlangs(load, load.erlangs, ctx.steps, load.meanHoldMs);
+    if (problem) c.fail('SCENARIO_LOAD', [...(r.load ? path : []), 'load'], problem, 'erlangs');
+  }
   // Resolve labels.
   for (const g of ctx.gotos) {
     const target = ctx.labels.get(g.label);
@@ -478,19 +493,43 @@ function pauseOf(c: Compiler, p: unknown, path: Path): PauseSpec {
   if (typeof p !== 'object' || p === null) return { type: 'fixed', ms: parseDuration(p as string | number)! };
   const o = p as Raw;
   const d = (k: string) => (o[k] !== undefined ? parseDuration(o[k] as string)! : undefined);
-  const dist = (o.distribution as string | undefined) ?? (o.stddev !== undefined ? 'normal' : o.min !== undefined || o.max !== undefined ? 'uniform' : 'exponential');
-  if (dist === 'uniform') {
-    const min = d('min') ?? 0;
-    const max = d('max');
-    if (max === undefined || max < min) c.fail('SCENARIO_PAUSE', path, `a uniform pause needs 'max' at least 'min'`);
-    return { type: 'uniform', min, max: max ?? min };
+  const dist = ((o.distribution as string | undefined) ??
+    (o.stddev !== undefined ? 'normal' : o.min !== undefined || o.max !== undefined ? 'uniform' : 'exponential')) as (typeof DISTRIBUTIONS)[number];
+  for (const key of Object.keys(o)) {
+    if (key !== 'distribution' && !PARAMETERS[dist].includes(key)) {
+      c.fail('SCENARIO_PAUSE', path, `${dist === 'exponential' ? 'an' : 'a'} ${dist} pause takes ${PARAMETERS[dist].join(', ')}, not '${key}'`, key);
+    }
   }
-  if (dist === 'normal') {
-    if (d('mean') === undefined) c.fail('SCENARIO_PAUSE', path, `a normal pause needs 'mean' (and 'stddev')`);
-    return { type: 'normal', mean: d('mean') ?? 0, stddev: d('stddev') ?? 0 };
+  const need = (...keys: string[]) => {
+    const missing = keys.filter((k) => o[k] === undefined);
+    if (missing.length) c.fail('SCENARIO_PAUSE', path, `${dist === 'exponential' ? 'an' : 'a'} ${dist} pause needs ${missing.map((k) => `'${k}'`).join(' and ')}`);
+    return missing.length === 0;
+  };
+  let spec: PauseSpec;
+  if (dist === 'fixed') spec = { type: 'fixed', ms: need('value') ? d('value')! : 0 };
+  else if (dist === 'uniform') {
+    if (o.max === undefined) c.fail('SCENARIO_PAUSE', path, `a uniform pause needs 'max' at least 'min'`);
+    spec = { type: 'uniform', min: d('min') ?? 0, max: d('max') ?? d('min') ?? 0 };
+  } else if (dist === 'normal' || dist === 'lognormal') {
+    need('mean', 'stddev');
+    spec = { type: dist, mean: d('mean') ?? 1, stddev: d('stddev') ?? 0 };
+  } else if (dist === 'exponential') {
+    need('mean');
+    spec = { type: 'exponential', mean: d('mean') ?? 1 };
+  } else {
+    const shape = typeof o.shape === 'number' ? o.shape : 1;
+    if (o.shape === undefined) need('shape');
+    if (o.scale !== undefined && o.mean !== undefined) c.fail('SCENARIO_PAUSE', path, `a pareto pause takes 'scale' or 'mean', not both`, 'mean');
+    else if (o.scale === undefined && o.mean === undefined) c.fail('SCENARIO_PAUSE', path, `a pareto pause needs 'scale' (its shortest pause) or 'mean'`);
+    if (o.mean !== undefined && shape <= 1) {
+      c.fail('SCENARIO_PAUSE', path, `a pareto pause of shape ${shape} has no finite mean: give 'scale' instead, or a shape above 1`, 'shape');
+    }
+    const scale = o.mean !== undefined ? (shape > 1 ? paretoScaleFor(shape, d('mean')!) : 1) : (d('scale') ?? 1);
+    spec = { type: 'pareto', shape, scale };
   }
-  if (d('mean') === undefined) c.fail('SCENARIO_PAUSE', path, `an exponential pause needs 'mean'`);
-  return { type: 'exponential', mean: d('mean') ?? 0 };
+  const problem = o.max === undefined && dist === 'uniform' ? undefined : distributionProblem(spec);
+  if (problem) c.fail('SCENARIO_PAUSE', path, problem);
+  return spec;
 }
 
 function flatten(c: Compiler, ctx: RoleCtx, steps: Raw[], path: Path): void {

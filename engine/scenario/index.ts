@@ -8,6 +8,8 @@ import type { CompiledScenario } from './types.js';
 export { compileScenarioText, loadScenarioFile, parseCodeSpec, BUILTIN_VARIABLES, type CompileOptions } from './compile.js';
 export { ScenarioError, ScenarioErrors } from './errors.js';
 export { parseDuration } from './duration.js';
+export { applyErlangs, meanHoldOf } from './erlang.js';
+export { mixScenarios, parseMixArg, sharedUserWarnings, splitByWeight, type MixEntry } from './mix.js';
 export { scenarioDigest } from './digest.js';
 export { compileTemplate, escapeRegex, renderTemplate, type Template, type TemplateVars } from './template.js';
 export * from './types.js';

@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 
 const STEP_KINDS = ['send', 'recv', 'response', 'raw', 'await', 'pause', 'loop', 'label', 'goto', 'set', 'dtmf'];
-const DURATION_KEYS = new Set(['timeout', 'duration', 'gracefulStop', 'thinkTime', 'pause', 'min', 'max', 'mean', 'stddev']);
+const DURATION_KEYS = new Set(['timeout', 'duration', 'gracefulStop', 'thinkTime', 'pause', 'min', 'max', 'mean', 'stddev', 'scale', 'value']);
 
 export interface FriendlyError {
   path: (string | number)[];

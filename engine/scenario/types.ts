@@ -4,6 +4,7 @@
 // they are used.
 
 import type { Direction, MediaSettings } from '../media/index.js';
+import type { Distribution } from '../random/index.js';
 import type { Template } from './template.js';
 
 export interface SourcePos {
@@ -151,11 +152,8 @@ export interface DtmfStep extends StepBase {
   timeoutMs: number;
 }
 
-export type PauseSpec =
-  | { type: 'fixed'; ms: number }
-  | { type: 'uniform'; min: number; max: number }
-  | { type: 'normal'; mean: number; stddev: number }
-  | { type: 'exponential'; mean: number };
+/** A pause's length: fixed, or drawn from a distribution per instance (engine/random). */
+export type PauseSpec = Distribution;
 
 export interface PauseStep extends StepBase {
   kind: 'pause';
@@ -216,6 +214,17 @@ export interface LoadSettings {
   phases?: Phase[];
   /** After the load ends, how long running instances may go on before they are stopped (default 30 s). */
   gracefulStopMs?: number;
+  /** Open model: arrivals evenly spaced (default) or a Poisson process of the same mean rate. */
+  arrivals?: 'uniform' | 'poisson';
+  /** Erlang setting: the concurrent instances aimed at; the rate is erlangs / mean hold (Little's law). */
+  erlangs?: number;
+  /** The mean hold time the rate of `erlangs` was computed from. */
+  meanHoldMs?: number;
+  /**
+   * Which random stream Poisson arrivals draw from (default 0). The roles of one scenario share one, so that
+   * a caller and its callee keep arriving together; the files of a mix each have their own.
+   */
+  stream?: number;
 }
 
 /** How the role's UAs answer a 401/407: digest (RFC 3261 §22), or an [MS-SIPAE] NTLM or Kerberos login. */
@@ -269,4 +278,6 @@ export interface CompiledScenario {
   vars: Record<string, string>;
   /** Answer unwaited in-dialog NOTIFY/INFO/UPDATE and OPTIONS with 200 at once (default true). */
   autoAnswer: boolean;
+  /** The run's seed (--seed, or drawn at start): Poisson arrivals and pauses from distributions draw from it. */
+  seed?: number;
 }

@@ -4,7 +4,7 @@
 // the UAS side (uas.ts); every outcome is recorded by step-outcome.ts. The
 // instance ends passed or failed with a reason that names the step.
 
-import type { PauseSpec } from '../scenario/index.js';
+import { sample } from '../random/index.js';
 import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Identity } from './identity.js';
 import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
@@ -71,7 +71,7 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
           else this.pc++;
           continue;
         case 'pause': {
-          const ms = samplePause(step.pause);
+          const ms = step.pause.type === 'fixed' ? step.pause.ms : sample(step.pause, this.random());
           this.pc++;
           if (ms <= 0) continue;
           this.pauseTimer = this.rt.wheel.scheduleFor(ms, this, PAUSE_OVER);
@@ -119,22 +119,5 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
     this.reAck = li?.ackData ? { data: li.ackData, dest: li.ackDest ?? this.socket.dest } : undefined;
     this.lastInvite = undefined;
     this.dialog = undefined;
-  }
-}
-
-function samplePause(p: PauseSpec): number {
-  switch (p.type) {
-    case 'fixed':
-      return p.ms;
-    case 'uniform':
-      return p.min + Math.random() * (p.max - p.min);
-    case 'normal': {
-      // Box-Muller; negative samples are cut at zero.
-      const u = 1 - Math.random();
-      const v = Math.random();
-      return Math.max(0, p.mean + p.stddev * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-    }
-    case 'exponential':
-      return -p.mean * Math.log(1 - Math.random());
   }
 }

@@ -282,7 +282,7 @@ export class WorkerRuntime implements UaHost {
     return role.identities.get(index);
   }
 
-  startInstance(roleIndex: number, userIndex: number, intendedStart: number, done: (o: InstanceOutcome) => void): void {
+  startInstance(roleIndex: number, userIndex: number, intendedStart: number, done: (o: InstanceOutcome) => void, arrival = 0): void {
     const role = this.roles[roleIndex]!;
     const me = this.identityOf(role, userIndex);
     let peer: Identity | undefined;
@@ -302,7 +302,7 @@ export class WorkerRuntime implements UaHost {
       const held: HeldCaller = {
         go: () => {
           timer.cancel();
-          this.launchInstance(role, me, peer, intendedStart, done);
+          this.launchInstance(role, me, peer, intendedStart, done, arrival);
         },
         abort: (reason, beforeStart) => {
           timer.cancel();
@@ -320,15 +320,15 @@ export class WorkerRuntime implements UaHost {
       this.peers.hold(peer.user, held);
       return;
     }
-    this.launchInstance(role, me, peer, intendedStart, done);
+    this.launchInstance(role, me, peer, intendedStart, done, arrival);
   }
 
-  private launchInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, done: (o: InstanceOutcome) => void): void {
+  private launchInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, done: (o: InstanceOutcome) => void, arrival: number): void {
     const socket = this.socketOf(me.user);
-    if (!(socket instanceof Promise)) return this.newInstance(role, me, peer, intendedStart, socket, done).start();
+    if (!(socket instanceof Promise)) return this.newInstance(role, me, peer, intendedStart, socket, done, arrival).start();
     // A UA's first call waits for its socket to be bound; the wait is part of how late it started (corrected latency).
     socket.then(
-      (s) => this.newInstance(role, me, peer, intendedStart, s, done).start(),
+      (s) => this.newInstance(role, me, peer, intendedStart, s, done, arrival).start(),
       (err: NodeJS.ErrnoException) => {
         const code = `SOCKET_${err.code ?? 'OPEN'}`;
         this.transportErrors[code] = (this.transportErrors[code] ?? 0) + 1;
@@ -338,8 +338,9 @@ export class WorkerRuntime implements UaHost {
   }
 
   /** A method, not a closure in startInstance: an idle instance should keep no context of how it was started alive. */
-  private newInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, socket: UaSocket, done: (o: InstanceOutcome) => void): ScenarioInstance {
+  private newInstance(role: RoleRuntime, me: Identity, peer: Identity | undefined, intendedStart: number, socket: UaSocket, done: (o: InstanceOutcome) => void, arrival = 0): ScenarioInstance {
     const inst = new ScenarioInstance(this, role, me, peer, intendedStart, socket, done);
+    inst.arrival = arrival;
     this.running.add(inst);
     this.byUser.set(me.user, inst);
     return inst;

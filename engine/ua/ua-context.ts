@@ -7,7 +7,8 @@
 
 import { newBranch, newCallId, newTag } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
-import type { CompiledStep } from '../scenario/index.js';
+import { Random, streamSeed, STREAM_INSTANCE } from '../random/index.js';
+import type { AwaitStep, CompiledStep, RawStep, RecvStep, SendStep } from '../scenario/index.js';
 import { renderTemplate, type Template, type TemplateVars } from '../scenario/index.js';
 import type { TimerHandle } from '../timer/index.js';
 import type { DialogState } from './dialog.js';
@@ -28,6 +29,9 @@ export abstract class UaContext implements TemplateVars {
   protected stepTimer: TimerHandle | undefined;
   /** This instance's key in the worker's ladder store. */
   readonly serial: number;
+  /** Which arrival of its role this instance is (the load runner's count): its random draws are seeded by it. */
+  arrival = 0;
+  private rng: Random | undefined;
   /** Current step generation: callbacks from an earlier step are ignored. */
   protected gen = 0;
   iteration = 0;
@@ -59,6 +63,11 @@ export abstract class UaContext implements TemplateVars {
     this.clearStepTimer();
     this.pc++;
     this.run();
+  }
+
+  /** This instance's own random stream (pauses), from the run's seed, its role and its arrival: the same on a replay. */
+  protected random(): Random {
+    return (this.rng ??= new Random(streamSeed(this.rt.scenario.seed ?? 0, STREAM_INSTANCE, this.role.index, this.arrival)));
   }
 
   // ---- template variables ----
