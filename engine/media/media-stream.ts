@@ -8,6 +8,7 @@
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import type { StreamFigures } from '../metrics/index.js';
 import { DtmfPlayer } from './dtmf.js';
 import { estimateMos } from './emodel.js';
 import { MediaError } from './errors.js';
@@ -18,27 +19,8 @@ import { buildOffer, type LocalMedia, type Negotiated } from './sdp.js';
 import type { MediaSettings } from './settings.js';
 import { FRAME_SAMPLES, type EncodedSource } from './sources.js';
 
-/** What one stream measured, when it ended: what the metrics add up across calls. */
-export interface StreamStats {
-  packetsSent: number;
-  /** Did this side expect packets (the negotiated direction lets the peer send)? */
-  receiving: boolean;
-  packetsReceived: number;
-  packetsExpected: number;
-  packetsLost: number;
-  duplicates: number;
-  reordered: number;
-  /** Lost / expected, 0..1; 1 for a one-way stream. */
-  loss: number;
-  jitterMs: number;
-  mos: number;
-  /** No packet within oneWayAfterMs of the answer (or before the end, if it came sooner). */
-  oneWay: boolean;
-  /** ms from the answer to the first packet received; absent when none came. */
-  firstPacketMs?: number;
-  dtmfSent: number;
-  rtcpSent: number;
-  rtcpReceived: number;
+/** What one stream measured, when it ended: the figures the metrics add up across calls (their meaning is there), and the round trip. */
+export interface StreamStats extends StreamFigures {
   rttMs?: number;
 }
 

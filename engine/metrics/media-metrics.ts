@@ -7,19 +7,23 @@
 
 import { addRaw, decodeHistogram, emptyRaw, encodeHistogram, histogramOf, newHistogram, rawOf, recordMs, type Histogram, type RawHistogram } from './histogram.js';
 
-/** What one stream measured (engine/media StreamStats has these fields, and more). */
+/** What one stream measured (engine/media's StreamStats is this and its round trip). */
 export interface StreamFigures {
   packetsSent: number;
+  /** Did this side expect packets (the negotiated direction lets the peer send)? */
   receiving: boolean;
   packetsReceived: number;
   packetsExpected: number;
   packetsLost: number;
   duplicates: number;
   reordered: number;
+  /** Lost / expected, 0..1; 1 for a one-way stream. */
   loss: number;
   jitterMs: number;
   mos: number;
+  /** No packet within oneWayAfterMs of the answer (or before the end, if it came sooner). */
   oneWay: boolean;
+  /** ms from the answer to the first packet received; absent when none came. */
   firstPacketMs?: number;
   dtmfSent: number;
   rtcpSent: number;

@@ -31,7 +31,7 @@ export abstract class MediaSide extends StepOutcomes {
   protected openMediaFirst(step: SendStep, send: () => void): boolean {
     if (this.media || !this.offersMedia(step)) return false;
     const gen = this.gen;
-    MediaStream.open(this.rt.media, this.role.role.media!, this.socket.local.host).then(
+    MediaStream.open(this.rt.media, this.role.role.media!, this.rt.mediaHost).then(
       (stream) => {
         if (this.done || gen !== this.gen) {
           stream.close();
@@ -106,7 +106,7 @@ export abstract class MediaSide extends StepOutcomes {
   protected openMediaForOffer(step: RecvStep, req: SipMessage, then: () => void): boolean {
     if (this.media || step.method !== 'INVITE' || !this.role.role.media || step.replyBody !== undefined || req.body.length === 0) return false;
     const gen = this.gen;
-    MediaStream.open(this.rt.media, this.role.role.media, this.socket.local.host).then(
+    MediaStream.open(this.rt.media, this.role.role.media, this.rt.mediaHost).then(
       (stream) => {
         if (this.done || gen !== this.gen) return void stream.close();
         this.media = { stream, metric: step.metric, answeredSeq: -1, offered: stream.settings.direction };

@@ -5,6 +5,11 @@
 // Request-URI for a new INVITE to a callee). It implements UaHost
 // (ua-host.ts), the only thing an instance knows of it.
 // The peer-ready rule's tables are peer-ready.ts.
+// Over 400 lines because it is the one place each worker's socket, transaction
+// layer and instances meet, and every way of reaching a peer plugs in here:
+// a socket per UA or a WebSocket per UA, --listen, --trace/--pcap taps, the
+// media scheduler. What stands on its own has left (runtime-config.ts,
+// peer-ready.ts, failure-ladder.ts, call-routes.ts, ladder-store.ts).
 
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +48,10 @@ export class WorkerRuntime implements UaHost {
   readonly domain: string;
   local!: Endpoint;
   localHostText = '';
+
+  get mediaHost(): string {
+    return this.cfg.localHost;
+  }
   private transport!: Transport;
   private shared!: UaSocket;
   /** --socket-per-ua: each UA's socket (or its opening), by user; and by local port, what the transaction layer sends from. */

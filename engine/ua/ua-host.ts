@@ -88,6 +88,8 @@ export interface UaHost {
   readonly domain: string;
   readonly local: Endpoint;
   readonly localHostText: string;
+  /** The address RTP binds to and SDP names: the run's local address (a WebSocket's Via host is an `.invalid` name). */
+  readonly mediaHost: string;
   /** Requests no step waited for (answered automatically or as a UA would). */
   unexpectedRequests: number;
   uaState(user: string): UaState;

@@ -1,13 +1,12 @@
 // The UAC side of an instance (RFC 3261 §8.1): building requests from the
 // step's templates, sending them through a client transaction, answering a
-// digest challenge once more with credentials (RFC 3261 §22.2, §22.3), the
+// digest challenge once more with credentials (RFC 3261 §22.2, §22.3) or the
+// next round of an NTLM/Kerberos login (ms-login.ts), the
 // session request delay of INVITEs (RFC 6076 §4.3), judging the final
 // response against the step's expectation, and raw steps (bytes sent as
 // written, answered by a response that matches no transaction).
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
-import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type KeytabEntry } from '../auth/sipae/index.js';
-import { readInputFile } from '../input-file.js';
 import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
 import { renderTemplate, type Template } from '../scenario/index.js';
@@ -19,16 +18,8 @@ import { dialogRequestParts, uacDialog } from './dialog.js';
 import { buildRequestMessage, NO_CONTACT, writeRequest, type RequestParts } from './send-template.js';
 import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
+import { sipaeClientOf, signatureRefused, signRequest } from './ms-login.js';
 import { MediaSide } from './call-media.js';
-
-/** Keytabs of `auth.keytab`, read once per worker (checked before the run by cli/logins.ts). */
-const keytabs = new Map<string, KeytabEntry[]>();
-
-function userKeys(file: string, user: string, realm: string | undefined): Key[] {
-  let entries = keytabs.get(file);
-  if (!entries) keytabs.set(file, (entries = parseKeytab(readInputFile(file, 'keytab'), file)));
-  return keysFor(entries, user, realm).map((e) => e.key);
-}
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_ROUTES: string[] = [];
@@ -173,7 +164,7 @@ export abstract class UacSide extends MediaSide {
     if (step.method === 'BYE') this.stopMedia();
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
-    this.signRequest(req);
+    signRequest(this.rt.uaState(this.me.user), req);
     const out = new OutgoingRequest(this, step, m, this.rt.wheel.now(), this.gen, dest);
     m.sent++;
     if (!step.async) this.outstanding = m;
@@ -258,7 +249,7 @@ export abstract class UacSide extends MediaSide {
         return;
       }
     }
-    const refused = this.checkSignature(res);
+    const refused = signatureRefused(this.rt.uaState(this.me.user), res);
     if (refused) {
       this.finalResponse(m, res.status, out.firstSentAt);
       this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);
@@ -305,7 +296,7 @@ export abstract class UacSide extends MediaSide {
       if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
       return retry;
     };
-    const sipae = this.sipaeClient();
+    const sipae = sipaeClientOf(this.rt.uaState(this.me.user), this.role.role.auth, this.me);
     if (sipae) {
       if (!sipae.offered(values)) return undefined;
       this.rt.uaState(this.me.user).sipaeProxy = proxy;
@@ -322,32 +313,6 @@ export abstract class UacSide extends MediaSide {
     const retry = retryOf();
     retry.set(header, buildAuthorization(ch, { method: retry.method, uri: retry.uri, body: retry.body }, { username: this.me.user, password: this.me.password }, (this.auth ??= { nc: 0 })));
     return retry;
-  }
-
-  /** The UA's MS-SIPAE login when its role's auth scheme is ntlm or kerberos (made once per UA, kept across instances). */
-  private sipaeClient(): SipaeClient | undefined {
-    const auth = this.role.role.auth;
-    if (!auth || auth.scheme === 'digest') return undefined;
-    const state = this.rt.uaState(this.me.user);
-    return (state.sipae ??= new SipaeClient({
-      scheme: auth.scheme, user: this.me.user, password: this.me.password, domain: auth.domain ?? '', workstation: 'SIPSTORM',
-      kdc: auth.kdc ? parseKdcAddress(auth.kdc) : undefined, kerberosRealm: auth.realm, now: Date.now,
-      kerberosKeys: auth.keytab ? userKeys(auth.keytab, this.me.user, auth.realm) : undefined,
-    }));
-  }
-
-  /** A request inside the UA's MS-SIPAE association carries its signature ([MS-SIPAE] §3.2.5.3). */
-  private signRequest(req: SipMessage): void {
-    const state = this.rt.uaState(this.me.user);
-    const value = state.sipae?.signRequest(req);
-    if (value) req.set(state.sipaeProxy ? 'Proxy-Authorization' : 'Authorization', value);
-  }
-
-  /** Why a final response's MS-SIPAE signature is refused, or undefined (also when the UA has no login). */
-  private checkSignature(res: SipMessage): string | undefined {
-    const state = this.rt.uaState(this.me.user);
-    if (!state.sipae) return undefined;
-    return state.sipae.checkResponse(res, res.getAll(state.sipaeProxy ? 'Proxy-Authentication-Info' : 'Authentication-Info'));
   }
 
   /** A login that cannot go on (a KDC that does not answer, a wrong password, a malformed challenge): the step fails with why. */

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kdcAvailable } from '../support/kdc.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -22,7 +23,9 @@ t.test('every bundled scenario passes against the embedded server', async (t) =>
   t.equal(result.totals.started, result.totals.passed + result.totals.failed + result.totals.running, 'started = passed + failed + running');
   t.equal(result.totals.failed, 0);
   const names = result.scenarios.map((s: { name: string }) => s.name).sort();
-  t.same(names, ['cancel', 'message', 'options', 'presence', 'register-auth', 'service', 'uac-call', 'uac-call-media', 'uas-call']);
+  // register-kerberos needs Debian's krb5-kdc for the KDC `run` starts; without it `run` skips it, saying so.
+  const kerberos = kdcAvailable() ? ['register-kerberos'] : [];
+  t.same(names, ['cancel', 'message', 'options', 'presence', 'register-auth', ...kerberos, 'register-ntlm', 'service', 'uac-call', 'uac-call-media', 'uas-call']);
   for (const s of result.scenarios) {
     for (const role of s.roles) {
       for (const st of role.steps) {
