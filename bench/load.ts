@@ -22,7 +22,7 @@
 // alternating with this one at every rate, BENCH_REPEAT times (default 3), default workers and one worker
 // each, and prints medians: on a machine shared with other work only runs taken side by side compare.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';

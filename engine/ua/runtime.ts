@@ -17,7 +17,7 @@ import { createResponse, MessageScan, newBranch, parseMessage, SipParseError, ty
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
-import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Transport, type WsOptions } from '../transport/index.js';
+import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Transport } from '../transport/index.js';
 import { newHistogram, rawOf, recordMs, RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
@@ -30,7 +30,7 @@ import type { RuntimeConfig } from './runtime-config.js';
 import { PeerReadiness, type HeldCaller } from './peer-ready.js';
 import { ladderEntries } from './failure-ladder.js';
 import { ConformanceChecker } from '../conformance/index.js';
-import { CaptureRecorder, passwordPatternMask, secretsMask, type WorkerCapture } from '../capture/index.js';
+import { CaptureRecorder, passwordPatternMask, secretsMask } from '../capture/index.js';
 
 export type { Credentials, RuntimeConfig } from './runtime-config.js';
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';

@@ -51,7 +51,6 @@ export const principalText = (p: Principal, realm?: string): string => p.names.j
 
 const principalNode = (p: Principal): Node => seq(ctx(0, int(p.type)), ctx(1, seq(...p.names.map(gstr))));
 const encryptedNode = (e: EncryptedData): Node => seq(ctx(0, int(e.etype)), e.kvno !== undefined ? ctx(1, int(e.kvno)) : undefined, ctx(2, octets(e.cipher)));
-const keyNode = (k: Key): Node => seq(ctx(0, int(k.enctype)), ctx(1, octets(k.value)));
 
 export interface KdcRequestBody {
   options: number;
