@@ -55,6 +55,42 @@ export interface GuardSlot {
 
 export type ShedReason = 'cap' | 'address-cap' | 'timeout';
 
+const SHED_CODES: Record<ShedReason, string> = {
+  cap: 'TRANSPORT_CONNECTION_LIMIT',
+  'address-cap': 'TRANSPORT_ADDRESS_LIMIT',
+  timeout: 'TRANSPORT_MESSAGE_TIMEOUT',
+};
+
+/**
+ * The guard of a listening stream transport (TCP, TLS, WebSocket) with the configured limits or their defaults, each
+ * shed connection reported once as a counted error: its code and a one-line detail ("tcp 10.0.0.7:51234: no whole
+ * message within 20000 ms"); `awaited` names what a timed-out connection failed to deliver.
+ */
+export function listeningGuard(
+  protocol: string,
+  limits: { maxConnections?: number; maxConnectionsPerAddress?: number; messageTimeoutMs?: number },
+  awaited: string,
+  onShed: (slot: GuardSlot, code: string, detail: string) => void,
+): ConnectionGuard {
+  const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
+  return new ConnectionGuard(
+    {
+      maxConnections: limits.maxConnections ?? defaultMaxConnections,
+      maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      messageTimeoutMs,
+    },
+    (slot, reason) => {
+      const why =
+        reason === 'timeout'
+          ? `${awaited} within ${messageTimeoutMs} ms`
+          : reason === 'cap'
+            ? 'closed to make room: connection limit reached'
+            : `closed to make room: limit of connections from ${slot.address} reached`;
+      onShed(slot, SHED_CODES[reason], `${protocol} ${slot.address}:${slot.socket.remotePort ?? 0}: ${why}`);
+    },
+  );
+}
+
 export class ConnectionGuard {
   /** Never delivered a message, in accept order. */
   private readonly unproven = new Set<GuardSlot>();

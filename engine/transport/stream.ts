@@ -11,9 +11,7 @@ import tls from 'node:tls';
 import { StreamFramer, SipParseError } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
 import { readInputFile, type InputFileError } from '../input-file.js';
-import {
-  ConnectionGuard, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MESSAGE_TIMEOUT_MS, type GuardSlot, type ShedReason,
-} from './connection-guard.js';
+import { listeningGuard, type GuardSlot } from './connection-guard.js';
 import {
   countError, endpointKey, newCounters, type Endpoint, type Protocol, type Transport, type TransportOptions,
 } from './transport.js';
@@ -29,12 +27,6 @@ interface Connection {
   /** Why it ended, when it ended in an error (reported once the socket closes). */
   lost?: { code: string; detail: string };
 }
-
-const SHED_CODES: Record<ShedReason, string> = {
-  cap: 'TRANSPORT_CONNECTION_LIMIT',
-  'address-cap': 'TRANSPORT_ADDRESS_LIMIT',
-  timeout: 'TRANSPORT_MESSAGE_TIMEOUT',
-};
 
 export function readPem(file: string, what: string): Buffer {
   try {
@@ -74,29 +66,13 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
     conn.lost ??= { code, detail };
   };
 
-  const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
-  const guard = new ConnectionGuard(
-    {
-      maxConnections: limits.maxConnections ?? defaultMaxConnections,
-      maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-      messageTimeoutMs,
-    },
-    (slot, reason) => {
-      const remote: Endpoint = { protocol, host: slot.address, port: slot.socket.remotePort ?? 0 };
-      const why =
-        reason === 'timeout'
-          ? `no whole message within ${messageTimeoutMs} ms`
-          : reason === 'cap'
-            ? 'closed to make room: connection limit reached'
-            : `closed to make room: limit of connections from ${slot.address} reached`;
-      const code = SHED_CODES[reason];
-      const detail = `${protocol} ${slot.address}:${remote.port}: ${why}`;
-      const conn = conns.get(endpointKey(remote));
-      // The connection ends for this reason: its close must not count the cut-off message a second time.
-      if (conn) failConnection(conn, code, detail);
-      else fail(code, detail, remote);
-    },
-  );
+  const guard = listeningGuard(protocol, limits, 'no whole message', (slot, code, detail) => {
+    const remote: Endpoint = { protocol, host: slot.address, port: slot.socket.remotePort ?? 0 };
+    const conn = conns.get(endpointKey(remote));
+    // The connection ends for this reason: its close must not count the cut-off message a second time.
+    if (conn) failConnection(conn, code, detail);
+    else fail(code, detail, remote);
+  });
 
   function attach(socket: net.Socket, remote: Endpoint, ready: boolean, slot?: GuardSlot): Connection {
     const conn: Connection = { socket, ready, queue: [], framer: new StreamFramer(limits), remote, slot };

@@ -13,17 +13,9 @@ import https from 'node:https';
 import type net from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import { readPem } from './stream.js';
-import {
-  ConnectionGuard, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MESSAGE_TIMEOUT_MS, type GuardSlot, type ShedReason,
-} from './connection-guard.js';
+import { listeningGuard, type GuardSlot } from './connection-guard.js';
 import { keepAlive, maxFrameBytes, sendFrame, WS_SUBPROTOCOL, wireConnection, type WsConnection } from './ws-connection.js';
 import { countError, endpointKey, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
-
-const SHED_CODES: Record<ShedReason, string> = {
-  cap: 'TRANSPORT_CONNECTION_LIMIT',
-  'address-cap': 'TRANSPORT_ADDRESS_LIMIT',
-  timeout: 'TRANSPORT_MESSAGE_TIMEOUT',
-};
 
 export async function createWsServerTransport(opts: TransportOptions): Promise<Transport> {
   const protocol = opts.protocol;
@@ -39,28 +31,12 @@ export async function createWsServerTransport(opts: TransportOptions): Promise<T
     opts.events.onError(code, detail, remote);
   };
 
-  const messageTimeoutMs = limits.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
-  const guard = new ConnectionGuard(
-    {
-      maxConnections: limits.maxConnections ?? defaultMaxConnections,
-      maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-      messageTimeoutMs,
-    },
-    (slot, reason) => {
-      const remote: Endpoint = { protocol, host: slot.address, port: slot.socket.remotePort ?? 0 };
-      const why =
-        reason === 'timeout'
-          ? `no whole message (or no completed handshake) within ${messageTimeoutMs} ms`
-          : reason === 'cap'
-            ? 'closed to make room: connection limit reached'
-            : `closed to make room: limit of connections from ${slot.address} reached`;
-      const code = SHED_CODES[reason];
-      const detail = `${protocol} ${slot.address}:${remote.port}: ${why}`;
-      fail(code, detail, remote);
-      const conn = conns.get(endpointKey(remote));
-      if (conn) conn.lost ??= { code, detail };
-    },
-  );
+  const guard = listeningGuard(protocol, limits, 'no whole message (or no completed handshake)', (slot, code, detail) => {
+    const remote: Endpoint = { protocol, host: slot.address, port: slot.socket.remotePort ?? 0 };
+    fail(code, detail, remote);
+    const conn = conns.get(endpointKey(remote));
+    if (conn) conn.lost ??= { code, detail };
+  });
 
   const server =
     protocol === 'wss'
