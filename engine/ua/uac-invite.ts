@@ -10,9 +10,9 @@ import type { Endpoint } from '../transport/index.js';
 import { dialogRequestParts, inDialogRequest, uacDialog } from './dialog.js';
 import { writeAck } from './send-template.js';
 import { checkContent, codeMatches } from './expect.js';
-import { UacSide } from './uac.js';
+import { RawClient } from './uac-raw.js';
 
-export abstract class InviteClient extends UacSide {
+export abstract class InviteClient extends RawClient {
   /** After the end: the ACK of the 2xx and where it went, all that is kept of the call while its INVITE transaction waits out Timer M. */
   protected reAck: { data: Buffer; dest: Endpoint } | undefined;
 

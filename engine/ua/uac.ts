@@ -3,13 +3,11 @@
 // digest challenge once more with credentials (RFC 3261 §22.2, §22.3) or the
 // next round of an NTLM/Kerberos login (ms-login.ts), the
 // session request delay of INVITEs (RFC 6076 §4.3), judging the final
-// response against the step's expectation, and raw steps (bytes sent as
-// written, answered by a response that matches no transaction).
+// response against the step's expectation. Raw steps are uac-raw.ts.
 
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
-import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
-import type { RawStep, SendStep } from '../scenario/index.js';
-import { renderTemplate, type Template } from '../scenario/index.js';
+import { SipParseError, type SipMessage } from '../codec/index.js';
+import type { SendStep } from '../scenario/index.js';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import type { TimerTarget } from '../timer/index.js';
@@ -89,7 +87,6 @@ export abstract class UacSide extends MediaSide {
   protected pending: Map<string, PendingInvite> | undefined;
   /** Digest state (nonce count), made at the first challenge answered. */
   private auth: ClientAuthState | undefined;
-  private rawWait: { step: RawStep; sentAt: number } | undefined;
   /** The last request sent, to check a response that matched no transaction (a mangled Via). */
   protected lastSent: SipMessage | undefined;
 
@@ -347,58 +344,6 @@ export abstract class UacSide extends MediaSide {
       return this.stepFailed(step, content.kind, `${res.status} ${content.text}`, `${res.status} ${content.kind}`);
     }
     if (branch) return this.passedTo(m, branch.target);
-    this.passed(m);
-  }
-
-  // ---- raw ----
-
-  /** Raw text rendered for sending (message-steps.ts adds the variables of SIPp's keywords). */
-  protected renderRaw(t: Template): string {
-    return renderTemplate(t, this);
-  }
-
-  protected doRaw(step: RawStep): void {
-    const m = this.metrics(step);
-    let text = this.renderRaw(step.text);
-    if (!text.endsWith('\r\n\r\n') && !/\r\n\r\n[\s\S]+$/.test(text)) text = text.replace(/(\r\n)*$/, '\r\n\r\n');
-    const data = Buffer.from(text, 'utf8');
-    const callId = findCallId(text);
-    if (callId) this.rt.registerCallId(callId, this);
-    m.sent++;
-    this.outstanding = m;
-    this.rawWait = { step, sentAt: this.rt.wheel.now() };
-    this.rt.sendStateless(data, this.socket.dest);
-    this.record('sent', data);
-    this.armStepTimeout(step, () => {
-      this.rawWait = undefined;
-      if (step.optional) {
-        m.timeouts++;
-        this.outstanding = undefined;
-        return this.next();
-      }
-      this.timedOut(step, `no response within ${step.timeoutMs / 1000}s`);
-    });
-  }
-
-  /** A response matching no transaction: for raw steps, the answer; for INVITEs, a retransmitted 2xx. */
-  onStrayResponse(res: SipMessage): void {
-    this.record('received', res);
-    const sent = this.lastSent;
-    if (sent && res.cseq().seq === sent.cseq().seq && res.cseq().method === sent.method) this.rt.conformance.response(sent, res);
-    if (this.done) return;
-    if (res.cseq().method === 'INVITE' && res.status >= 200 && res.status < 300 && this.lastInvite?.ackData) {
-      this.rt.sendStateless(this.lastInvite.ackData, this.lastInvite.ackDest ?? this.socket.dest);
-      return;
-    }
-    const w = this.rawWait;
-    if (!w || res.status < 200) return;
-    this.rawWait = undefined;
-    const m = this.metrics(w.step);
-    this.finalResponse(m, res.status, w.sentAt);
-    if (!codeMatches(w.step.expect.codes, res.status)) {
-      if (w.step.optional) return this.next();
-      return this.failGot(w.step, res);
-    }
     this.passed(m);
   }
 }
