@@ -9,8 +9,8 @@
 // A call lives until BYE, CANCEL, or one of the limits of call-limits.ts.
 
 import { newTag, type SipMessage } from '../codec/index.js';
-import type { TimerHandle, TimerTarget, TimerWheel } from '../timer/index.js';
-import type { ServerTransaction, TransactionCounters, TransactionTimers } from '../transaction/index.js';
+import type { TimerHandle } from '../timer/index.js';
+import { Retransmit2xx, type ServerTransaction } from '../transaction/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { ackWaitMs, DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { ServerCore } from './core.js';
@@ -21,7 +21,7 @@ interface Call {
   toTag: string;
   /** The INVITE transaction while the call rings (CANCEL, merged requests); let go once answered. */
   invite: ServerTransaction | undefined;
-  retrans?: Resend2xx;
+  retrans?: Retransmit2xx;
   answered: boolean;
   /** A 2xx was sent and its ACK has not come yet. */
   awaitingAck: boolean;
@@ -29,39 +29,6 @@ interface Call {
   remoteCseq: number;
   /** The one limit running: ring-out, the wait for ACK, or the lifetime of an established call. */
   expiry: TimerHandle;
-}
-
-/**
- * RFC 3261 §13.3.1.4: the UAS core sends its 2xx again at T1, doubling up to T2, until the ACK. Ending the call
- * unacknowledged at 64*T1 is the call's own limit (ackWaitMs), so this only resends until stopped. The scenario UA
- * has its own (engine/ua/retransmit-2xx.ts), which the server, a layer above engine/ua, cannot import.
- */
-class Resend2xx implements TimerTarget {
-  private interval: number;
-  private handle: TimerHandle | undefined;
-
-  constructor(
-    private readonly wheel: TimerWheel,
-    private readonly timers: TransactionTimers,
-    private readonly counters: TransactionCounters,
-    private readonly tx: ServerTransaction,
-    private readonly res: SipMessage,
-  ) {
-    this.interval = timers.T1;
-    this.handle = wheel.scheduleFor(this.interval, this, 0);
-  }
-
-  onTimer(): void {
-    this.tx.respond(this.res);
-    this.counters.retransmissionsSent++;
-    this.interval = Math.min(this.interval * 2, this.timers.T2);
-    this.handle = this.wheel.scheduleFor(this.interval, this, 0);
-  }
-
-  stop(): void {
-    this.handle?.cancel();
-    this.handle = undefined;
-  }
 }
 
 function sdpAnswer(host: string): string {
@@ -165,8 +132,8 @@ export class BuiltinUas {
     const callId = tx.request.callId();
     call.expiry = core.wheel.schedule(ackWaitMs(core.layer.timers.T1), () => this.noAck(callId, call));
     if (source.protocol === 'udp') {
-      // RFC 3261 §13.3.1.4: the UAS core retransmits the 2xx until the ACK arrives.
-      call.retrans = new Resend2xx(core.wheel, core.layer.timers, core.layer.counters, tx, res);
+      // RFC 3261 §13.3.1.4: the UAS core retransmits the 2xx until the ACK arrives (or the call's limit above ends it).
+      call.retrans = new Retransmit2xx(core.wheel, core.layer.timers, core.layer.counters, tx, res, false);
     }
   }
 

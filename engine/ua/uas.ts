@@ -3,17 +3,16 @@
 // checked against the step's expectation and the dialog's CSeq order
 // (§12.2.2), answered with the step's replies (the 2xx to INVITE with its
 // Contact and Record-Route, retransmitted until the ACK, §13.3.1.4, by
-// retransmit-2xx.ts), or
+// engine/transaction/retransmit-2xx.ts), or
 // answered 200 at once when no step ahead waits for them (SIPp's -aa).
 
 import { createResponse, type SipMessage } from '../codec/index.js';
 import type { RecvStep, ResponseStep } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/index.js';
-import type { ServerTransaction } from '../transaction/index.js';
+import { Retransmit2xx, type ServerTransaction } from '../transaction/index.js';
 import { guessContentType, sdp } from './bodies.js';
 import { uasDialog } from './dialog.js';
 import { applyCaptures, checkContent } from './expect.js';
-import { Retransmit2xx } from './retransmit-2xx.js';
 import { InviteClient } from './uac-invite.js';
 
 /**
@@ -146,7 +145,7 @@ export abstract class UasSide extends InviteClient {
     if (req.method === 'INVITE' && code >= 200 && code < 300 && rt.local.protocol === 'udp') {
       // §13.3.1.4: retransmit the 2xx until the ACK.
       this.retrans2xx?.stop();
-      this.retrans2xx = new Retransmit2xx(rt.wheel, rt.layer.timers, rt.layer.counters, tx, res);
+      this.retrans2xx = new Retransmit2xx(rt.wheel, rt.layer.timers, rt.layer.counters, tx, res, true);
     }
   }
 }
