@@ -9,6 +9,7 @@ import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Identity } from './identity.js';
 import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
 import { MessageSteps } from './message-steps.js';
+import { countErrored } from './step-outcome.js';
 
 export type { InstanceOutcome } from './ua-host.js';
 
@@ -102,7 +103,7 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
     for (const [id, p] of this.pending ?? []) {
       if (!p.final) {
         const slot = this.role.role.steps.find((st) => st.kind === 'send' && st.asyncId === id);
-        if (slot) this.metrics(slot).errors++;
+        if (slot) countErrored(this.metrics(slot));
       }
     }
     for (const { req, tx } of this.inbox ?? []) this.rt.answerUnexpected(req, tx);

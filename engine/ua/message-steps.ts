@@ -169,8 +169,7 @@ export abstract class MessageSteps extends UasSide {
     this.record('sent', data);
     // No response comes to it: counted apart from the request balance, as an ACK is (step-metrics.ts).
     m.acks++;
-    m.passed++;
-    this.next();
+    this.passed(m);
   }
 
   /** The raw response as a message of `tx`'s request (same Call-ID and CSeq), or undefined to send its bytes as they are. */

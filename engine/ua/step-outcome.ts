@@ -2,11 +2,13 @@
 // by code with its latency (service time from the actual send, corrected
 // time from the intended start: coordinated omission), a timeout, a pass, a
 // failure with its reason (the text, with the peer's words) and its kind (the
-// key of the counts, without them), every message in the ladder store, and
-// the end of the instance with the sample of its failure ladder. The
-// counting itself is four functions (countFinal, countTimeout, countPassed,
-// countFailed) that the conformance suites record their cases with too
-// (engine/suites/result.ts): a step's counts mean the same in both.
+// key of the counts, without them), a request left unanswered at the end (an
+// error), every message in the ladder store, and the end of the instance with
+// the sample of its failure ladder. The counting itself is functions
+// (countFinal, countTimeout, countPassed, countFailed, and beside them
+// countCode, countFinalCode, countErrored) that the conformance suites record
+// their cases with too (engine/suites/result.ts): a step's counts mean the
+// same in both.
 
 import type { SipMessage } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
@@ -19,6 +21,22 @@ export function countFinal(m: StepMetrics, status: number, serviceMs: number, co
   m.finals++;
   m.code(status);
   m.latency(serviceMs, correctedMs);
+}
+
+/** A response counted by its code alone: a provisional, or a challenge answered with credentials. */
+export function countCode(m: StepMetrics, status: number): void {
+  m.code(status);
+}
+
+/** A final response counted by code with no latency: an async INVITE's (its await step records one), an unusable 2xx. */
+export function countFinalCode(m: StepMetrics, status: number): void {
+  m.finals++;
+  m.code(status);
+}
+
+/** The step's request was left without a final response when the instance ended. */
+export function countErrored(m: StepMetrics): void {
+  m.errors++;
 }
 
 /** The step's request got no final response. */
@@ -113,7 +131,7 @@ export abstract class StepOutcomes extends UaContext {
     this.gen++;
     this.clearStepTimer();
     this.endSides();
-    if (this.outstanding) this.outstanding.errors++;
+    if (this.outstanding) countErrored(this.outstanding);
     this.outstanding = undefined;
     this.rt.instanceEnded(this);
     const now = this.rt.wheel.now();

@@ -10,6 +10,7 @@ import type { Endpoint } from '../transport/index.js';
 import { dialogRequestParts, inDialogRequest, uacDialog } from './dialog.js';
 import { writeAck } from './send-template.js';
 import { checkContent, codeMatches } from './expect.js';
+import { countFinalCode } from './step-outcome.js';
 import { RawClient } from './uac-raw.js';
 
 export abstract class InviteClient extends RawClient {
@@ -27,9 +28,7 @@ export abstract class InviteClient extends RawClient {
       if (res.status < 200) p.provisional = true;
       else if (!p.final) {
         p.final = res;
-        const m = this.metrics(step);
-        m.finals++;
-        m.code(res.status);
+        countFinalCode(this.metrics(step), res.status);
       }
       const w = p.waiter;
       if (w) {
@@ -76,8 +75,7 @@ export abstract class InviteClient extends RawClient {
     const m = this.metrics(step);
     if (!async) {
       // The final came (a 2xx): counted as such; the async INVITE's was counted on arrival.
-      m.finals++;
-      m.code(res.status);
+      countFinalCode(m, res.status);
       this.outstanding = undefined;
     }
     const what = `${res.status} to ${step.method} unusable:`;
@@ -192,8 +190,7 @@ export abstract class InviteClient extends RawClient {
     this.armStepTimeout(step, () => {
       // The await step counts as sent only what it judged; the INVITE still in flight is counted on
       // its own step (an error, when the instance ends before its final response).
-      this.metrics(step).fail(`no final response to '${step.asyncId}'`);
-      this.fail(`step ${this.stepLabel(step)}: no final response to '${step.asyncId}' within ${step.timeoutMs / 1000}s`);
+      this.stepFailed(step, `no final response to '${step.asyncId}'`, `no final response to '${step.asyncId}' within ${step.timeoutMs / 1000}s`);
     });
   }
 }

@@ -8,6 +8,7 @@ import { findCallId, type SipMessage } from '../codec/index.js';
 import type { RawStep } from '../scenario/index.js';
 import { renderTemplate, type Template } from '../scenario/index.js';
 import { codeMatches } from './expect.js';
+import { countTimeout } from './step-outcome.js';
 import { UacSide } from './uac.js';
 
 export abstract class RawClient extends UacSide {
@@ -33,7 +34,7 @@ export abstract class RawClient extends UacSide {
     this.armStepTimeout(step, () => {
       this.rawWait = undefined;
       if (step.optional) {
-        m.timeouts++;
+        countTimeout(m);
         this.outstanding = undefined;
         return this.next();
       }

@@ -18,6 +18,7 @@ import { applyCaptures, checkContent, codeMatches } from './expect.js';
 import { dialogHop } from './next-hop.js';
 import { sipaeClientOf, signatureRefused, signRequest } from './ms-login.js';
 import { MediaSide } from './call-media.js';
+import { countCode } from './step-outcome.js';
 
 const IN_DIALOG_METHODS = new Set(['BYE', 'INFO', 'UPDATE', 'ACK', 'PRACK', 'NOTIFY', 'REFER']);
 const NO_ROUTES: string[] = [];
@@ -223,7 +224,7 @@ export abstract class UacSide extends MediaSide {
     if (invite) this.onInviteResponse(r, res, step, tx);
     if (out.gen !== this.gen && !step.async) return;
     if (res.status < 200) {
-      m.code(res.status);
+      countCode(m, res.status);
       return;
     }
     if (step.async) return; // the await step judges the final
@@ -237,7 +238,7 @@ export abstract class UacSide extends MediaSide {
       if (retry) {
         out.challenged++;
         m.challenges++;
-        m.code(res.status);
+        countCode(m, res.status);
         if (retry instanceof Promise) {
           // Kerberos: the tickets come from the KDC first; the login time includes that round.
           const gen = out.gen;
