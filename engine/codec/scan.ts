@@ -17,7 +17,7 @@
 // After 'ok', toMessage() builds the very SipMessage parseMessage would (the
 // header list from the index: one string for an ASCII head, values sliced off
 // it). test/codec/scan.test.ts holds it to all that over the RFC 4475 corpus
-// and a fuzz corpus. The UDP receive path of a worker (engine/ua/runtime.ts)
+// and a fuzz corpus. The UDP receive path of a worker (engine/ua/runtime-incoming.ts)
 // scans every datagram: a retransmitted final response of a finished
 // transaction is matched and counted off the scan alone, with no message made.
 

@@ -2,7 +2,7 @@
 // instance asks of its host (clock, transaction layer, routing, ladders,
 // per-UA state) and the records both sides share. WorkerRuntime implements
 // UaHost; the instance depends only on this file, so engine/ua has no import
-// circle (runtime.ts -> instance.ts -> ua-host.ts, never back).
+// circle (runtime-instances.ts -> instance.ts -> ua-host.ts, never back).
 
 import type { SipaeClient } from '../auth/sipae/index.js';
 import type { SipMessage } from '../codec/index.js';
