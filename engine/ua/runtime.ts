@@ -21,7 +21,7 @@ import { createTransport, defaultPort, isStreamProtocol, type Endpoint, type Tra
 import { newHistogram, rawOf, recordMs, RoleMetrics, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import { csvIdentities, patternIdentities, type Identity } from './identity.js';
 import { ScenarioInstance } from './instance.js';
-import { MediaScheduler } from '../media/index.js';
+import { MediaScheduler } from '../media/media-scheduler.js';
 import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
 import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
@@ -30,7 +30,9 @@ import type { RuntimeConfig } from './runtime-config.js';
 import { PeerReadiness, type HeldCaller } from './peer-ready.js';
 import { ladderEntries } from './failure-ladder.js';
 import { ConformanceChecker } from '../conformance/index.js';
-import { CaptureRecorder, passwordPatternMask, secretsMask } from '../capture/index.js';
+import { CaptureRecorder } from '../capture/recorder.js';
+import { passwordPatternMask, secretsMask } from '../capture/mask.js';
+import { loadMsLogin } from './ms-login.js';
 
 export type { Credentials, RuntimeConfig } from './runtime-config.js';
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
@@ -126,6 +128,7 @@ export class WorkerRuntime implements UaHost {
   }
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
+    await loadMsLogin(cfg.scenario);
     const rt = new WorkerRuntime(cfg, wheel);
     if (cfg.listenPort !== undefined) rt.early = [];
     if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());

@@ -9,7 +9,7 @@
 import { buildAuthorization, pickChallenge, type ClientAuthState } from '../auth/index.js';
 import { findCallId, SipParseError, type SipMessage } from '../codec/index.js';
 import type { RawStep, SendStep } from '../scenario/index.js';
-import { renderTemplate, type Template } from '../scenario/index.js';
+import { renderTemplate, type Template } from '../scenario/template.js';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import type { TimerTarget } from '../timer/index.js';
