@@ -33,6 +33,7 @@ import { ConformanceChecker } from '../conformance/index.js';
 import { CaptureRecorder } from '../capture/recorder.js';
 import { passwordPatternMask, secretsMask } from '../capture/mask.js';
 import { loadMsLogin } from './ms-login.js';
+import { loadCallMedia } from './call-media.js';
 
 export type { Credentials, RuntimeConfig } from './runtime-config.js';
 export type { RoleRuntime, UaSocket, UaState } from './ua-host.js';
@@ -128,7 +129,7 @@ export class WorkerRuntime implements UaHost {
   }
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
-    await loadMsLogin(cfg.scenario);
+    await Promise.all([loadMsLogin(cfg.scenario), loadCallMedia(cfg.scenario)]);
     const rt = new WorkerRuntime(cfg, wheel);
     if (cfg.listenPort !== undefined) rt.early = [];
     if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());

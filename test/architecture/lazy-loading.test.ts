@@ -46,6 +46,8 @@ t.test('a load worker, before its first message', async (t) => {
   check(t, 'the worker', ['engine/load/worker.js'], [
     { what: 'yaml and the scenario compiler (scenarios come compiled)', pattern: /^pkg:yaml$|^engine\/scenario\/(compile|index)\.js$/ },
     { what: 'the reporters', pattern: /^reporters\// },
+    { what: 'RTP streams and SDP (roles with media)', pattern: /^engine\/media\//, except: /^engine\/media\/(media-scheduler|sources|g711|wav|errors|settings)\.js$/ },
+    { what: "hdr-histogram-js's index (its codec and WebAssembly build)", pattern: /^pkg:hdr-histogram-js$/ },
   ]);
 });
 
