@@ -28,7 +28,6 @@ import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
 import { printable } from '../../reporters/format.js';
 import { writeJson } from '../../reporters/json.js';
-import { writeJunit } from '../../reporters/junit.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkListenScenarios, listenFlagSpec, parseListenFlag } from '../listen-flag.js';
@@ -430,17 +429,18 @@ export async function writeFinalReports(result: RunResult, f: ParsedArgs['flags'
 /** Writes every report the flags ask for; one that fails is named on stderr and the others are still written. Returns the paths written and how many failed. */
 export async function writeReports(result: RunResult, f: ParsedArgs['flags']): Promise<{ written: string[]; failed: number }> {
   const files: ReportFile[] = [];
-  // The HTML report's code (and its charts) is loaded only when one is written.
+  // The HTML (with its charts) and JUnit reporters are loaded only when their report is written.
   const html = !f['no-reports'] || f.html ? await import('../../reporters/html.js') : undefined;
+  const junit = !f['no-reports'] || f.junit ? await import('../../reporters/junit.js') : undefined;
   const add = (path: string, write: (path: string, result: RunResult) => void) => files.push({ path, write: (p) => write(p, result) });
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
     add(join(dir, 'result.json'), writeJson);
-    add(join(dir, 'junit.xml'), writeJunit);
+    add(join(dir, 'junit.xml'), junit!.writeJunit);
     add(join(dir, 'report.html'), html!.writeHtml);
   }
   if (f.html) add(String(f.html), html!.writeHtml);
   if (f.json) add(String(f.json), writeJson);
-  if (f.junit) add(String(f.junit), writeJunit);
+  if (f.junit) add(String(f.junit), junit!.writeJunit);
   return writeReportFiles(files);
 }

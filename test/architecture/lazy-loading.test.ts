@@ -18,7 +18,7 @@ const ON_USE: { what: string; pattern: RegExp; except?: RegExp }[] = [
   { what: 'NTLM/Kerberos (auth.scheme ntlm or kerberos)', pattern: /^engine\/auth\/(sipae|ntlm|kerberos)\/|^pkg:(asn1js|js-md4)$/, except: /^engine\/auth\/kerberos\/keytab\.js$/ },
   { what: 'the capture writers (--trace, --pcap)', pattern: /^engine\/capture\//, except: /^engine\/capture\/(capture-files|recorder|record|mask)\.js$/ },
   { what: 'the live endpoints (--metrics-port, --dashboard)', pattern: /^live\/|^reporters\/prometheus\.js$/, except: /^live\/endpoints\.js$/ },
-  { what: 'the HTML report', pattern: /^reporters\/html/ },
+  { what: 'the HTML and JUnit reporters', pattern: /^reporters\/(html|junit)/ },
   { what: 'import-sipp', pattern: /^engine\/sipp-import\// },
   { what: 'the conformance suites (conform)', pattern: /^engine\/suites\// },
   { what: 'ajv (the validators are built ahead)', pattern: /^pkg:ajv$/ },
