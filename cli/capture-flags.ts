@@ -3,7 +3,8 @@
 // the run's CaptureSession; a file that cannot be written is bad input (exit 2).
 
 import { UsageError, type FlagSpec, type ParsedArgs } from './args.js';
-import { CaptureFileError, CaptureSession, DEFAULT_CAPTURE_MAX_BYTES, type CaptureFiles } from '../engine/capture/index.js';
+import type { CaptureSession } from '../engine/capture/index.js';
+import { captureWanted, DEFAULT_CAPTURE_MAX_BYTES, type CaptureFiles } from '../engine/capture/capture-files.js';
 
 const MIB = 1024 * 1024;
 
@@ -27,7 +28,7 @@ function byteSize(f: ParsedArgs['flags'], name: string): number | undefined {
 }
 
 /** The run's capture, or undefined without any capture flag. Creates the output files (empty) to prove them writable. */
-export function readCaptureFlags(f: ParsedArgs['flags']): CaptureSession | undefined {
+export async function readCaptureFlags(f: ParsedArgs['flags']): Promise<CaptureSession | undefined> {
   const files: CaptureFiles = {
     trace: f.trace as string | undefined,
     traceFailed: f['trace-failed'] as string | undefined,
@@ -36,7 +37,9 @@ export function readCaptureFlags(f: ParsedArgs['flags']): CaptureSession | undef
     traceMaxBytes: byteSize(f, 'trace-max-bytes'),
     pcapMaxBytes: byteSize(f, 'pcap-max-bytes'),
   };
-  if (!CaptureSession.wanted(files)) return undefined;
+  if (!captureWanted(files)) return undefined;
+  // The writers (pcapng, trace, merge) are loaded only for a run that captures.
+  const { CaptureFileError, CaptureSession } = await import('../engine/capture/index.js');
   const named = [files.trace, files.traceFailed, files.pcap, files.tlsKeylog].filter((x) => x !== undefined);
   if (new Set(named).size < named.length) throw new UsageError('--trace, --trace-failed, --pcap and --tls-keylog need different files');
   try {

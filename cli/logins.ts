@@ -7,11 +7,13 @@
 // Kerberos scenarios against the embedded server are skipped, saying why.
 
 import { UsageError, type ParsedArgs } from './args.js';
-import { parseKdcAddress, parseKeytab, type KdcAddress } from '../engine/auth/sipae/index.js';
+import type { KdcAddress } from '../engine/auth/sipae/index.js';
+// The keytab reader alone: the rest of Kerberos and NTLM is loaded only for a run whose scenarios log in with them.
+import { parseKeytab } from '../engine/auth/kerberos/keytab.js';
 import type { CompiledScenario } from '../engine/scenario/index.js';
 import type { LoginOptions } from '../engine/server/index.js';
 import { kdcAvailable, startKdc, type KdcInstance } from '../engine/server/mit-kdc.js';
-import { expandPattern } from '../engine/ua/index.js';
+import { expandPattern } from '../engine/ua/identity.js';
 import { readFileSync } from 'node:fs';
 import { readInputFile } from '../engine/input-file.js';
 
@@ -21,8 +23,9 @@ const roleSchemes = (s: CompiledScenario): string[] => s.roles.map((r) => r.auth
 const usesKerberos = (s: CompiledScenario): boolean => roleSchemes(s).includes('kerberos');
 
 /** --kdc HOST:PORT onto every Kerberos role, checked; a UsageError for a bad address. */
-export function applyKdcFlag(f: ParsedArgs['flags'], scenarios: CompiledScenario[]): void {
+export async function applyKdcFlag(f: ParsedArgs['flags'], scenarios: CompiledScenario[]): Promise<void> {
   if (f.kdc === undefined) return;
+  const { parseKdcAddress } = await import('../engine/auth/sipae/index.js');
   let kdc: KdcAddress;
   try {
     kdc = parseKdcAddress(String(f.kdc));

@@ -4,22 +4,16 @@
 // named by its JSON path), and histograms that decode (named by their JSON
 // path). Any of these failing is bad input: one line, exit 2.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import { UsageError } from './args.js';
 import { readInputText } from '../engine/input-file.js';
+import { schemaValidator } from '../engine/data/json-schema.js';
 import { findBadHistogram, type RunResult } from '../engine/metrics/index.js';
 
-const require = createRequire(import.meta.url);
 let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {
-  if (!validator) {
-    const Ajv = require('ajv') as typeof import('ajv').default;
-    const schema = JSON.parse(readFileSync(new URL('../../schemas/result.schema.json', import.meta.url), 'utf8')) as object;
-    validator = new Ajv({ strict: false }).compile(schema);
-  }
+  validator ??= schemaValidator('result').validate;
   return validator;
 }
 

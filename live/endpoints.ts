@@ -4,10 +4,8 @@
 // them through `run` (a LiveRun); finish() offers the final report, keeps
 // them up for the linger time (a signal ends that wait), then closes them.
 
-import { renderPrometheus } from '../reporters/prometheus.js';
-import { dashboard } from './dashboard.js';
-import { listenLive, type LiveServer } from './http-server.js';
-import { LiveRun } from './run-state.js';
+import type { LiveServer } from './http-server.js';
+import type { LiveRun } from './run-state.js';
 
 export interface LiveOptions {
   host: string;
@@ -30,7 +28,11 @@ const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 /** Starts what the options ask for; undefined when they ask for nothing. */
 export async function startLive(opts: LiveOptions, info: ConstructorParameters<typeof LiveRun>[0]): Promise<LiveEndpoints | undefined> {
   if (opts.metricsPort === undefined && opts.dashboardPort === undefined) return undefined;
-  const run = new LiveRun(info);
+  // Loaded only for a run that serves them: the others need none of it.
+  const [{ renderPrometheus }, { dashboard }, { listenLive }, state] = await Promise.all([
+    import('../reporters/prometheus.js'), import('./dashboard.js'), import('./http-server.js'), import('./run-state.js'),
+  ]);
+  const run = new state.LiveRun(info);
   const servers: LiveServer[] = [];
   const urls: string[] = [];
   const board = opts.dashboardPort !== undefined ? dashboard(run) : undefined;

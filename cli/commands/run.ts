@@ -16,7 +16,7 @@ import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadRunScenarios, trafficFlagSpecs } from '../traffic-flags.js';
 import { parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
-import { startServer, type SipServer } from '../../engine/server/index.js';
+import type { SipServer } from '../../engine/server/index.js';
 import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFlagSpec, type EmbeddedLogins } from '../logins.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
 import { runLoad, workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, type LoadOverrides } from '../../engine/load/index.js';
@@ -28,15 +28,12 @@ import type { Credentials } from '../../engine/ua/index.js';
 import { ProgressPrinter, runSummary } from '../../reporters/console.js';
 import { printable } from '../../reporters/format.js';
 import { writeJson } from '../../reporters/json.js';
-import { writeJunit } from '../../reporters/junit.js';
-import { writeHtml } from '../../reporters/html.js';
 import { interrupts, type StopSignal } from '../interrupts.js';
 import { markInterrupted } from '../interrupted-result.js';
 import { checkListenScenarios, listenFlagSpec, parseListenFlag } from '../listen-flag.js';
 import { checkReportFlags, exitAfterReports, writeReportFiles, type ReportFile } from '../report-output.js';
 import { liveFlagSpecs, parseLiveFlags } from '../live-flags.js';
 import { startLive } from '../../live/endpoints.js';
-import { renderHtml } from '../../reporters/html.js';
 import { captureFlagSpecs, readCaptureFlags } from '../capture-flags.js';
 
 /** Above these, --i-know-what-i-am-doing is needed: a typo must not flood a server. */
@@ -185,7 +182,7 @@ export const runCommand: Command = {
     const vars = parseVarFlags(f);
     // A mix (FILE:WEIGHT ...) is one scenario of several roles; its rate and total are in them, not in `overrides`.
     const { scenarios, overrides, seed, mix } = loadRunScenarios(args.positionals, f, given, { vars, usersCsv: credentials.usersCsv }, f['i-know-what-i-am-doing'] ? Infinity : MAX_RATE);
-    applyKdcFlag(f, scenarios);
+    await applyKdcFlag(f, scenarios);
     dropUnservable(scenarios, (s) => !(f.target ?? s.target), (line) => process.stderr.write(line + '\n'));
     if (scenarios.length === 0) throw Object.assign(new Error('no scenario left to run'), { code: 'NOTHING_TO_RUN', exitCode: EXIT.CANNOT_RUN });
     const workers = fixedWorkers ?? workersByLoad(scenarios, overrides, availableParallelism());
@@ -200,7 +197,7 @@ export const runCommand: Command = {
     const tls = readTlsFlags(f);
     checkReportFlags(f, { outDir: true });
     const liveOptions = parseLiveFlags(f);
-    const capture = readCaptureFlags(f);
+    const capture = await readCaptureFlags(f);
     const quiet = Boolean(f.quiet);
     const log = (s: string) => {
       if (!quiet) process.stdout.write(s + '\n');
@@ -234,6 +231,8 @@ export const runCommand: Command = {
       }
     } else {
       logins = await embeddedLogins(scenarios, log);
+      // Loaded only here: a run with a --target needs no server.
+      const { startServer } = await import('../../engine/server/index.js');
       server = await startServer({ host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], faults, limits, logins: logins.server });
       const ep = server.endpoints[0]!;
       target = await resolveTarget(`sip:${ep.host}:${ep.port}`);
@@ -348,8 +347,9 @@ export const runCommand: Command = {
     if (!quiet) process.stdout.write([...summary, reports.written.length ? `reports: ${reports.written.join(', ')}` : 'reports: none written (--no-reports)', ''].join('\n'));
     process.stdout.write(verdict + '\n');
     // Up until the reports are written, then --metrics-linger more: the last scrape sees the end.
+    const html = live && (await import('../../reporters/html.js'));
     lingering = live !== undefined;
-    await live?.finish(() => renderHtml(result), lingerStop.signal);
+    await live?.finish(() => html!.renderHtml(result), lingerStop.signal);
     return exitAfterReports(result.exitCode, reports.failed + captureFailed);
   },
 };
@@ -417,27 +417,30 @@ export function buildRunResult(o: {
  * built) marks the result interrupted and writes them again, so that no report of an interrupted run says it passed.
  */
 export async function writeFinalReports(result: RunResult, f: ParsedArgs['flags'], signal: () => StopSignal | undefined): Promise<{ written: string[]; failed: number }> {
-  const reports = writeReports(result, f);
+  const reports = await writeReports(result, f);
   await interrupts.holdForTest('reports');
   await interrupts.settle();
   const late = signal();
   if (!late || result.interrupted) return reports;
   markInterrupted(result, late);
-  return writeReports(result, f);
+  return await writeReports(result, f);
 }
 
 /** Writes every report the flags ask for; one that fails is named on stderr and the others are still written. Returns the paths written and how many failed. */
-export function writeReports(result: RunResult, f: ParsedArgs['flags']): { written: string[]; failed: number } {
+export async function writeReports(result: RunResult, f: ParsedArgs['flags']): Promise<{ written: string[]; failed: number }> {
   const files: ReportFile[] = [];
+  // The HTML (with its charts) and JUnit reporters are loaded only when their report is written.
+  const html = !f['no-reports'] || f.html ? await import('../../reporters/html.js') : undefined;
+  const junit = !f['no-reports'] || f.junit ? await import('../../reporters/junit.js') : undefined;
   const add = (path: string, write: (path: string, result: RunResult) => void) => files.push({ path, write: (p) => write(p, result) });
   if (!f['no-reports']) {
     const dir = String(f.out ?? 'reports');
     add(join(dir, 'result.json'), writeJson);
-    add(join(dir, 'junit.xml'), writeJunit);
-    add(join(dir, 'report.html'), writeHtml);
+    add(join(dir, 'junit.xml'), junit!.writeJunit);
+    add(join(dir, 'report.html'), html!.writeHtml);
   }
-  if (f.html) add(String(f.html), writeHtml);
+  if (f.html) add(String(f.html), html!.writeHtml);
   if (f.json) add(String(f.json), writeJson);
-  if (f.junit) add(String(f.junit), writeJunit);
+  if (f.junit) add(String(f.junit), junit!.writeJunit);
   return writeReportFiles(files);
 }

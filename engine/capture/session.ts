@@ -13,18 +13,9 @@ import { PcapngWriter } from './pcapng.js';
 import type { WorkerCapture } from './recorder.js';
 import type { CaptureSink } from './sink.js';
 import { TraceWriter } from './trace-writer.js';
+import { captureWanted, DEFAULT_CAPTURE_MAX_BYTES, type CaptureFiles } from './capture-files.js';
 
-/** Default cap of each file: enough for about 200,000 messages, a size a laptop opens in Wireshark. */
-export const DEFAULT_CAPTURE_MAX_BYTES = 100 * 1024 * 1024;
-
-export interface CaptureFiles {
-  trace?: string;
-  traceFailed?: string;
-  pcap?: string;
-  tlsKeylog?: string;
-  traceMaxBytes?: number;
-  pcapMaxBytes?: number;
-}
+export { DEFAULT_CAPTURE_MAX_BYTES, type CaptureFiles } from './capture-files.js';
 
 export class CaptureFileError extends SipstormError {
   constructor(message: string) {
@@ -55,7 +46,7 @@ export class CaptureSession {
 
   /** Any capture flag given? */
   static wanted(files: CaptureFiles): boolean {
-    return Boolean(files.trace || files.traceFailed || files.pcap || files.tlsKeylog);
+    return captureWanted(files);
   }
 
   /** What each worker records. A part's cap is the largest of the files it feeds: its payloads alone would fill them. */

@@ -10,20 +10,29 @@ import { createRequire } from 'node:module';
 import type { Histogram } from 'hdr-histogram-js';
 
 const require = createRequire(import.meta.url);
-const hdr = require('hdr-histogram-js') as typeof import('hdr-histogram-js');
+// The histogram class alone, not the package's index: that loads the compressed base64 codec (pako, and a
+// WebAssembly build in base64) that only results need, which a worker never makes; it is loaded at the first use.
+type HistogramClass = new (lowest: number, highest: number, digits: number) => Histogram;
+const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram') as { default: HistogramClass }).default;
+type Codec = Pick<typeof import('hdr-histogram-js'), 'encodeIntoCompressedBase64' | 'decodeFromCompressedBase64'>;
+let codec: Codec | undefined;
+const hdrCodec = (): Codec => (codec ??= require('hdr-histogram-js/dist/encoding') as Codec);
 
 export const HIGHEST_US = 120_000_000;
 
 export function newHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  // What hdr-histogram-js's build() makes for these settings (32-bit counts, no WebAssembly), autoResize as it sets it.
+  const h = new Int32Histogram(1, HIGHEST_US, 3);
+  h.autoResize = true;
+  return h;
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return hdrCodec().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(s: string): Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(s, 32, false);
+  const decoded = hdrCodec().decodeFromCompressedBase64(s, 32, false);
   // Decoded histograms are sized to their contents; copy into a full-range one so adds never overflow.
   const h = newHistogram();
   h.add(decoded);

@@ -3,12 +3,12 @@
 // schema cannot see (undefined variables, missing labels, bad regular
 // expressions, missing files), and flattened into a program of steps.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
 import type { ValidateFunction } from 'ajv';
 import { readCsvFile } from '../data/csv.js';
+import { schemaValidator } from '../data/json-schema.js';
 import { parseDuration } from './duration.js';
 import { applyErlangs } from './erlang.js';
 import { ScenarioError, ScenarioErrors } from './errors.js';
@@ -25,14 +25,9 @@ import type {
   AuthSettings,
 } from './types.js';
 
-const require = createRequire(import.meta.url);
-const schema = JSON.parse(readFileSync(new URL('../../../schemas/scenario.schema.json', import.meta.url), 'utf8')) as object;
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
-  if (!validator) {
-    const Ajv = require('ajv') as typeof import('ajv').default;
-    validator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
-  }
+  validator ??= schemaValidator('scenario').validate;
   return validator;
 }
 

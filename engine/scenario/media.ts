@@ -4,7 +4,10 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_MEDIA, MediaError, parseWav, type AudioCodec, type Direction, type MediaSettings, type MediaSource } from '../media/index.js';
+// The media settings, their error and the WAV reader only: the rest of engine/media (streams, RTP) is a worker's.
+import { DEFAULT_MEDIA, type AudioCodec, type Direction, type MediaSettings, type MediaSource } from '../media/settings.js';
+import { MediaError } from '../media/errors.js';
+import { parseWav } from '../media/wav.js';
 import { InputFileError, readInputFile } from '../input-file.js';
 import { parseDuration } from './duration.js';
 

@@ -10,10 +10,29 @@
 // RFC 4733 events on it.
 
 import type { SipMessage } from '../codec/index.js';
-import { answerOffer, MediaError, MediaStream, negotiate, parseSdp, type Direction } from '../media/index.js';
+import type { Direction, MediaStream } from '../media/index.js';
+import { MediaError } from '../media/errors.js';
+import { SipstormError } from '../errors.js';
+import type { CompiledScenario } from '../scenario/index.js';
 import type { DtmfStep, RecvStep, SendStep } from '../scenario/index.js';
 import { MediaMetrics } from '../metrics/index.js';
 import { StepOutcomes } from './step-outcome.js';
+
+/**
+ * engine/media's streams and SDP, loaded by loadCallMedia only in a thread whose scenario has media. Module state on
+ * purpose: each worker thread loads its own.
+ */
+let media: typeof import('../media/index.js') | undefined;
+
+/** Loads the call's audio when a role of `scenario` has `media` (WorkerRuntime.create, before any UA). */
+export async function loadCallMedia(scenario: CompiledScenario): Promise<void> {
+  if (scenario.roles.some((r) => r.media !== undefined)) media ??= await import('../media/index.js');
+}
+
+function mediaLib(): typeof import('../media/index.js') {
+  if (!media) throw new SipstormError('MEDIA_NOT_LOADED', 'a call with media in a runtime made without loadCallMedia (a sipstorm bug)');
+  return media;
+}
 
 export abstract class MediaSide extends StepOutcomes {
   /** The call's stream, once opened; with the metric slot of the step that set it up. */
@@ -31,7 +50,7 @@ export abstract class MediaSide extends StepOutcomes {
   protected openMediaFirst(step: SendStep, send: () => void): boolean {
     if (this.media || !this.offersMedia(step)) return false;
     const gen = this.gen;
-    MediaStream.open(this.rt.media, this.role.role.media!, this.rt.mediaHost).then(
+    mediaLib().MediaStream.open(this.rt.media, this.role.role.media!, this.rt.mediaHost).then(
       (stream) => {
         if (this.done || gen !== this.gen) {
           stream.close();
@@ -71,7 +90,7 @@ export abstract class MediaSide extends StepOutcomes {
     m.answeredSeq = seq;
     if (res.body.length === 0) return 'the 2xx has no SDP answer to the offer (RFC 3264 §5)';
     try {
-      m.stream.start(negotiate(parseSdp(res.body.toString('utf8')), m.stream.settings.codecs, m.offered));
+      m.stream.start(mediaLib().negotiate(mediaLib().parseSdp(res.body.toString('utf8')), m.stream.settings.codecs, m.offered));
       return undefined;
     } catch (err) {
       if (!(err instanceof MediaError)) throw err;
@@ -106,7 +125,7 @@ export abstract class MediaSide extends StepOutcomes {
   protected openMediaForOffer(step: RecvStep, req: SipMessage, then: () => void): boolean {
     if (this.media || step.method !== 'INVITE' || !this.role.role.media || step.replyBody !== undefined || req.body.length === 0) return false;
     const gen = this.gen;
-    MediaStream.open(this.rt.media, this.role.role.media, this.rt.mediaHost).then(
+    mediaLib().MediaStream.open(this.rt.media, this.role.role.media, this.rt.mediaHost).then(
       (stream) => {
         if (this.done || gen !== this.gen) return void stream.close();
         this.media = { stream, metric: step.metric, answeredSeq: -1, offered: stream.settings.direction };
@@ -126,7 +145,7 @@ export abstract class MediaSide extends StepOutcomes {
     const m = this.media;
     if (!m || step.method !== 'INVITE' || step.replyBody !== undefined || !step.reply.some((c) => c >= 200 && c < 300)) return undefined;
     try {
-      const { sdp, negotiated } = answerOffer(parseSdp(req.body.toString('utf8')), m.stream.local());
+      const { sdp, negotiated } = mediaLib().answerOffer(mediaLib().parseSdp(req.body.toString('utf8')), m.stream.local());
       m.stream.start(negotiated);
       return { sdp };
     } catch (err) {

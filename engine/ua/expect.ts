@@ -10,7 +10,9 @@
 
 import { serializeMessage, type SipMessage } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
-import { compileSafeRegex, escapeRegex, renderTemplate, type Capture, type CodeRanges, type Expectation, type SafeRegex, type TemplateVars } from '../scenario/index.js';
+import { escapeRegex, renderTemplate, type TemplateVars } from '../scenario/template.js';
+import { compileSafeRegex, type SafeRegex } from '../scenario/safe-regex.js';
+import type { Capture, CodeRanges, Expectation } from '../scenario/types.js';
 
 /**
  * Why a message does not meet a step: `kind` holds no text of the peer's (it keys the failure

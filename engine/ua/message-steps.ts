@@ -12,7 +12,7 @@
 
 import { findCallId, parseMessage, type SipMessage } from '../codec/index.js';
 import type { CompiledStep, RawStep, RecvStep, ResponseStep, SetStep, Template } from '../scenario/index.js';
-import { renderTemplate } from '../scenario/index.js';
+import { renderTemplate } from '../scenario/template.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { applyCaptures, codeMatches } from './expect.js';
 import { AUTH_MARK, DROP_LINE, finishRawText, LEN_MARK } from './raw-text.js';

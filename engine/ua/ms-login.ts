@@ -4,12 +4,25 @@
 // signature added to every request inside the association, and the check of
 // the server's signature on a final response.
 
-import { keysFor, parseKdcAddress, parseKeytab, SipaeClient, type Key, type KeytabEntry } from '../auth/sipae/index.js';
+import type { Key, KeytabEntry, SipaeClient } from '../auth/sipae/index.js';
+import { keysFor, parseKeytab } from '../auth/kerberos/keytab.js';
 import type { SipMessage } from '../codec/index.js';
+import { SipstormError } from '../errors.js';
 import { readInputFile } from '../input-file.js';
-import type { AuthSettings } from '../scenario/index.js';
+import type { AuthSettings, CompiledScenario } from '../scenario/index.js';
 import type { Identity } from './identity.js';
 import type { UaState } from './ua-host.js';
+
+/**
+ * engine/auth/sipae (Kerberos, NTLM, asn1js: about 40 ms of CPU to load), loaded by loadMsLogin only in a thread
+ * whose scenario logs in with NTLM or Kerberos. Module state on purpose: each worker thread loads its own.
+ */
+let sipae: typeof import('../auth/sipae/index.js') | undefined;
+
+/** Loads the NTLM/Kerberos client when a role of `scenario` logs in with one (WorkerRuntime.create, before any UA). */
+export async function loadMsLogin(scenario: CompiledScenario): Promise<void> {
+  if (scenario.roles.some((r) => r.auth !== undefined && r.auth.scheme !== 'digest')) sipae ??= await import('../auth/sipae/index.js');
+}
 
 /** Keytabs of `auth.keytab`, read once per worker (checked before the run by cli/logins.ts). */
 const keytabs = new Map<string, KeytabEntry[]>();
@@ -23,6 +36,8 @@ function userKeys(file: string, user: string, realm: string | undefined): Key[] 
 /** The UA's login when its role's auth scheme is ntlm or kerberos; undefined for digest. */
 export function sipaeClientOf(state: UaState, auth: AuthSettings | undefined, me: Identity): SipaeClient | undefined {
   if (!auth || auth.scheme === 'digest') return undefined;
+  if (!sipae) throw new SipstormError('MS_LOGIN_NOT_LOADED', `an ${auth.scheme} login in a runtime made without loadMsLogin (a sipstorm bug)`);
+  const { parseKdcAddress, SipaeClient } = sipae;
   return (state.sipae ??= new SipaeClient({
     scheme: auth.scheme, user: me.user, password: me.password, domain: auth.domain ?? '', workstation: 'SIPSTORM',
     kdc: auth.kdc ? parseKdcAddress(auth.kdc) : undefined, kerberosRealm: auth.realm, now: Date.now,

@@ -14,12 +14,13 @@ import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, t
 import { createTransport, defaultPort, type Endpoint, type Transport } from '../transport/index.js';
 import { newHistogram, recordMs, RoleMetrics } from '../metrics/index.js';
 import { csvIdentities, patternIdentities } from './identity.js';
-import { MediaScheduler } from '../media/index.js';
+import { MediaScheduler } from '../media/media-scheduler.js';
 import type { RoleRuntime, UaSocket } from './ua-host.js';
 import { redact } from './redact.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { ConformanceChecker } from '../conformance/index.js';
-import { CaptureRecorder, passwordPatternMask, secretsMask } from '../capture/index.js';
+import type { CaptureRecorder } from '../capture/recorder.js';
+import { passwordPatternMask, secretsMask } from '../capture/mask.js';
 
 export abstract class RuntimeSockets {
   readonly roles: RoleRuntime[];

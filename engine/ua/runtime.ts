@@ -17,7 +17,9 @@ import { redact } from './redact.js';
 import { LadderStore } from './ladder-store.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { ladderEntries } from './failure-ladder.js';
-import { CaptureRecorder } from '../capture/index.js';
+import { CaptureRecorder } from '../capture/recorder.js';
+import { loadMsLogin } from './ms-login.js';
+import { loadCallMedia } from './call-media.js';
 import { RuntimeIncoming } from './runtime-incoming.js';
 
 export type { Credentials, RuntimeConfig } from './runtime-config.js';
@@ -33,6 +35,8 @@ export class WorkerRuntime extends RuntimeIncoming implements UaHost {
   }
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
+    await Promise.all([loadMsLogin(cfg.scenario), loadCallMedia(cfg.scenario)]);
+    await Promise.all([loadMsLogin(cfg.scenario), loadCallMedia(cfg.scenario)]);
     const rt = new WorkerRuntime(cfg, wheel);
     if (cfg.listenPort !== undefined) rt.early = [];
     if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());

@@ -12,7 +12,8 @@
 // the digest retry still uses) for every bundled scenario's send steps.
 
 import { canonicalHeaderName, createRequest, SentRequest, WireWriter, type SentShape, type SipMessage } from '../codec/index.js';
-import { renderTemplate, type SendStep, type Template, type TemplateVars } from '../scenario/index.js';
+import { renderTemplate, type Template, type TemplateVars } from '../scenario/template.js';
+import type { SendStep } from '../scenario/types.js';
 import { guessContentType } from './bodies.js';
 
 /** Methods whose requests the UA sends without a Contact. */

@@ -9,7 +9,7 @@ import { newBranch, newCallId, newTag } from '../codec/index.js';
 import type { StepMetrics } from '../metrics/index.js';
 import { Random, streamSeed, STREAM_INSTANCE } from '../random/index.js';
 import type { CompiledStep } from '../scenario/index.js';
-import { renderTemplate, type Template, type TemplateVars } from '../scenario/index.js';
+import { renderTemplate, type Template, type TemplateVars } from '../scenario/template.js';
 import type { TimerHandle } from '../timer/index.js';
 import type { DialogState } from './dialog.js';
 import type { Identity } from './identity.js';

@@ -6,7 +6,7 @@
 
 import { findCallId, type SipMessage } from '../codec/index.js';
 import type { RawStep } from '../scenario/index.js';
-import { renderTemplate, type Template } from '../scenario/index.js';
+import { renderTemplate, type Template } from '../scenario/template.js';
 import { codeMatches } from './expect.js';
 import { countTimeout } from './step-outcome.js';
 import { UacSide } from './uac.js';

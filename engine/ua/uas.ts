@@ -8,7 +8,7 @@
 
 import { createResponse, type SipMessage } from '../codec/index.js';
 import type { RecvStep, ResponseStep } from '../scenario/index.js';
-import { renderTemplate } from '../scenario/index.js';
+import { renderTemplate } from '../scenario/template.js';
 import { Retransmit2xx, type ServerTransaction } from '../transaction/index.js';
 import { guessContentType, sdp } from './bodies.js';
 import { uasDialog } from './dialog.js';

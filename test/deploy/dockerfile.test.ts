@@ -155,4 +155,5 @@ t.test('the build and runtime steps, played in order, give an image whose sipsto
   t.equal(v.out.trim(), `sipstorm ${version}`, 'sipstorm --version from the runtime stage');
   const check = await exec('node', [main, 'validate', inRoot(runtime, '/opt/sipstorm/scenarios/register-auth.yaml')], runtimeWorkdir, {});
   t.equal(check.status, 0, `a bundled scenario validates against the bundled schema: ${check.out.trim()}`);
+  t.ok(existsSync(join(runtime, 'opt/sipstorm/dist/schemas/scenario.validate.cjs')), 'runtime: the scenario validator was built ahead (no ajv compile per run)');
 });
