@@ -118,7 +118,7 @@ export class SentRequest extends SipMessage {
   }
 
   override cseq(): CSeq {
-    return this.wire ? (this.cache.cseq ??= { seq: this.seq, method: this.method }) : super.cseq();
+    return this.wire ? (this.cseqCache ??= { seq: this.seq, method: this.method }) : super.cseq();
   }
 
   override topBranch(): string {
