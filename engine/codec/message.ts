@@ -25,7 +25,8 @@ export class SipMessage {
    * reads its list off its bytes when first asked; until then its accessors read the bytes themselves.
    */
   protected list: HeaderField[] | undefined;
-  body: Buffer;
+  /** Read through `body`: a message over received or sent bytes makes its view of the body when first asked. */
+  protected bodyBytes: Buffer | undefined;
   /** SIP-Version of a request line; anything but SIP/2.0 fails validation (505). */
   version = 'SIP/2.0';
   /** The bytes it was parsed from (a message built here has none): what a ladder keeps instead of the object. */
@@ -60,7 +61,20 @@ export class SipMessage {
     this.status = init.status ?? 0;
     this.reason = init.reason ?? '';
     this.list = init.headers;
-    this.body = init.body ?? EMPTY;
+    this.bodyBytes = init.body;
+  }
+
+  get body(): Buffer {
+    return (this.bodyBytes ??= this.loadBody());
+  }
+
+  set body(bytes: Buffer) {
+    this.bodyBytes = bytes;
+  }
+
+  /** The body of a message made without one: empty here; a message over bytes reads its own. */
+  protected loadBody(): Buffer {
+    return EMPTY;
   }
 
   get headers(): HeaderField[] {

@@ -24,7 +24,7 @@
 
 import { latin1, methodAt, reasonAt, versionAt } from './interned.js';
 import type { SipMessage } from './message.js';
-import { records, REC_ASCII, REC_BRANCH, REC_CALL_ID, REC_COUNT, REC_CSEQ, REC_FROM, REC_LINES, REC_TO, ScannedMessage } from './scanned-message.js';
+import { records, REC_ASCII, REC_BODY, REC_BRANCH, REC_CALL_ID, REC_COUNT, REC_CSEQ, REC_FROM, REC_LINES, REC_TO, ScannedMessage } from './scanned-message.js';
 
 export type ScanOutcome = 'ok' | 'reject' | 'fallback';
 
@@ -176,6 +176,8 @@ export class MessageScan {
     ix[at + REC_TO] = this.toLine;
     ix[at + REC_TO + 1] = this.toTagStart;
     ix[at + REC_TO + 2] = this.toTagEnd;
+    ix[at + REC_BODY] = this.bodyStart;
+    ix[at + REC_BODY + 1] = this.bodyLength;
     for (let i = 0, k = at + REC_LINES; i < n; i++, k += 4) {
       ix[k] = this.nameStarts[i]!;
       ix[k + 1] = this.nameEnds[i]!;
@@ -194,7 +196,6 @@ export class MessageScan {
       msg.status = this.status;
       msg.reason = reasonAt(buf, this.reasonStart, this.lineEnd, this.status);
     }
-    if (this.bodyLength > 0) msg.body = buf.subarray(this.bodyStart, end);
     msg.raw = raw;
     return msg;
   }

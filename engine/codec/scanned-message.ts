@@ -30,7 +30,9 @@ export const REC_CALL_ID = 7;
 /** Line of the From, then its tag's start and end (-1: no tag); the same for To. */
 export const REC_FROM = 8;
 export const REC_TO = 11;
-export const REC_LINES = 14;
+/** Where the body starts and its length as framed. */
+export const REC_BODY = 14;
+export const REC_LINES = 16;
 
 const POOL_INTS = 16_384;
 
@@ -141,6 +143,12 @@ export class ScannedMessage extends SipMessage {
   override to(): NameAddr {
     if (this.list) return super.to();
     return (this.toCache ??= this.nameAddr(REC_TO, 'To'));
+  }
+
+  protected override loadBody(): Buffer {
+    const start = this.ix[this.at + REC_BODY]!;
+    const length = this.ix[this.at + REC_BODY + 1]!;
+    return length > 0 ? this.bytes.subarray(start, start + length) : super.loadBody();
   }
 
   /** The value of header line `line` as the parser has it (trimmed; UTF-8 when the head is not all ASCII). */
