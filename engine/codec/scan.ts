@@ -24,7 +24,7 @@
 
 import { latin1, methodAt, reasonAt, versionAt } from './interned.js';
 import type { SipMessage } from './message.js';
-import { records, REC_ASCII, REC_BODY, REC_BRANCH, REC_CALL_ID, REC_COUNT, REC_CSEQ, REC_FROM, REC_LINES, REC_TO, ScannedMessage } from './scanned-message.js';
+import { records, REC_ASCII, REC_BODY, REC_BRANCH, REC_CALL_ID, REC_COUNT, REC_CSEQ, REC_FROM, REC_LINES, REC_TO, recordInts, ScannedMessage } from './scanned-message.js';
 
 export type ScanOutcome = 'ok' | 'reject' | 'fallback';
 
@@ -160,7 +160,7 @@ export class MessageScan {
     if (this.outcome !== 'ok') throw new Error('MessageScan.toMessage: the last scan was not ok');
     const buf = this.buf;
     const n = this.headerCount;
-    const at = records.take(REC_LINES + 4 * n);
+    const at = records.take(recordInts(n));
     const ix = records.ints;
     ix[at + REC_COUNT] = n;
     ix[at + REC_ASCII] = this.ascii ? 1 : 0;

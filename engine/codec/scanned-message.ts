@@ -34,6 +34,11 @@ export const REC_TO = 11;
 export const REC_BODY = 14;
 export const REC_LINES = 16;
 
+/** Ints in the record of a message with `lines` header lines. */
+export function recordInts(lines: number): number {
+  return REC_LINES + 4 * lines;
+}
+
 const POOL_INTS = 16_384;
 
 /** Records of scanned messages, carved from one Int32Array until it is full, then from a new one. */
