@@ -39,7 +39,11 @@ export function recordInts(lines: number): number {
   return REC_LINES + 4 * lines;
 }
 
-const POOL_INTS = 16_384;
+/**
+ * 8 KB, the size of Node's Buffer pool: a message kept long (a dialog's last response) pins at most its pool array,
+ * as a kept pooled Buffer pins its pool; a new array every 39 or so records is about 5 B of JS heap a message.
+ */
+const POOL_INTS = 2_048;
 
 /** Records of scanned messages, carved from one Int32Array until it is full, then from a new one. */
 class RecordPool {

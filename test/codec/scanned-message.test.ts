@@ -21,7 +21,7 @@ const summary = (m: SipMessage) =>
 t.test('messages kept while the record pool moves on read their own bytes', async (t) => {
   const scan = new MessageScan();
   const kept: { m: SipMessage; buf: Buffer }[] = [];
-  // 5,000 records of 16 + 4 * 9 ints outgrow several pool arrays of 16,384 ints.
+  // 5,000 records of 16 + 4 * 9 ints outgrow many pool arrays of 2,048 ints.
   for (let i = 0; i < 5_000; i++) {
     const buf = response(i, i % 3 === 0 ? `v=${i}` : '');
     if (scan.scan(buf) === 'ok') kept.push({ m: scan.toMessage(), buf });
