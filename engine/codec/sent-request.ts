@@ -1,7 +1,8 @@
 // A request written straight to bytes by a send template (engine/ua/send-template.ts),
-// the way SIPp sends its precompiled messages: the writer fills one reused
-// scratch Buffer and hands out one exactly-sized copy per request, and the
-// SipMessage that stands for it holds those bytes (`wire`, what the client
+// the way SIPp sends its precompiled messages: the writer writes requests one
+// after another into a slab and hands out each as a view of its own bytes
+// there (no copy), and the SipMessage that stands for it holds those bytes
+// (`wire`, what the client
 // transaction sends and retransmits) and the few fields the transaction and
 // dialog layers ask for on every request (top Via branch, CSeq, Call-ID).
 // Its header list is read off its bytes only when something asks for it
