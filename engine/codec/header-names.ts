@@ -34,6 +34,22 @@ export function canonicalHeaderName(name: string): string {
   return TABLE.get(name.toLowerCase()) ?? name;
 }
 
+const COMPACT_OF = new Map<string, number>();
+for (const [short, long] of Object.entries(COMPACT)) COMPACT_OF.set(long, short.charCodeAt(0));
+
+/**
+ * How a header line's name bytes are matched against a canonical name without making its string (scanned-message.ts):
+ * a name of the table matches its spelling in any case and its compact letter (0: it has none); any other is kept as
+ * written by canonicalHeaderName, so only those very bytes match it.
+ */
+export function isTableName(canonical: string): boolean {
+  return CANONICAL_SET.has(canonical);
+}
+
+export function compactLetter(canonical: string): number {
+  return COMPACT_OF.get(canonical) ?? 0;
+}
+
 const LIST_HEADERS = new Set([
   'Via', 'Route', 'Record-Route', 'Contact', 'Allow', 'Supported', 'Require', 'Proxy-Require', 'Unsupported',
   'Accept', 'Accept-Encoding', 'Accept-Language', 'Allow-Events', 'Path', 'Service-Route', 'Content-Encoding',

@@ -20,9 +20,13 @@ export class SipMessage {
   uri: string;
   status: number;
   reason: string;
-  /** Read through `headers`: a message built by a send template (sent-request.ts) reads its list off its bytes when first asked. */
-  private list: HeaderField[] | undefined;
-  body: Buffer;
+  /**
+   * Read through `headers`: a message built by a send template (sent-request.ts) or from a scan (scanned-message.ts)
+   * reads its list off its bytes when first asked; until then its accessors read the bytes themselves.
+   */
+  protected list: HeaderField[] | undefined;
+  /** Read through `body`: a message over received or sent bytes makes its view of the body when first asked. */
+  protected bodyBytes: Buffer | undefined;
   /** SIP-Version of a request line; anything but SIP/2.0 fails validation (505). */
   version = 'SIP/2.0';
   /** The bytes it was parsed from (a message built here has none): what a ladder keeps instead of the object. */
@@ -36,7 +40,11 @@ export class SipMessage {
    */
   wire: Buffer | undefined;
 
-  protected cache: { vias?: Via[]; cseq?: CSeq; from?: NameAddr; to?: NameAddr } = {};
+  /** Parsed header values, each kept on the message itself (no object of its own: a received message is small). */
+  protected viasCache: Via[] | undefined;
+  protected cseqCache: CSeq | undefined;
+  protected fromCache: NameAddr | undefined;
+  protected toCache: NameAddr | undefined;
 
   constructor(init: {
     isRequest: boolean;
@@ -53,7 +61,20 @@ export class SipMessage {
     this.status = init.status ?? 0;
     this.reason = init.reason ?? '';
     this.list = init.headers;
-    this.body = init.body ?? EMPTY;
+    this.bodyBytes = init.body;
+  }
+
+  get body(): Buffer {
+    return (this.bodyBytes ??= this.loadBody());
+  }
+
+  set body(bytes: Buffer) {
+    this.bodyBytes = bytes;
+  }
+
+  /** The body of a message made without one: empty here; a message over bytes reads its own. */
+  protected loadBody(): Buffer {
+    return EMPTY;
   }
 
   get headers(): HeaderField[] {
@@ -165,7 +186,7 @@ export class SipMessage {
   }
 
   vias(): Via[] {
-    return (this.cache.vias ??= this.getAll('Via').map(parseVia));
+    return (this.viasCache ??= this.getAll('Via').map(parseVia));
   }
 
   /**
@@ -173,7 +194,7 @@ export class SipMessage {
    * transaction layer matches every response by (§17.1.3). A Via line holding several values, or quotes, is parsed.
    */
   topBranch(): string {
-    if (this.cache.vias) return this.cache.vias[0]?.branch ?? '';
+    if (this.viasCache) return this.viasCache[0]?.branch ?? '';
     let v: string | undefined;
     for (let i = 0; i < this.headers.length; i++) {
       if (this.headers[i]!.name === 'Via') {
@@ -193,10 +214,10 @@ export class SipMessage {
   }
 
   cseq(): CSeq {
-    if (this.cache.cseq) return this.cache.cseq;
+    if (this.cseqCache) return this.cseqCache;
     const v = this.get('CSeq');
     if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing CSeq header');
-    return (this.cache.cseq = parseCSeq(v));
+    return (this.cseqCache = parseCSeq(v));
   }
 
   callId(): string {
@@ -206,17 +227,17 @@ export class SipMessage {
   }
 
   from(): NameAddr {
-    if (this.cache.from) return this.cache.from;
+    if (this.fromCache) return this.fromCache;
     const v = this.get('From');
     if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing From header');
-    return (this.cache.from = parseNameAddr(v, 'From'));
+    return (this.fromCache = parseNameAddr(v, 'From'));
   }
 
   to(): NameAddr {
-    if (this.cache.to) return this.cache.to;
+    if (this.toCache) return this.toCache;
     const v = this.get('To');
     if (v === undefined) throw new SipParseError('SIP_PARSE_MISSING_HEADER', 'missing To header');
-    return (this.cache.to = parseNameAddr(v, 'To'));
+    return (this.toCache = parseNameAddr(v, 'To'));
   }
 
   /** Contacts as name-addrs; 'Contact: *' yields an empty list and isWildcardContact() true. */
@@ -253,10 +274,10 @@ export class SipMessage {
 
   private invalidate(canon: string): void {
     this.wire = undefined;
-    if (canon === 'Via') this.cache.vias = undefined;
-    else if (canon === 'CSeq') this.cache.cseq = undefined;
-    else if (canon === 'From') this.cache.from = undefined;
-    else if (canon === 'To') this.cache.to = undefined;
+    if (canon === 'Via') this.viasCache = undefined;
+    else if (canon === 'CSeq') this.cseqCache = undefined;
+    else if (canon === 'From') this.fromCache = undefined;
+    else if (canon === 'To') this.toCache = undefined;
   }
 }
 

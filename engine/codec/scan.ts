@@ -14,15 +14,20 @@
 //   'fallback' anything the scanner does not read itself (folded lines, quoted
 //              or comma-separated values, non-ASCII bytes in a field it picks,
 //              a missing or malformed matching header): parse in full.
-// After 'ok', toMessage() builds the very SipMessage parseMessage would (the
-// header list from the index: one string for an ASCII head, values sliced off
-// it). test/codec/scan.test.ts holds it to all that over the RFC 4475 corpus
-// and a fuzz corpus. The UDP receive path of a worker (engine/ua/runtime-incoming.ts)
+// After 'ok', toMessage() makes the message a view over the bytes
+// (scanned-message.ts: the index copied into a pooled record, strings made
+// when read) whose every accessor answers as parseMessage's message would.
+// test/codec/scan.test.ts holds it to all that over the RFC 4475 corpus and a
+// fuzz corpus. The UDP receive path of a worker (engine/ua/runtime-incoming.ts)
 // scans every datagram: a retransmitted final response of a finished
 // transaction is matched and counted off the scan alone, with no message made.
+// Over 400 lines on purpose: the pass and its field readers share one set of
+// offsets and each must agree with the parser case by case; split, they would
+// hand that state across files.
 
-import { canonicalHeaderName } from './header-names.js';
-import { SipMessage, type HeaderField } from './message.js';
+import { latin1, methodAt, reasonAt, versionAt } from './interned.js';
+import type { SipMessage } from './message.js';
+import { records, REC_ASCII, REC_BODY, REC_BRANCH, REC_CALL_ID, REC_COUNT, REC_CSEQ, REC_FROM, REC_LINES, REC_TO, recordInts, ScannedMessage } from './scanned-message.js';
 
 export type ScanOutcome = 'ok' | 'reject' | 'fallback';
 
@@ -111,10 +116,14 @@ export class MessageScan {
   private fromTagEnd = -1;
   private toTagStart = -1;
   private toTagEnd = -1;
+  /** Header lines the matching fields were read from. */
+  private callIdLine = 0;
+  private fromLine = 0;
+  private toLine = 0;
 
-  /** Request method (from the request line), made on read. */
+  /** Request method (from the request line): a constant string for the usual ones, else made on read. */
   get method(): string {
-    return latin1(this.buf, this.methodStart, this.methodEnd);
+    return methodAt(this.buf, this.methodStart, this.methodEnd);
   }
 
   /** The top Via's branch, '' when it has none: what SipMessage.topBranch() returns. */
@@ -123,7 +132,7 @@ export class MessageScan {
   }
 
   get cseqMethod(): string {
-    return latin1(this.buf, this.cseqMethodStart, this.cseqMethodEnd);
+    return methodAt(this.buf, this.cseqMethodStart, this.cseqMethodEnd);
   }
 
   get callId(): string {
@@ -147,28 +156,50 @@ export class MessageScan {
   }
 
   /**
-   * The SipMessage parseMessage makes of the same bytes, built from the index (only after 'ok'):
-   * header values as the parser has them, so every accessor reads the same.
+   * The message these bytes are (only after 'ok'): a view over them (scanned-message.ts) that answers every accessor
+   * as the SipMessage parseMessage makes would, its index copied into the shared record pool.
    */
   toMessage(): SipMessage {
     if (this.outcome !== 'ok') throw new Error('MessageScan.toMessage: the last scan was not ok');
     const buf = this.buf;
-    const headers: HeaderField[] = new Array(this.headerCount);
-    // An ASCII head is made one string, and the values slices of it (as the parser does); else each is decoded.
-    const base = this.headStart;
-    const head = this.ascii ? latin1(buf, base, this.headEnd) : '';
-    for (let i = 0; i < this.headerCount; i++) {
-      const name = this.ascii ? head.slice(this.nameStarts[i]! - base, this.nameEnds[i]! - base) : latin1(buf, this.nameStarts[i]!, this.nameEnds[i]!);
-      const value = this.ascii ? head.slice(this.valueStarts[i]! - base, this.valueEnds[i]! - base) : buf.toString('utf8', this.valueStarts[i]!, this.valueEnds[i]!);
-      headers[i] = { name: canonicalHeaderName(name), value };
+    const n = this.headerCount;
+    const at = records.take(recordInts(n));
+    const ix = records.ints;
+    ix[at + REC_COUNT] = n;
+    ix[at + REC_ASCII] = this.ascii ? 1 : 0;
+    ix[at + REC_BRANCH] = this.branchStart;
+    ix[at + REC_BRANCH + 1] = this.branchEnd;
+    ix[at + REC_CSEQ] = this.cseqSeq;
+    ix[at + REC_CSEQ + 1] = this.cseqMethodStart;
+    ix[at + REC_CSEQ + 2] = this.cseqMethodEnd;
+    ix[at + REC_CALL_ID] = this.callIdLine;
+    ix[at + REC_FROM] = this.fromLine;
+    ix[at + REC_FROM + 1] = this.fromTagStart;
+    ix[at + REC_FROM + 2] = this.fromTagEnd;
+    ix[at + REC_TO] = this.toLine;
+    ix[at + REC_TO + 1] = this.toTagStart;
+    ix[at + REC_TO + 2] = this.toTagEnd;
+    ix[at + REC_BODY] = this.bodyStart;
+    ix[at + REC_BODY + 1] = this.bodyLength;
+    for (let i = 0, k = at + REC_LINES; i < n; i++, k += 4) {
+      ix[k] = this.nameStarts[i]!;
+      ix[k + 1] = this.nameEnds[i]!;
+      ix[k + 2] = this.valueStarts[i]!;
+      ix[k + 3] = this.valueEnds[i]!;
     }
-    const msg = this.isRequest
-      ? new SipMessage({ isRequest: true, method: this.method, uri: latin1(buf, this.uriStart, this.uriEnd), headers })
-      : new SipMessage({ isRequest: false, status: this.status, reason: this.reasonStart < this.lineEnd ? buf.toString('utf8', this.reasonStart, this.lineEnd) : '', headers });
-    if (this.isRequest) msg.version = latin1(buf, this.versionStart, this.versionEnd);
     const end = this.bodyStart + this.bodyLength;
-    if (this.bodyLength > 0) msg.body = buf.subarray(this.bodyStart, end);
-    msg.raw = buf.subarray(0, end);
+    const raw = end === buf.length ? buf : buf.subarray(0, end);
+    const msg = new ScannedMessage(raw, ix, at);
+    msg.isRequest = this.isRequest;
+    if (this.isRequest) {
+      msg.method = this.method;
+      msg.uri = latin1(buf, this.uriStart, this.uriEnd);
+      msg.version = versionAt(buf, this.versionStart, this.versionEnd);
+    } else {
+      msg.status = this.status;
+      msg.reason = reasonAt(buf, this.reasonStart, this.lineEnd, this.status);
+    }
+    msg.raw = raw;
     return msg;
   }
 
@@ -275,6 +306,9 @@ export class MessageScan {
     if (!this.readTag(buf, this.valueStarts[to]!, this.valueEnds[to]!)) return 'fallback';
     this.toTagStart = this.tagStart;
     this.toTagEnd = this.tagEnd;
+    this.callIdLine = callId;
+    this.fromLine = from;
+    this.toLine = to;
     return 'ok';
   }
 
@@ -537,11 +571,6 @@ export class MessageScan {
     this.tagEnd = tagEnd;
     return true;
   }
-}
-
-/** The bytes as a string (ASCII here): Buffer's own latin1Slice, without toString's argument checks. */
-function latin1(buf: Buffer, s: number, e: number): string {
-  return (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
 }
 
 /** A byte that may be (part of) whitespace JavaScript's trim() removes, other than SP and HT. */

@@ -1,7 +1,8 @@
 // A request written straight to bytes by a send template (engine/ua/send-template.ts),
-// the way SIPp sends its precompiled messages: the writer fills one reused
-// scratch Buffer and hands out one exactly-sized copy per request, and the
-// SipMessage that stands for it holds those bytes (`wire`, what the client
+// the way SIPp sends its precompiled messages: the writer writes requests one
+// after another into a slab and hands out each as a view of its own bytes
+// there (no copy), and the SipMessage that stands for it holds those bytes
+// (`wire`, what the client
 // transaction sends and retransmits) and the few fields the transaction and
 // dialog layers ask for on every request (top Via branch, CSeq, Call-ID).
 // Its header list is read off its bytes only when something asks for it
@@ -13,20 +14,28 @@ import { SipMessage, type HeaderField } from './message.js';
 import { parseMessage } from './parse.js';
 import { MessageScan } from './scan.js';
 
-const FIRST_SIZE = 4096;
+/** Size of a slab: Node's own Buffer pool size, so that a request pins no more memory than a pooled Buffer would. */
+const SLAB = 8192;
 
-/** One per event loop: the scratch a request is written into before its copy is made. */
+/**
+ * One per event loop: requests are written one after the other into a slab (as Node's Buffer pool carves small
+ * Buffers out of one), and each one handed out is a view of its own bytes in it, with no copy; a request that does
+ * not fit in what is left of the slab moves to a new one. A writer used as scratch (reset, never finished) reuses its
+ * space.
+ */
 export class WireWriter {
-  private buf = Buffer.allocUnsafe(FIRST_SIZE);
+  private buf = Buffer.allocUnsafeSlow(SLAB);
+  /** Where the message being written starts in `buf`. */
+  private start = 0;
   private at = 0;
 
-  /** Starts a new message. */
+  /** Starts a new message (dropping what was written since the last finish). */
   reset(): void {
-    this.at = 0;
+    this.at = this.start;
   }
 
   get length(): number {
-    return this.at;
+    return this.at - this.start;
   }
 
   /** Writes text as UTF-8 (what serializeMessage writes). */
@@ -57,22 +66,31 @@ export class WireWriter {
 
   /** Appends what another writer holds (a body written before the head that gives its length). */
   append(other: WireWriter): void {
-    this.room(other.at);
-    this.at += other.buf.copy(this.buf, this.at, 0, other.at);
+    const n = other.length;
+    this.room(n);
+    // Byte by byte: Buffer#copy of a range makes a view object of the source per call.
+    const from = other.buf;
+    const to = this.buf;
+    for (let i = 0, j = other.start, k = this.at; i < n; i++) to[k + i] = from[j + i]!;
+    this.at += n;
   }
 
-  /** The message written since reset(), as a Buffer of its own (from Node's pool when small). */
+  /** The message written since reset(): a view of its bytes in the slab, which later messages do not touch. */
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.at);
-    this.buf.copy(out, 0, 0, this.at);
+    const out = this.buf.subarray(this.start, this.at);
+    // The next message starts on an 8-byte boundary, as Node's pool aligns its Buffers.
+    this.start = this.at = Math.min(this.buf.length, (this.at + 7) & ~7);
     return out;
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
-    this.buf.copy(bigger, 0, 0, this.at);
-    this.buf = bigger;
+    const written = this.at - this.start;
+    const slab = Buffer.allocUnsafeSlow(Math.max(SLAB, 2 * (written + n)));
+    this.buf.copy(slab, 0, this.start, this.at);
+    this.buf = slab;
+    this.start = 0;
+    this.at = written;
   }
 }
 
@@ -98,8 +116,13 @@ export interface SentShape {
   only: ReadonlySet<string>;
 }
 
+/** The constructor's argument, one for all (an object per request would be garbage at once). */
+const REQUEST = { isRequest: true };
+
 export class SentRequest extends SipMessage {
   private readonly seq: number;
+  /** The bytes as written (`wire` goes when a header changes; the body stays these bytes' own). */
+  private readonly bytes: Buffer;
 
   constructor(
     wire: Buffer,
@@ -109,16 +132,23 @@ export class SentRequest extends SipMessage {
     cseq: number,
     private readonly values: SentValues,
     private readonly shape: SentShape,
-    body: Buffer | undefined,
+    /** Where the body starts in `wire`; -1: it has none. */
+    private readonly bodyAt: number,
   ) {
-    super({ isRequest: true, method, uri });
+    super(REQUEST);
+    this.method = method;
+    this.uri = uri;
     this.wire = wire;
+    this.bytes = wire;
     this.seq = cseq;
-    if (body) this.body = body;
+  }
+
+  protected override loadBody(): Buffer {
+    return this.bodyAt < 0 ? super.loadBody() : this.bytes.subarray(this.bodyAt);
   }
 
   override cseq(): CSeq {
-    return this.wire ? (this.cache.cseq ??= { seq: this.seq, method: this.method }) : super.cseq();
+    return this.wire ? (this.cseqCache ??= { seq: this.seq, method: this.method }) : super.cseq();
   }
 
   override topBranch(): string {

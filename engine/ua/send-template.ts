@@ -191,7 +191,7 @@ export class SendTemplate {
     const bodyStart = w.length;
     if (bodySegs) w.append(bodyScratch);
     const wire = w.finish();
-    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, parts, this.shape, bodySegs ? wire.subarray(bodyStart) : undefined);
+    return new SentRequest(wire, this.method, parts.uri, branchOf(parts.via), parts.cseq, parts, this.shape, bodySegs ? bodyStart : -1);
   }
 }
 

@@ -7,7 +7,7 @@
 // is printed; FUZZ_SEED=<seed> replays the same inputs.
 
 import t from 'tap';
-import { MessageScan, parseMessage, type SipMessage } from '../../engine/codec/index.js';
+import { MessageScan, parseMessage, type NameAddr, type ScanOutcome, type SipMessage } from '../../engine/codec/index.js';
 import { corpus, mutate, Rng } from '../support/fuzz.js';
 
 const MUTATED = 20_000;
@@ -37,6 +37,46 @@ function whole(m: SipMessage): string {
   return JSON.stringify([m.isRequest, m.method, m.uri, m.status, m.reason, m.version, m.headers, m.body.toString('latin1'), m.raw?.length]);
 }
 
+/** What an accessor returns, or the error it throws. */
+function answer(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+const nameAddr = (n: NameAddr) => [n.display, n.uri, [...n.params], n.tag, n.bracketed];
+
+/**
+ * What every accessor of a message returns, header lookups asked by each name given, read in an order that leaves the
+ * header list for last (a message from a scan answers from its bytes until that list is made).
+ */
+function accessors(m: SipMessage, names: string[]): string {
+  const out: unknown[] = [m.isRequest, m.method, m.uri, m.status, m.reason, m.version, m.bareLf];
+  for (const name of names) {
+    out.push(name, answer(() => m.get(name)), answer(() => m.getAll(name)), answer(() => m.single(name)), answer(() => m.has(name)), answer(() => m.count(name)));
+  }
+  out.push(
+    answer(() => m.topBranch()), answer(() => m.cseq()), answer(() => m.callId()), answer(() => nameAddr(m.from())), answer(() => nameAddr(m.to())),
+    answer(() => m.vias().map((v) => [v.protocol, v.transport, v.host, v.port, v.branch, [...v.params]])), answer(() => m.topVia().host),
+    answer(() => m.contacts().map(nameAddr)), answer(() => m.isWildcardContact()), answer(() => m.maxForwards()), answer(() => m.expires()),
+    answer(() => m.contentLength()), answer(() => m.intHeader('CSeq', 10)), m.body.toString('latin1'), m.raw?.toString('latin1'),
+  );
+  out.push(m.headers);
+  return JSON.stringify(out);
+}
+
+/** The names to look headers up by: each as written, canonical, in other cases, compact letters, and absent ones. */
+function lookupNames(buf: Buffer, m: SipMessage): string[] {
+  const head = buf.toString('latin1', 0, Math.max(0, buf.indexOf('\r\n\r\n')));
+  const written = [...head.matchAll(/^([^:\r\n]+):/gm)].map((x) => x[1]!.trim());
+  const names = new Set([...written, ...m.headers.map((h) => h.name)]);
+  for (const n of [...names]) names.add(n.toLowerCase()).add(n.toUpperCase());
+  for (const n of ['v', 'F', 't', 'i', 'l', 'm', 'Contact', 'Route', 'Record-Route', 'X-Absent', 'Max-Forwards', 'Expires']) names.add(n);
+  return [...names];
+}
+
 function scanned(s: MessageScan): Record<string, unknown> {
   return {
     isRequest: s.isRequest, status: s.status, method: s.isRequest ? s.method : '', branch: s.branch, cseqSeq: s.cseqSeq,
@@ -48,9 +88,9 @@ function scanned(s: MessageScan): Record<string, unknown> {
 function differ(inputs: Buffer[], stream = false) {
   const scan = new MessageScan(); // one, reused: state must not leak from one message to the next
   const problems: string[] = [];
-  const outcomes = { ok: 0, reject: 0, fallback: 0 };
+  const outcomes = { ok: 0, reject: 0, fallback: 0, accessorsCompared: 0 };
   for (const buf of inputs) {
-    const outcome = scan.scan(buf, stream);
+    const outcome: ScanOutcome = scan.scan(buf, stream);
     outcomes[outcome]++;
     if (outcome === 'fallback') continue;
     const p = parsed(buf, stream);
@@ -64,6 +104,13 @@ function differ(inputs: Buffer[], stream = false) {
       problems.push(`fields differ: scanner ${JSON.stringify(scanned(scan))} parser ${JSON.stringify(p.fields)}: ${shown}`);
     } else if (whole(scan.toMessage()) !== whole(parseMessage(buf, { stream }))) {
       problems.push(`messages differ: scanner ${whole(scan.toMessage())} parser ${whole(parseMessage(buf, { stream }))}`);
+    } else {
+      const reference = parseMessage(buf, { stream });
+      const names = lookupNames(buf, reference);
+      const view = accessors(scan.toMessage(), names);
+      const full = accessors(reference, names);
+      if (view !== full) problems.push(`accessors differ: scanner ${view} parser ${full}`);
+      else outcomes.accessorsCompared++;
     }
   }
   return { problems, outcomes };
@@ -75,6 +122,7 @@ t.test('RFC 4475 torture messages: the scanner agrees with the parser', async (t
     const { problems, outcomes } = differ(inputs, stream);
     t.same(problems, [], `${inputs.length} messages${stream ? ' as if framed off a stream' : ''}: ${JSON.stringify(outcomes)}`);
     t.ok(outcomes.ok > 0 && outcomes.reject > 0, 'the scanner itself reads some and rejects some');
+    t.equal(outcomes.accessorsCompared, outcomes.ok, 'every accessor compared on every message the scanner reads');
   }
 });
 
@@ -124,4 +172,5 @@ t.test(`${MUTATED} mutated messages: the scanner agrees with the parser`, async 
   const { problems, outcomes } = differ(inputs);
   t.same(problems.slice(0, 10), [], `no disagreement (seed ${seed}): ${JSON.stringify(outcomes)}`);
   t.ok(outcomes.ok > 0 && outcomes.reject > 0, 'mutations the scanner reads and ones it rejects');
+  t.equal(outcomes.accessorsCompared, outcomes.ok, 'every accessor compared on every message the scanner reads');
 });
