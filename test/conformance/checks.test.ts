@@ -76,5 +76,7 @@ t.test('fault knob: every message held 300 ms -> timing.invite-100-trying warns,
   t.same(failing(r.result), ['timing.invite-100-trying']);
   const c = r.result.conformance.find((x: { id: string }) => x.id === 'timing.invite-100-trying');
   t.equal(c.severity, 'warning');
-  t.match(c.examples[0], /first response 100 after 3\d\d ms/);
+  // The server holds every message 300 ms: the first answer can come no sooner (later on a busy machine).
+  const after = Number(/first response 100 after (\d+) ms/.exec(c.examples[0])?.[1]);
+  t.ok(after >= 300, `the example names the held answer's delay (${c.examples[0]})`);
 });
