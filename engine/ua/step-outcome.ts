@@ -107,7 +107,15 @@ export abstract class StepOutcomes extends UaContext {
     this.finish(reason, kind);
   }
 
-  protected finish(reason?: string, kind = reason): void {
+  /**
+   * The step does not apply to this peer (a conformance case's `inapplicable` answer, a digest mode the server does
+   * not offer): the instance ends neither passed nor failed, saying why; it leaves the running count only.
+   */
+  protected notApplicable(why: string): void {
+    this.finish(undefined, undefined, why);
+  }
+
+  protected finish(reason?: string, kind = reason, notApplicable?: string): void {
     if (this.done) return;
     this.done = true;
     this.gen++;
@@ -120,8 +128,9 @@ export abstract class StepOutcomes extends UaContext {
     const durationMs = now - this.startedAt;
     if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.recorded);
     this.releaseCall();
-    const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
-    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
+    const outcome = { passed: reason === undefined && notApplicable === undefined, reason, notApplicable, durationMs, correctedMs: now - this.intendedStart };
+    if (notApplicable !== undefined) this.role.metrics.running--;
+    else this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
     this.onDone(outcome);
   }
 
