@@ -286,8 +286,6 @@ export interface CompiledScenario {
   autoAnswer: boolean;
   /** The run's seed (--seed, or drawn at start): Poisson arrivals and pauses from distributions draw from it. */
   seed?: number;
-  /** A conformance case's program (engine/suites): its ${NAME}s are the case's own variables (`vars`), unknown ones kept as written. */
-  caseProgram?: boolean;
 }
 
 // ---- conformance cases ----

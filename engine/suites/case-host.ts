@@ -6,9 +6,9 @@
 // get server transactions; the cases' own sends are stateless, so every
 // answer is a stray response routed by Call-ID); the suite run's timer wheel;
 // the checker; a ladder store. It plays one program at a time (a case, then
-// the liveness OPTIONS) by one ScenarioInstance each. Over TCP and TLS the
-// top Via names the transport (and over TLS carries RFC 5923's alias, so
-// that the server's requests to us reuse our connection).
+// the liveness OPTIONS), each by one CaseInstance (a ScenarioInstance). Over
+// TCP and TLS the top Via names the transport (and over TLS carries RFC
+// 5923's alias, so that the server's requests to us reuse our connection).
 
 import { randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -20,9 +20,8 @@ import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
 import { TransactionLayer, type ClientTransaction, type ClientTransactionUser, type ServerTransaction } from '../transaction/index.js';
 import { createTransport, type Endpoint, type TlsOptions, type Transport, type TransportOptions, type WsOptions } from '../transport/index.js';
-import type { CaseVerdict, CaseWire } from '../ua/case-steps.js';
+import { CaseInstance, type CaseVerdict, type CaseWire } from '../ua/case-steps.js';
 import { patternIdentities, type Identity } from '../ua/identity.js';
-import { ScenarioInstance } from '../ua/instance.js';
 import { LadderStore, type StoredMessage } from '../ua/ladder-store.js';
 import type { HostedInstance, InstanceOutcome, RoleRuntime, UaHost, UaState } from '../ua/ua-host.js';
 import { rewriteDomain, rewriteTopVia } from './rewrite.js';
@@ -76,10 +75,10 @@ export class CaseHost implements UaHost, CaseWire {
   unparsable = 0;
   private transport!: Transport;
   private mediaScheduler: MediaScheduler | undefined;
-  private readonly routes = new Map<string, ScenarioInstance>();
+  private readonly routes = new Map<string, CaseInstance>();
   /** Call-IDs of programs that ended: a late answer or a retransmitted request of theirs is not unexpected. */
   private readonly finished = new Set<string>();
-  private unrouted: ScenarioInstance | undefined;
+  private unrouted: CaseInstance | undefined;
   private serials = 0;
   private readonly stream: boolean;
 
@@ -132,7 +131,7 @@ export class CaseHost implements UaHost, CaseWire {
     role.metrics.started++;
     role.metrics.running++;
     return new Promise((resolve) => {
-      const inst: ScenarioInstance = new ScenarioInstance(this, role, me, undefined, this.wheel.now(), { local: this.local, dest: this.target }, (outcome) => {
+      const inst: CaseInstance = new CaseInstance(this, role, me, undefined, this.wheel.now(), { local: this.local, dest: this.target }, (outcome) => {
         resolve({ outcome, verdict: inst.verdict, ladder: this.ladders.messagesOf(inst.serial) });
       });
       inst.start();
@@ -160,7 +159,7 @@ export class CaseHost implements UaHost, CaseWire {
   }
 
   takeUnrouted(inst: HostedInstance | undefined): void {
-    this.unrouted = inst as ScenarioInstance | undefined;
+    this.unrouted = inst as CaseInstance | undefined;
   }
 
   // ---- UaHost ----
@@ -186,7 +185,7 @@ export class CaseHost implements UaHost, CaseWire {
   }
 
   registerCallId(callId: string, inst: HostedInstance): void {
-    this.routes.set(callId, inst as ScenarioInstance);
+    this.routes.set(callId, inst as CaseInstance);
   }
 
   instanceEnded(inst: HostedInstance): void {

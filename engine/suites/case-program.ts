@@ -58,5 +58,5 @@ function program(name: string, steps: CompiledStep[], metricNames: string[], var
     name: 'cases', users: { first: 0, user: vars.user!, password: vars.password! }, load: { model: 'closed', total: 1 },
     steps, metricNames, loopSlots: 0, variables: [], recvAhead: steps.map(() => []),
   };
-  return { file: name, name, timeoutMs: CASE_TIMEOUT_MS, roles: [role], thresholds: [], vars, autoAnswer: false, caseProgram: true };
+  return { file: name, name, timeoutMs: CASE_TIMEOUT_MS, roles: [role], thresholds: [], vars, autoAnswer: false };
 }

@@ -1,6 +1,8 @@
-// The steps of a conformance case on the UA core: a layer of the instance
-// between the message-level steps and the interpreter, active only in a
-// case's program (CompiledScenario.caseProgram, made by engine/suites). A
+// The steps of a conformance case on the UA core: CaseInstance is the
+// scenario instance (the same interpreter, UAC, UAS and step outcome) that
+// plays a case's program (made by engine/suites, its ${NAME}s the case's own
+// variables), its case steps taking the place of the scenario ones; a load
+// run's instances never pay for them. A
 // case's send is a `raw` step whose request goes out stateless (a torture
 // message must reach the server as written but for its top Via) and whose
 // answer is matched by its Call-ID (any answer when it has none) and, for a
@@ -26,7 +28,7 @@ import type { ServerTransaction } from '../transaction/index.js';
 import { buildAckForNon2xx } from '../transaction/index.js';
 import { caseProblem, cseqOf, cseqText, parsedOrNot, pickAlgorithm, topBranch, withHeader, type CaseMessage } from './case-checks.js';
 import { judge } from './expect.js';
-import { MessageSteps } from './message-steps.js';
+import { ScenarioInstance } from './instance.js';
 import type { HostedInstance } from './ua-host.js';
 
 /** What a case's host does for its steps besides UaHost: the wire rules of engine/suites (rewrite.ts). */
@@ -48,7 +50,7 @@ export interface CaseVerdict {
 
 type Send = RawStep & { case: CaseStepOptions };
 
-export abstract class CaseSteps extends MessageSteps {
+export class CaseInstance extends ScenarioInstance {
   readonly verdict: CaseVerdict = {};
   private caseSeq = 0;
   /** While a send is rendered: its CSeq number and branch are ${cseq} and ${branch}. */
@@ -70,10 +72,6 @@ export abstract class CaseSteps extends MessageSteps {
   private caseTake: ((res: SipMessage) => void) | undefined;
   private caseWake: (() => void) | undefined;
 
-  private get isCase(): boolean {
-    return this.rt.scenario.caseProgram === true;
-  }
-
   private get wire(): CaseWire {
     return this.rt as unknown as CaseWire;
   }
@@ -81,7 +79,6 @@ export abstract class CaseSteps extends MessageSteps {
   // ---- variables: the case's own, a name it lacks kept as written (${length} filled once the rest is) ----
 
   override lookup(name: string): string | undefined {
-    if (!this.isCase) return super.lookup(name);
     if (this.rendering && name === 'cseq') return String(this.caseSeq);
     if (this.rendering && name === 'branch') return this.rendering.branch;
     if (name === 'length') return '${length}';
@@ -329,7 +326,6 @@ export abstract class CaseSteps extends MessageSteps {
   // ---- what arrives ----
 
   override onStrayResponse(res: SipMessage): void {
-    if (!this.isCase) return super.onStrayResponse(res);
     if (this.done) return;
     if (res.status >= 200) {
       const c = cseqOf(res);
@@ -350,7 +346,6 @@ export abstract class CaseSteps extends MessageSteps {
 
   /** A request of the case (a NOTIFY, a MESSAGE relayed to a binding of ours): answered 200 at once, kept for its `receive` step. */
   override onRequest(req: SipMessage, tx: ServerTransaction | undefined): void {
-    if (!this.isCase) return super.onRequest(req, tx);
     if (tx && req.method !== 'ACK') tx.respond(createResponse(req, 200, 'OK', `t${randomBytes(4).toString('hex')}`));
     if (this.done) return;
     this.record('received', req);

@@ -2,14 +2,13 @@
 // compiled steps: flow steps (label, goto, loop, pause) run here; send, raw
 // and await steps go to the UAC side (uac.ts, uac-invite.ts), recv steps to
 // the UAS side (uas.ts); every outcome is recorded by step-outcome.ts. The
-// instance ends passed or failed with a reason that names the step (or, a
-// conformance case's program, not applicable: case-steps.ts).
+// instance ends passed or failed with a reason that names the step.
 
 import { sample } from '../random/index.js';
 import type { TimerHandle, TimerTarget } from '../timer/index.js';
 import type { Identity } from './identity.js';
 import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
-import { CaseSteps } from './case-steps.js';
+import { MessageSteps } from './message-steps.js';
 
 export type { InstanceOutcome } from './ua-host.js';
 
@@ -20,7 +19,7 @@ const NO_LOOPS: number[] = [];
 const SCENARIO_TIMEOUT = 0;
 const PAUSE_OVER = 1;
 
-export class ScenarioInstance extends CaseSteps implements TimerTarget {
+export class ScenarioInstance extends MessageSteps implements TimerTarget {
   private readonly loopCounters: number[];
   private scenarioTimer: TimerHandle | undefined;
   private pauseTimer: TimerHandle | undefined;

@@ -2,7 +2,8 @@
 // by code with its latency (service time from the actual send, corrected
 // time from the intended start: coordinated omission), a timeout, a pass, a
 // failure with its reason (the text, with the peer's words) and its kind (the
-// key of the counts, without them), every message in the ladder store, and
+// key of the counts, without them), a step that does not apply to the peer
+// (a conformance case's), every message in the ladder store, and
 // the end of the instance with the sample of its failure ladder. The
 // counting itself is four functions (countFinal, countTimeout, countPassed,
 // countFailed) that the conformance suites record their cases with too
