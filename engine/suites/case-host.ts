@@ -80,6 +80,7 @@ export class CaseHost implements UaHost, CaseWire {
   private readonly finished = new Set<string>();
   private unrouted: CaseInstance | undefined;
   private serials = 0;
+  private readonly state: UaState = { cseq: 0 };
   private readonly stream: boolean;
 
   private constructor(private readonly opts: CaseHostOptions) {
@@ -164,8 +165,9 @@ export class CaseHost implements UaHost, CaseWire {
 
   // ---- UaHost ----
 
+  /** The case's own CSeq is ${cseq} (case-steps.ts); a scenario step's count lives here. */
   uaState(): UaState {
-    return { cseq: 0 };
+    return this.state;
   }
 
   via(local: Endpoint): string {
