@@ -4,7 +4,8 @@
 // not a millisecond before, a provisional step whose final a later step
 // takes (and acknowledges, §17.1.1.3), `retransmitted: 2` holding the ACK
 // until the final came twice more, and a digest mode the server never asks
-// for ending the case not applicable (neither passed nor failed).
+// for ending the case not applicable (neither passed nor failed); and the
+// suite runner's case loop, whose liveness OPTIONS is a program on the core.
 
 import t from 'tap';
 import { createResponse, type SipMessage } from '../../engine/codec/index.js';
@@ -13,7 +14,7 @@ import { ManualClock, TimerWheel } from '../../engine/timer/index.js';
 import type { Endpoint } from '../../engine/transport/index.js';
 import { CaseHost } from '../../engine/suites/case-host.js';
 import { caseProgram } from '../../engine/suites/case-program.js';
-import { parseExpectation } from '../../engine/suites/index.js';
+import { parseExpectation, SuiteRunner } from '../../engine/suites/index.js';
 import { requestTemplate, type SuiteCase, type SuiteStep } from '../../engine/suites/load.js';
 import { MemoryLink, type PeerScript } from '../support/memory-transport.js';
 
@@ -133,4 +134,37 @@ t.test('a digest mode the server never asks for: not applicable, neither passed 
   t.equal(p.outcome.notApplicable, p.verdict.notApplicable, 'the instance\'s outcome says so too');
   t.equal(p.outcome.reason, undefined, 'and names no failure');
   t.same(link.seen(), ['REGISTER'], 'the case ended there');
+});
+
+t.test('the case loop: a liveness OPTIONS after each case; after a server stops answering the rest are not run', async (t) => {
+  let up = true;
+  const link = new MemoryLink(server, (msg) => (up && msg.isRequest && msg.method !== 'ACK' ? [createResponse(msg, msg.method === 'INVITE' ? 486 : 200, undefined, 'srv')] : undefined));
+  const wheel = new TimerWheel({ clock: new ManualClock(1000) });
+  const runner = await SuiteRunner.open({ target: server, targetHostText: '127.0.0.1', localHost: '127.0.0.1', wheel, openTransport: link.open });
+  t.teardown(() => runner.close());
+  // Plays a case to its end: the server answers what reaches it, the clock moves only when nothing else can happen.
+  const settle = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    void p.then(() => (done = true));
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      link.pump();
+      if (!done) wheel.advance(50);
+    }
+    return p;
+  };
+  const first = await settle(runner.run('s', oneCase([step({ template: REGISTER, expect: '200' })])));
+  t.match(first, { status: 200, problem: undefined, notRun: undefined }, 'a case passes, the server answers its OPTIONS');
+  t.same(link.seen().slice(-2), ['REGISTER', 'OPTIONS'], 'the case, then the liveness OPTIONS');
+  const crash = oneCase([step({ template: INVITE, expect: '486' })]);
+  link.received.length = 0;
+  const second = settle(runner.run('s', crash));
+  up = false;
+  const r = await second;
+  t.equal(r.status, undefined, 'no answer came');
+  t.equal(r.problem, 'expected 486, got no answer; the server stopped answering OPTIONS after this case');
+  t.same(link.seen(), ['INVITE', 'OPTIONS', 'OPTIONS', 'OPTIONS'], 'asked three times');
+  const third = await settle(runner.run('s', oneCase([step({ template: REGISTER, expect: '200' })])));
+  t.match(third, { notRun: true, problem: 'not run: the server stopped answering after s/case-1' });
+  t.equal(link.seen().length, 4, 'nothing sent for a case not run');
 });
