@@ -75,7 +75,7 @@ export class CaseHost implements UaHost, CaseWire {
   unparsable = 0;
   private transport!: Transport;
   private mediaScheduler: MediaScheduler | undefined;
-  private readonly routes = new Map<string, CaseInstance>();
+  private readonly routes = new Map<string, HostedInstance>();
   /** Call-IDs of programs that ended: a late answer or a retransmitted request of theirs is not unexpected. */
   private readonly finished = new Set<string>();
   private unrouted: CaseInstance | undefined;
@@ -132,7 +132,7 @@ export class CaseHost implements UaHost, CaseWire {
     role.metrics.started++;
     role.metrics.running++;
     return new Promise((resolve) => {
-      const inst: CaseInstance = new CaseInstance(this, role, me, undefined, this.wheel.now(), { local: this.local, dest: this.target }, (outcome) => {
+      const inst: CaseInstance = new CaseInstance(this, role, me, { local: this.local, dest: this.target }, (outcome) => {
         resolve({ outcome, verdict: inst.verdict, ladder: this.ladders.messagesOf(inst.serial) });
       });
       inst.start();
@@ -159,8 +159,8 @@ export class CaseHost implements UaHost, CaseWire {
     return out.includes('\r\n\r\n') ? out : Buffer.concat([out, Buffer.from(out.subarray(-2).toString() === '\r\n' ? '\r\n' : '\r\n\r\n')]);
   }
 
-  takeUnrouted(inst: HostedInstance | undefined): void {
-    this.unrouted = inst as CaseInstance | undefined;
+  takeUnrouted(inst: CaseInstance | undefined): void {
+    this.unrouted = inst;
   }
 
   // ---- UaHost ----
@@ -187,7 +187,7 @@ export class CaseHost implements UaHost, CaseWire {
   }
 
   registerCallId(callId: string, inst: HostedInstance): void {
-    this.routes.set(callId, inst as CaseInstance);
+    this.routes.set(callId, inst);
   }
 
   instanceEnded(inst: HostedInstance): void {

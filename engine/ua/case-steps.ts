@@ -2,22 +2,22 @@
 // scenario instance (the same interpreter, UAC, UAS and step outcome) that
 // plays a case's program (made by engine/suites, its ${NAME}s the case's own
 // variables), its case steps taking the place of the scenario ones; a load
-// run's instances never pay for them. A
-// case's send is a `raw` step whose request goes out stateless (a torture
-// message must reach the server as written but for its top Via) and whose
-// answer is matched by its Call-ID (any answer when it has none) and, for a
-// message built from a template, by its CSeq, so that a late answer to an
-// earlier step is not taken for this one's. Around that exchange: `drop` and
-// `any` expectations (silence waited for), provisional expectations (a later
-// `await` step takes the final), `resend`, the digest modes (answer, MD5,
-// SHA-256, wrong password, unknown nonce, replay; RFC 3261 §22.2, §22.3, RFC
-// 8760), `retransmitted: N` (the ACK held until the final came N more times,
-// §17.2.1, §13.3.1.4), `inapplicable` answers, and the header checks of
-// case-checks.ts. A case's `receive` is a `recv` step: every request of the
-// case is answered 200 as it comes and kept for it. A non-2xx final to an
-// INVITE of the case is acknowledged each time it comes (§17.1.1.3) unless a
-// step holds the ACK. The case's verdict (last final, problem, why not
-// applicable) is what the suite runner reports.
+// run's instances never pay for them. A case's send is a `raw` step whose
+// request goes out stateless (a torture message must reach the server as
+// written but for its top Via) and whose answer is matched by its Call-ID
+// (any answer when it has none) and, for a message built from a template, by
+// its CSeq, so that a late answer to an earlier step is not taken for this
+// one's. Around that exchange: `drop` and `any` expectations (silence waited
+// for), provisional expectations (a later `await` step takes the final),
+// `resend`, the digest modes (answer, MD5, SHA-256, wrong password, unknown
+// nonce, replay; RFC 3261 §22.2, §22.3, RFC 8760), `retransmitted: N` (the
+// ACK held until the final came N more times, §17.2.1, §13.3.1.4),
+// `inapplicable` answers, and the header checks of case-checks.ts. A case's
+// `receive` is a `recv` step: every request of the case is answered 200 as
+// it comes and kept for it. A non-2xx final to an INVITE of the case is
+// acknowledged each time it comes (§17.1.1.3) unless a step holds the ACK.
+// The case's verdict (last final, problem, why not applicable) is what the
+// suite runner reports.
 
 import { randomBytes } from 'node:crypto';
 import { buildAuthorization, pickChallenge } from '../auth/index.js';
@@ -29,14 +29,15 @@ import { buildAckForNon2xx } from '../transaction/index.js';
 import { caseProblem, cseqOf, cseqText, parsedOrNot, pickAlgorithm, topBranch, withHeader, type CaseMessage } from './case-checks.js';
 import { judge } from './expect.js';
 import { ScenarioInstance } from './instance.js';
-import type { HostedInstance } from './ua-host.js';
+import type { Identity } from './identity.js';
+import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
 
 /** What a case's host does for its steps besides UaHost: the wire rules of engine/suites (rewrite.ts). */
 export interface CaseWire {
   /** A case's message as it goes on the host's transport: torture bytes get their top Via (and --domain hosts) rewritten, a templated message, over a stream, its top Via's transport. */
   caseBytes(data: Buffer, torture: boolean): Buffer;
   /** While `inst` waits for the answer to a message without a Call-ID, responses no Call-ID routes go to it. */
-  takeUnrouted(inst: HostedInstance | undefined): void;
+  takeUnrouted(inst: CaseInstance | undefined): void;
 }
 
 /** How a case ended, in the suite's terms. */
@@ -72,8 +73,8 @@ export class CaseInstance extends ScenarioInstance {
   private caseTake: ((res: SipMessage) => void) | undefined;
   private caseWake: (() => void) | undefined;
 
-  private get wire(): CaseWire {
-    return this.rt as unknown as CaseWire;
+  constructor(private readonly wire: UaHost & CaseWire, role: RoleRuntime, me: Identity, socket: UaSocket, onDone: (o: InstanceOutcome) => void) {
+    super(wire, role, me, undefined, wire.wheel.now(), socket, onDone);
   }
 
   // ---- variables: the case's own, a name it lacks kept as written (${length} filled once the rest is) ----
