@@ -37,3 +37,4 @@ export function loadScenarios(paths: string[], opts: CompileOptions = {}): Compi
   return scenarioFiles(paths).map((p) => loadScenarioFile(p, opts));
 }
 export { compileSafeRegex, SafeRegex, RegexError, MAX_PROGRAM, MAX_SUBJECT, MAX_WORK } from './safe-regex.js';
+

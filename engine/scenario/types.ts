@@ -97,6 +97,8 @@ export interface RecvStep extends StepBase {
   onTimeout?: number;
   /** Keep the route set and Contact of the message received (${routes}, ${next.url}). */
   rrs: boolean;
+  /** A conformance case's `receive` step (engine/ua/case-steps.ts). */
+  case?: CaseStepOptions;
 }
 
 /** Waits for a response to a raw request of the instance (SIPp's recv response=...). */
@@ -134,6 +136,8 @@ export interface RawStep extends StepBase {
   optional: boolean;
   /** false: sent and the next step runs at once, no response awaited. */
   wait: boolean;
+  /** A conformance case's send (engine/ua/case-steps.ts). */
+  case?: CaseStepOptions;
 }
 
 export interface AwaitStep extends StepBase {
@@ -142,6 +146,8 @@ export interface AwaitStep extends StepBase {
   asyncId: string;
   expect: Expectation;
   timeoutMs: number;
+  /** A conformance case's `final` step (engine/ua/case-steps.ts). */
+  case?: CaseStepOptions;
 }
 
 /** RFC 4733 events on the call's media stream; passes when the last digit has ended. */
@@ -280,4 +286,55 @@ export interface CompiledScenario {
   autoAnswer: boolean;
   /** The run's seed (--seed, or drawn at start): Poisson arrivals and pauses from distributions draw from it. */
   seed?: number;
+}
+
+// ---- conformance cases ----
+// What a conformance case's step asks of the UA core beyond a scenario step: plain data that engine/suites sets
+// when it compiles a case into a program (never written in a scenario's YAML). A case's send is a `raw` step, its
+// `receive` a `recv` step, its `final` an `await` step, each with these options; engine/ua/case-steps.ts plays them.
+
+/**
+ * How a step deals with a digest challenge (401/407) to what it sends: `answer` with the case's credentials and the
+ * strongest algorithm offered, `MD5`/`SHA-256` with that one (not applicable when it is not offered),
+ * `wrong-password`, `unknown-nonce` (a nonce the server never issued, the response computed over it), or `replay`
+ * (no challenge round: the case's previous Authorization, nonce count and all, sent again).
+ */
+export type CaseAuthMode = 'answer' | 'MD5' | 'SHA-256' | 'wrong-password' | 'unknown-nonce' | 'replay';
+
+/**
+ * A header check: `header` must (or, with `absent`, must not) have a value matching `template`, a regular
+ * expression (case-insensitive) whose ${...} are filled in when the step runs, escaped to match literally.
+ */
+export interface CaseHeaderMatch {
+  header: string;
+  template: Template;
+  absent: boolean;
+}
+
+/** What a case's step requires of an answer or of a request the server sent, beyond its code. */
+export interface CaseChecks {
+  /** Headers the message must carry, each list applying when the status meets its expectation (all finals without one). */
+  headers: { when?: Expectation; names: string[] }[];
+  match: CaseHeaderMatch[];
+  /** Variables taken for later steps: name -> `Header`, `Header;param` or `Header<uri>`. */
+  capture: [string, string][];
+}
+
+export interface CaseStepOptions extends CaseChecks {
+  /** Torture bytes (latin1 text), sent as written but for the top Via and --domain hosts (the host rewrites them). */
+  bytes?: string;
+  /** Send the case's previous request again, byte for byte. */
+  resend?: boolean;
+  auth?: CaseAuthMode;
+  /** The final answer must come this many more times before it is acknowledged (§17.2.1, §13.3.1.4). */
+  retransmitted?: number;
+  /** Answers that make the case not applicable to this server. */
+  inapplicable?: Expectation;
+  /** An `await` step: the final answer to the case's last request of this method. */
+  final?: string;
+  /** How long an answer the step needs is waited for; how long silence must last where none is acceptable. */
+  answerMs: number;
+  silenceMs: number;
+  /** Put before the step's problem in the case's verdict (`step 2: `), empty for a one-step case. */
+  where: string;
 }

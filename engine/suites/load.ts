@@ -11,32 +11,18 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { SipstormError } from '../errors.js';
-import { compileSafeRegex, compileTemplate, RegexError, type Expectation, type Template } from '../scenario/index.js';
+import { compileSafeRegex, compileTemplate, RegexError, type CaseAuthMode, type CaseHeaderMatch, type Expectation, type Template } from '../scenario/index.js';
 import { InputFileError, readInputFile, type InputKind } from '../input-file.js';
 import { parseExpectation } from '../ua/expect.js';
 import { aliasBombError, MAX_ALIAS_COUNT } from '../scenario/yaml-limits.js';
 import { withContactTransport } from './rewrite.js';
 
-/**
- * How a step deals with a digest challenge (401/407) to what it sends:
- * `answer` with the suite's credentials and the strongest algorithm offered,
- * `MD5`/`SHA-256` with that one (the case is not applicable when it is not
- * offered), `wrong-password`, `unknown-nonce` (a nonce the server never
- * issued, the response computed over it), or `replay` (no challenge round:
- * the case's previous Authorization, nonce count and all, sent again).
- */
-export type AuthMode = 'answer' | 'MD5' | 'SHA-256' | 'wrong-password' | 'unknown-nonce' | 'replay';
+/** How a step deals with a digest challenge (401/407) to what it sends (engine/scenario's CaseAuthMode). */
+export type AuthMode = CaseAuthMode;
 const AUTH_MODES: AuthMode[] = ['answer', 'MD5', 'SHA-256', 'wrong-password', 'unknown-nonce', 'replay'];
 
-/**
- * A header check: `header` must (or, with `absent`, must not) have a value matching `template`, a regular
- * expression (case-insensitive) whose ${...} are filled in when the step runs, escaped to match literally.
- */
-export interface HeaderMatch {
-  header: string;
-  template: Template;
-  absent: boolean;
-}
+/** A header check of a step (engine/scenario's CaseHeaderMatch). */
+export type HeaderMatch = CaseHeaderMatch;
 
 export interface SuiteStep {
   /** A request to send: exact bytes (torture) or a template whose ${...} are filled in (CRLF line ends, the empty line after the headers). */

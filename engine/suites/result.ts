@@ -10,7 +10,7 @@ import { casesBySection, emptyRunSnapshot, RoleMetrics, scenarioResult, type Cas
 import type { CheckCounts } from '../conformance/index.js';
 import { countFailed, countFinal, countPassed, countTimeout } from '../ua/step-outcome.js';
 import { ladderEntries } from '../ua/failure-ladder.js';
-import type { CaseResult } from './link.js';
+import type { CaseResult } from './runner.js';
 import type { Suite } from './load.js';
 
 export function caseLabel(r: CaseResult): string {
@@ -76,7 +76,7 @@ export function suiteResult(
     else countPassed(step);
     role.instanceDone(!r.problem, r.ms, r.ms, r.problem ? caseFailure(r) : undefined);
     if (r.problem && failures.length < 20) {
-      // Masked already (link.ts reportLadder, over the bytes as latin1 so that a torture message's invalid UTF-8 stays).
+      // Masked already (runner.ts reportLadder, over the bytes as latin1 so that a torture message's invalid UTF-8 stays).
       const ladder = ladderEntries(r.ladder, local, remote, undefined);
       failures.push({ scenario: suite.name, role: 'cases', user: r.case.id, reason: caseFailure(r), ladder });
     }

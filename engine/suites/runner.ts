@@ -1,216 +1,213 @@
-// Plays conformance suites against a server over UDP, TCP or TLS (the target's
-// transport), one case at a time: sends the case's message, waits for the
-// final answer (or its absence), judges it against the case's expectation
-// (engine/ua/expect.ts, the one expectation of scenarios and suites), and then
-// asks the server an OPTIONS to tell a server that chose silence from one that
-// crashed (RFC 4475 §1: "a compliant element ... remains stable"). After a
-// crash the remaining cases are not run, and say so.
+// Plays conformance suites against a server over UDP, TCP, TLS or WS (the
+// target's transport), one case at a time, each on the UA core: the case is
+// compiled into a program (case-program.ts) and played by a ScenarioInstance
+// on a host of its own (case-host.ts: a socket or connection per case, its
+// transaction layer, the suite run's one timer wheel); the core sends the
+// case's messages, waits for the final answer (or its absence) and judges it
+// against the case's expectation (engine/ua/case-steps.ts). After each case
+// an OPTIONS, a one-step program on the same core, tells a server that chose
+// silence from one that crashed (RFC 4475 §1: "a compliant element ...
+// remains stable"). After a crash the remaining cases are not run, and say so.
 //
 // Torture messages go out byte for byte but for their top Via and, with
 // --domain, their Request-URI and To hosts (rewrite.ts); templated requests
 // are filled in with the case's variables (the scenario's template syntax).
 // Over TCP and TLS each case (and the OPTIONS after it) has a connection of
 // its own; cases that test what only a datagram has are not applicable
-// (SuiteCase.datagramOnly). The wire side is link.ts.
+// (SuiteCase.datagramOnly).
 
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { findCallId, parseMessage, type SipMessage } from '../codec/index.js';
-import { buildAuthorization, pickChallenge } from '../auth/index.js';
-import { judge } from '../ua/expect.js';
-import { inspect } from './case-checks.js';
-import { SuiteLink, type CaseResult, type Flow, type Outgoing, type SuiteRunnerOptions } from './link.js';
-import type { SuiteCase, SuiteStep } from './load.js';
-import { cseqText, pickAlgorithm, topBranch, withHeader } from './message-parts.js';
-import { rewriteDomain, rewriteTopVia } from './rewrite.js';
+import { randomBytes, randomInt } from 'node:crypto';
+import { ConformanceChecker } from '../conformance/index.js';
+import type { CompiledScenario } from '../scenario/index.js';
+import { TimerWheel } from '../timer/index.js';
+import type { Endpoint, TlsOptions, Transport, TransportOptions, WsOptions } from '../transport/index.js';
+import { redact } from '../ua/redact.js';
+import { CaseHost, type CasePlayed } from './case-host.js';
+import { caseProgram, livenessProgram } from './case-program.js';
+import type { SuiteCase } from './load.js';
 
-export type { CaseResult, LadderEntry, SuiteRunnerOptions } from './link.js';
-
-interface StepOutcome {
-  final?: SipMessage;
-  problem?: string;
-  notApplicable?: string;
+export interface LadderEntry {
+  /** Milliseconds since the case began. */
+  t: number;
+  dir: 'sent' | 'received';
+  data: Buffer;
 }
 
-export class SuiteRunner extends SuiteLink {
+export interface CaseResult {
+  suite: string;
+  case: SuiteCase;
+  /** The last final status received; undefined when none came. */
+  status?: number;
+  reasonPhrase?: string;
+  /** Why the case failed; undefined when it passed. */
+  problem?: string;
+  /** The server had stopped answering before this case. */
+  notRun?: boolean;
+  /** Why the case does not apply to this server (e.g. it offers no SHA-256 challenge); it neither passed nor failed. */
+  notApplicable?: string;
+  ms: number;
+  ladder: LadderEntry[];
+}
+
+export interface SuiteRunnerOptions {
+  target: Endpoint;
+  targetHostText: string;
+  localHost: string;
+  /** How long to wait for an answer a case needs (default 4 s; an answer ends the wait). */
+  answerMs?: number;
+  /** How long silence must last to count as "no answer" where no answer is acceptable (default 1 s). */
+  silenceMs?: number;
+  /**
+   * The domain (host or host:port) of the Request-URI and To of every case, so that a server's relay policy does not
+   * decide a verdict about parsing: templates get it as ${domain} (default: the target's host:port), and torture
+   * messages have their Request-URI and To hosts replaced by it (left as written when absent).
+   */
+  domain?: string;
+  /** The account cases register and authenticate as; default a fresh user{n}/secret{n} per case. */
+  user?: string;
+  password?: string;
+  /** --var NAME=VALUE: more ${NAME} for the cases' templates (the built-in names come first). */
+  vars?: Record<string, string>;
+  /** TLS client settings (the target's certificate is checked unless rejectUnauthorized is false). */
+  tls?: TlsOptions;
+  /** WebSocket targets: the upgrade's path, Origin and extra headers. */
+  ws?: WsOptions;
+  /** Tests: the run's wheel (a manual clock) and a transport other than a socket. */
+  wheel?: TimerWheel;
+  openTransport?: (opts: TransportOptions) => Promise<Transport>;
+}
+
+/** How long the liveness OPTIONS waits for its answer, and how many times it is asked. */
+const ALIVE_WAIT_MS = 700;
+const ALIVE_ATTEMPTS = 3;
+
+export class SuiteRunner {
+  private checker = this.newChecker();
+  private readonly wheel: TimerWheel;
+  private host!: CaseHost;
+  /** Counts of the hosts already closed. */
+  private unexpectedBefore = 0;
+  private unparsableBefore = 0;
+  private deadAfter: string | undefined;
+  /** The case being played, whose password the checker's examples mask. */
+  private casePassword: string | undefined;
+
+  private constructor(private readonly opts: SuiteRunnerOptions) {
+    this.wheel = opts.wheel ?? new TimerWheel();
+  }
+
   static async open(opts: SuiteRunnerOptions): Promise<SuiteRunner> {
     const r = new SuiteRunner(opts);
-    await r.openSocket();
+    r.host = await r.openHost();
     return r;
+  }
+
+  /** Messages from the server that no case waited for. */
+  get unexpected(): number {
+    return this.unexpectedBefore + this.host.unexpectedRequests + this.host.unexpectedResponses;
+  }
+
+  /** Datagrams from the server that did not parse. */
+  get unparsable(): number {
+    return this.unparsableBefore + this.host.unparsable;
+  }
+
+  private get stream(): boolean {
+    return this.opts.target.protocol !== 'udp';
+  }
+
+  private openHost(): Promise<CaseHost> {
+    const o = this.opts;
+    return CaseHost.open({ target: o.target, targetHostText: o.targetHostText, localHost: o.localHost, domain: o.domain, tls: o.tls, ws: o.ws, wheel: this.wheel, checker: this.checker, openTransport: o.openTransport });
+  }
+
+  /** A socket (or connection) of its own: the one before is closed, its counts kept. */
+  private async reopen(): Promise<void> {
+    await this.host.close();
+    this.unexpectedBefore += this.host.unexpectedRequests + this.host.unexpectedResponses;
+    this.unparsableBefore += this.host.unparsable;
+    this.host = await this.openHost();
   }
 
   async run(suite: string, c: SuiteCase): Promise<CaseResult> {
     if (this.deadAfter) return { suite, case: c, notRun: true, problem: `not run: the server stopped answering after ${this.deadAfter}`, ms: 0, ladder: [] };
     if (this.stream && c.datagramOnly) return { suite, case: c, notApplicable: `over ${this.opts.target.protocol.toUpperCase()}: ${c.datagramOnly}`, ms: 0, ladder: [] };
-    await this.transport.close();
-    await this.openSocket();
+    await this.reopen();
     const vars = this.vars();
-    const flow: Flow = { callId: vars['call.id']!, started: performance.now(), vars, cseq: 0, ladder: [], inbox: [], sent: new Map(), finals: new Map(), finalCount: new Map(), invites: new Map(), holdAck: false };
-    // A torture message carries its own Call-ID: answers to it belong to this case.
-    const own = c.steps[0]?.bytes && findCallId(c.steps[0].bytes.toString('latin1'));
-    if (own) flow.callId = own;
-    this.flow = flow;
-    let last: SipMessage | undefined;
-    let problem: string | undefined;
-    let notApplicable: string | undefined;
-    try {
-      for (let i = 0; i < c.steps.length && !problem && !notApplicable; i++) {
-        const step = c.steps[i]!;
-        const where = c.steps.length > 1 ? `step ${i + 1}: ` : '';
-        if (step.pauseMs) await sleep(step.pauseMs);
-        const r: StepOutcome = step.receive !== undefined ? await this.receiveStep(flow, step) : step.final !== undefined ? await this.finalStep(flow, step) : await this.sendStep(flow, step);
-        if (r.final) last = r.final;
-        if (r.problem) problem = where + r.problem;
-        notApplicable = r.notApplicable;
-      }
-    } finally {
-      this.flow = undefined;
-      this.finished.add(flow.callId);
-    }
-    if (this.stream) {
-      // A connection the case broke on purpose (framing) must not fail the liveness check: a new one asks.
-      await this.transport.close();
-      await this.openSocket();
-    }
+    this.casePassword = vars.password;
+    const played = await this.play(caseProgram(c, vars, { answerMs: this.opts.answerMs ?? 4000, silenceMs: this.opts.silenceMs ?? 1000 }), vars);
+    this.casePassword = undefined;
+    // A connection the case broke on purpose (framing) must not fail the liveness check: a new one asks.
+    if (this.stream) await this.reopen();
+    const v = played.verdict;
+    let problem = v.problem;
     if (!(await this.alive())) {
       this.deadAfter = `${suite}/${c.id}`;
       problem = `${problem ? `${problem}; ` : ''}the server stopped answering OPTIONS after this case`;
     }
-    return { suite, case: c, status: last?.status, reasonPhrase: last?.reason, problem, notApplicable, ms: performance.now() - flow.started, ladder: this.reportLadder(flow) };
+    return { suite, case: c, status: v.status, reasonPhrase: v.reasonPhrase, problem, notApplicable: v.notApplicable, ms: played.outcome.durationMs, ladder: this.reportLadder(played, vars.password!) };
   }
 
-  /** Sends the step's request (answering a challenge when the step says how) and judges the final answer. */
-  private async sendStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
-    const needsAnswer = !step.expect.drop && !step.expect.any;
-    const waitMs = needsAnswer ? (this.opts.answerMs ?? 4000) : (this.opts.silenceMs ?? 1000);
-    const next = (): Outgoing => {
-      if (step.bytes) {
-        const bytes = this.opts.domain ? rewriteDomain(step.bytes, this.opts.domain) : step.bytes;
-        return { data: this.stream ? this.readdress(bytes) : rewriteTopVia(bytes, this.local) };
-      }
-      if (step.resend) return flow.lastSent ?? { data: Buffer.alloc(0) };
-      flow.cseq++;
-      const data = this.fill(step.template!, { ...flow.vars, cseq: String(flow.cseq), branch: `z9hG4bK-conform-${randomBytes(6).toString('hex')}` });
-      let msg: SipMessage | undefined;
-      try {
-        msg = parseMessage(data);
-      } catch {
-        msg = undefined;
-      }
-      const cseq = msg ? cseqText(msg) : undefined;
-      if (msg && cseq) {
-        // What later steps of the case refer to: this request's branch and CSeq number (a CANCEL needs both of its INVITE).
-        const m = msg.method.toLowerCase();
-        flow.vars[`${m}.cseq`] = cseq.split(' ')[0]!;
-        flow.vars[`${m}.branch`] = topBranch(msg);
-        flow.sent.set(msg.method, msg);
-        flow.finals.delete(msg.method);
-      }
-      return { data, msg, cseq };
+  private play(program: CompiledScenario, vars: Record<string, string>): Promise<CasePlayed> {
+    return this.host.play(program, { index: 0, user: vars.user!, password: vars.password!, fields: {} });
+  }
+
+  /** An OPTIONS the server must answer: is it still there? */
+  async alive(): Promise<boolean> {
+    for (let attempt = 0; attempt < ALIVE_ATTEMPTS; attempt++) {
+      const vars = this.vars();
+      const played = await this.play(livenessProgram(vars, ALIVE_WAIT_MS), vars);
+      if (played.verdict.problem === undefined) return true;
+    }
+    return false;
+  }
+
+  /** A case's variables: the built-in names over --var. */
+  private vars(): Record<string, string> {
+    const id = randomBytes(6).toString('hex');
+    const n = randomInt(100_000, 1_000_000);
+    const p = this.opts.target.protocol;
+    return {
+      ...this.opts.vars,
+      local: this.host.localText,
+      'uri.transport': this.stream ? `;transport=${p}` : '',
+      transport: p.toUpperCase(),
+      'target.host': this.opts.targetHostText,
+      'target.port': String(this.opts.target.port),
+      domain: this.opts.domain ?? `${this.opts.targetHostText}:${this.opts.target.port}`,
+      'call.id': `conform-${id}@sipstorm`,
+      branch: `z9hG4bK-conform-${id}`,
+      tag: `t${id}`,
+      user: this.opts.user ?? `user${n}`,
+      password: this.opts.password ?? `secret${n}`,
     };
-    let out = next();
-    if (step.resend && !flow.lastSent) return { problem: 'nothing to resend: no earlier step of this case sent a request' };
-    if (step.auth === 'replay') {
-      // An earlier step that was never challenged (a server that asks no credentials) leaves nothing to replay.
-      if (!flow.lastAuth) return flow.unchallenged ? { notApplicable: flow.unchallenged } : { problem: 'nothing to replay: no earlier step of this case answered a challenge' };
-      out = withHeader(out.data, flow.lastAuth.name, flow.lastAuth.value);
-    }
-    const provisional = step.expect.codes.length > 0 && step.expect.codes.every(([, hi]) => hi < 200) && !step.expect.drop && !step.expect.any;
-    const holdAck = step.retransmitted !== undefined;
-    flow.holdAck = holdAck;
-    let final = await this.send(flow, out, waitMs, provisional);
-    if (final && out.msg && (final.status === 401 || final.status === 407) && step.auth && step.auth !== 'replay') {
-      this.checker.response(out.msg, final);
-      const header = final.status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
-      const offered = final.getAll(header);
-      const challenge = step.auth === 'MD5' || step.auth === 'SHA-256' ? pickAlgorithm(offered, step.auth) : pickChallenge(offered);
-      if (!challenge) {
-        if (step.auth === 'MD5' || step.auth === 'SHA-256') return { final, notApplicable: `the server offers no ${step.auth} challenge` };
-        return { final, problem: `the ${final.status} carries no digest challenge we can answer in ${header}` };
-      }
-      if (step.auth === 'unknown-nonce') challenge.nonce = `sipstorm-never-issued-${randomBytes(8).toString('hex')}`;
-      const password = step.auth === 'wrong-password' ? `${flow.vars.password}-wrong` : flow.vars.password!;
-      out = next();
-      if (!out.msg) return { final, problem: 'the step message does not parse' };
-      const name = final.status === 401 ? 'Authorization' : 'Proxy-Authorization';
-      const value = buildAuthorization(challenge, { method: out.msg.method, uri: out.msg.uri, body: out.msg.body }, { username: flow.vars.user!, password }, { nc: 0 });
-      flow.lastAuth = { name, value };
-      out = withHeader(out.data, name, value);
-      final = await this.send(flow, out, waitMs, provisional);
-    } else if (final && final.status >= 200 && final.status < 300 && step.auth && step.auth !== 'replay' && step.auth !== 'answer') {
-      // MD5, SHA-256, a wrong password, an unknown nonce: each needs a challenge to answer. A server that accepts the
-      // request without one asks for no credentials; the case says nothing about its digest and does not apply
-      // (rather than pass). Any other answer is judged as usual.
-      if (out.msg) this.checker.response(out.msg, final);
-      return { final, notApplicable: `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)` };
-    }
-    if (final && !flow.lastAuth && step.auth === 'answer' && final.status >= 200 && final.status < 300) {
-      flow.unchallenged = `the server asked for no credentials (${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason} without a challenge)`;
-    }
-    if (final && step.inapplicable && judge(step.inapplicable, final.status) === undefined) {
-      return { final, notApplicable: `${out.msg?.method ?? 'the request'} answered ${final.status} ${final.reason}` };
-    }
-    // Messages built here are well-formed: their answers go through the catalog like any other.
-    if (final && out.msg) this.checker.response(out.msg, final);
-    let problem = judge(step.expect, final?.status) ?? (final ? inspect(step, final, flow.vars) : undefined);
-    if (!problem && final && holdAck) problem = await this.awaitRetransmissions(flow, out, final, step.retransmitted!);
-    return { final, problem };
   }
 
   /**
-   * §17.2.1 (a non-2xx final answer to an INVITE, over UDP) and §13.3.1.4 (a 2xx): the server sends the final answer
-   * again until the ACK comes. Waits, without acknowledging, until it has come `times` more times; then
-   * acknowledges a non-2xx (a 2xx is acknowledged by a later step, as a new transaction).
+   * The ladder as reports show it: digest `response`, `cnonce` and `rspauth` values and the passwords masked
+   * (engine/ua/redact.ts), since with the nonce, realm and URI beside them a response allows an offline dictionary
+   * attack on the password.
    */
-  private async awaitRetransmissions(flow: Flow, out: Outgoing, final: SipMessage, times: number): Promise<string | undefined> {
-    const key = cseqText(final)!;
-    const started = performance.now();
-    const seen = await this.until(flow, () => ((flow.finalCount.get(key) ?? 0) > times ? true : undefined), Math.max(this.opts.answerMs ?? 4000, 4000));
-    flow.holdAck = false;
-    this.ackNon2xx(flow, final);
-    const again = (flow.finalCount.get(key) ?? 1) - 1;
-    if (seen) return undefined;
-    return `the ${final.status} came ${again} more time${again === 1 ? '' : 's'} in ${((performance.now() - started) / 1000).toFixed(1)} s without an ACK; ${times} retransmissions were due`;
+  private reportLadder(played: CasePlayed, password: string): LadderEntry[] {
+    // Bytes as latin1 keep a torture message's invalid UTF-8 intact; the passwords are compared in the same form.
+    const secrets = [this.opts.password, password].filter((s): s is string => s !== undefined).map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+    return played.ladder.map((e) => ({ t: e.t, dir: e.dir, data: Buffer.from(redact(e.data.toString('latin1'), secrets), 'latin1') }));
   }
 
-  private async send(flow: Flow, out: Outgoing, waitMs: number, provisional: boolean): Promise<SipMessage | undefined> {
-    flow.lastSent = out;
-    let sent = out.msg;
-    if (!sent && out.data) {
-      try {
-        sent = parseMessage(out.data);
-      } catch {
-        sent = undefined;
-      }
-    }
-    if (sent?.isRequest && sent.method === 'INVITE') flow.invites.set(topBranch(sent), sent);
-    return this.exchange(out.data, waitMs, flow, out.cseq, provisional);
+  /** A checker whose examples have the digest secrets masked, as a load run's do. */
+  private newChecker(): ConformanceChecker {
+    return new ConformanceChecker((text) => redact(text, [this.opts?.password, this.casePassword].filter((s): s is string => s !== undefined)));
   }
 
-
-  /** Waits for the final answer to the case's last request of the step's method, which an earlier step left at a provisional. */
-  private async finalStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
-    const method = step.final!;
-    const sent = flow.sent.get(method);
-    if (!sent) return { problem: `no ${method} was sent before this step` };
-    const final = await this.until(flow, () => flow.finals.get(method));
-    if (!final) return { problem: `no final answer to the ${method} within ${Math.round((this.opts.answerMs ?? 4000) / 1000)} s` };
-    this.checker.response(sent, final);
-    return { final, problem: judge(step.expect, final.status) ?? inspect(step, final, flow.vars) };
+  /** The catalog's counts since the last call (one suite's worth). */
+  takeCounts(): ConformanceChecker['counts'] {
+    const counts = this.checker.counts;
+    this.checker = this.host.conformance = this.newChecker();
+    return counts;
   }
 
-  /** Polls `get` each time the server sends the case something, until it returns a value or the answer wait ends. */
-
-  /** Waits for a request the server must send in this case (answered 200 on arrival) and checks it. */
-  private async receiveStep(flow: Flow, step: SuiteStep): Promise<StepOutcome> {
-    const method = step.receive!.toUpperCase();
-    const req = await this.until(flow, () => {
-      const i = flow.inbox.findIndex((m) => m.method === method);
-      return i >= 0 ? flow.inbox.splice(i, 1)[0] : undefined;
-    });
-    if (!req) return { problem: `no ${method} from the server within ${Math.round((this.opts.answerMs ?? 4000) / 1000)} s` };
-    return { problem: inspect(step, req, flow.vars) };
+  async close(): Promise<void> {
+    await this.host.close();
+    this.wheel.stop();
   }
-
-  /** The step's header requirements on an answer or a received request, then its captures. */
 }

@@ -3,8 +3,9 @@
 // time from the intended start: coordinated omission), a timeout, a pass, a
 // failure with its reason (the text, with the peer's words) and its kind (the
 // key of the counts, without them), a request left unanswered at the end (an
-// error), every message in the ladder store, and the end of the instance with
-// the sample of its failure ladder. The counting itself is functions
+// error), a step that does not apply to the peer (a conformance case's),
+// every message in the ladder store, and the end of the instance with the
+// sample of its failure ladder. The counting itself is functions
 // (countFinal, countTimeout, countPassed, countFailed, and beside them
 // countCode, countFinalCode, countErrored) that the conformance suites record
 // their cases with too (engine/suites/result.ts): a step's counts mean the
@@ -125,7 +126,15 @@ export abstract class StepOutcomes extends UaContext {
     this.finish(reason, kind);
   }
 
-  protected finish(reason?: string, kind = reason): void {
+  /**
+   * The step does not apply to this peer (a conformance case's `inapplicable` answer, a digest mode the server does
+   * not offer): the instance ends neither passed nor failed, saying why; it leaves the running count only.
+   */
+  protected notApplicable(why: string): void {
+    this.finish(undefined, undefined, why);
+  }
+
+  protected finish(reason?: string, kind = reason, notApplicable?: string): void {
     if (this.done) return;
     this.done = true;
     this.gen++;
@@ -138,8 +147,9 @@ export abstract class StepOutcomes extends UaContext {
     const durationMs = now - this.startedAt;
     if (reason !== undefined) this.rt.sampleFailure(this.role, this, reason, this.recorded);
     this.releaseCall();
-    const outcome = { passed: reason === undefined, reason, durationMs, correctedMs: now - this.intendedStart };
-    this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
+    const outcome = { passed: reason === undefined && notApplicable === undefined, reason, notApplicable, durationMs, correctedMs: now - this.intendedStart };
+    if (notApplicable !== undefined) this.role.metrics.running--;
+    else this.role.metrics.instanceDone(outcome.passed, durationMs, outcome.correctedMs, reason?.replace(/^step /, '').slice(0, 200), kind?.replace(/^step /, '').slice(0, 200));
     this.onDone(outcome);
   }
 

@@ -20,6 +20,8 @@ import type { LadderStore } from './ladder-store.js';
 export interface InstanceOutcome {
   passed: boolean;
   reason?: string;
+  /** Why it did not apply to the peer (a conformance case): neither passed nor failed. */
+  notApplicable?: string;
   durationMs: number;
   correctedMs: number;
 }
