@@ -109,7 +109,7 @@ export abstract class UacSide extends MediaSide {
    */
   private requestParts(step: SendStep): RequestParts {
     const rt = this.rt;
-    const state = rt.uaState(this.me.user);
+    const state = this.uaState();
     const via = rt.via(this.socket.local);
     const contact = NO_CONTACT.has(step.method) ? undefined : `<${rt.contactUri(this.me.user, this.socket.local)}>`;
     if (this.inDialog(step)) {
@@ -164,7 +164,7 @@ export abstract class UacSide extends MediaSide {
     if (step.method === 'BYE') this.stopMedia();
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
-    signRequest(this.rt.uaState(this.me.user), req);
+    signRequest(this.uaState(), req);
     const out = new OutgoingRequest(this, step, m, this.rt.wheel.now(), this.gen, dest);
     m.sent++;
     if (!step.async) this.outstanding = m;
@@ -249,7 +249,7 @@ export abstract class UacSide extends MediaSide {
         return;
       }
     }
-    const refused = signatureRefused(this.rt.uaState(this.me.user), res);
+    const refused = signatureRefused(this.uaState(), res);
     if (refused) {
       this.finalResponse(m, res.status, out.firstSentAt);
       this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);
