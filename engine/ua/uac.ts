@@ -120,7 +120,8 @@ export abstract class UacSide extends MediaSide {
     const aor = this.lookup('aor')!;
     const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
     const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
-    const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
+    // A To without '<' is its own URI: no regular expression for the usual `to: sip:...`.
+    const uri = this.render(step.uri) ?? (step.to ? (to.includes('<') ? to.replace(/^.*<([^>]*)>.*$/, '$1') : to) : defaultUri);
     return { uri, from: `<${aor}>;tag=${this.localTag}`, to: to.includes('<') ? to : `<${to}>`, callId: this.callId, cseq: ++state.cseq, via, contact, routes: NO_ROUTES };
   }
 
