@@ -45,10 +45,13 @@ export class ClientTransaction implements TimerTarget {
 
   constructor(
     private readonly ctx: ClientTransactionContext,
+    /** Its top Via branch; with `matchMethod`, what the layer matches responses by (§17.1.3). */
     readonly key: string,
     request: SipMessage,
     readonly dest: Endpoint,
     private user: ClientTransactionUser,
+    /** The CSeq method of its responses (INVITE for an ACK's). */
+    readonly matchMethod: string = request.method === 'ACK' ? 'INVITE' : request.method,
   ) {
     this.request = request;
     this.method = request.method;
@@ -146,7 +149,7 @@ export class ClientTransaction implements TimerTarget {
         else {
           // Timer K has nothing to send: the layer keeps the key alone, not this object and two timers.
           this.terminate();
-          this.ctx.linger(this.key);
+          this.ctx.linger(this.key, this.matchMethod);
         }
         return;
       case 'accepted':
@@ -198,7 +201,7 @@ export class ClientTransaction implements TimerTarget {
     this.cancelRetransmit();
     this.timeout?.cancel();
     this.timeout = undefined;
-    this.ctx.remove(this.key);
+    this.ctx.remove(this.key, this.matchMethod);
   }
 }
 

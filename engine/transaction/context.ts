@@ -12,8 +12,8 @@ export interface TransactionContext {
   timers: TransactionTimers;
   counters: TransactionCounters;
   reliable(dest: Endpoint): boolean;
-  /** Called when a transaction reaches Terminated so the layer forgets it. */
-  remove(key: string): void;
+  /** Called when a transaction reaches Terminated so the layer forgets it (a client transaction: its branch and method). */
+  remove(key: string, method?: string): void;
 }
 
 export interface ClientTransactionContext extends TransactionContext {
@@ -21,5 +21,5 @@ export interface ClientTransactionContext extends TransactionContext {
    * A non-INVITE client transaction completed over an unreliable transport: the layer forgets it
    * and only absorbs retransmissions of its final response for Timer K (T4), from its key alone.
    */
-  linger(key: string): void;
+  linger(branch: string, method: string): void;
 }

@@ -31,7 +31,12 @@ export class TransactionLayer {
   readonly counters: TransactionCounters = newTransactionCounters();
   readonly timers: TransactionTimers;
   readonly wheel: TimerWheel;
-  private readonly clients = new Map<string, ClientTransaction>();
+  /**
+   * Client transactions by CSeq method, then by top Via branch (§17.1.3 matches on both): two lookups of strings
+   * the messages already hold, instead of a key string made (and hashed) per request and per response.
+   */
+  private readonly clients = new Map<string, Map<string, ClientTransaction>>();
+  private clientTotal = 0;
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly clientCtx: ClientTransactionContext;
@@ -50,7 +55,7 @@ export class TransactionLayer {
     const reliable = opts.reliable ?? ((d: Endpoint) => d.protocol !== 'udp');
     const base = { send: opts.send, wheel: opts.wheel, timers: this.timers, counters: this.counters, reliable };
     this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
-    this.clientCtx = { ...base, remove: (key) => this.clients.delete(key), linger: (key) => this.linger(key) };
+    this.clientCtx = { ...base, remove: (branch, method) => this.forgetClient(branch, method!), linger: (branch, method) => this.linger(`${branch}|${method}`) };
     this.lingerSince = this.wheel.now();
   }
 
@@ -74,7 +79,15 @@ export class TransactionLayer {
   }
 
   get clientCount(): number {
-    return this.clients.size;
+    return this.clientTotal;
+  }
+
+  private forgetClient(branch: string, method: string): void {
+    if (this.clients.get(method)?.delete(branch)) this.clientTotal--;
+  }
+
+  private clientOf(branch: string, method: string): ClientTransaction | undefined {
+    return this.clients.get(method)?.get(branch);
   }
 
   get serverCount(): number {
@@ -83,9 +96,16 @@ export class TransactionLayer {
 
   /** Sends a request in a new client transaction. The top Via must carry a unique branch. */
   sendRequest(req: SipMessage, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
-    const key = `${req.topBranch()}|${req.method === 'ACK' ? 'INVITE' : req.method}`;
-    const tx = new ClientTransaction(this.clientCtx, key, req, dest, user);
-    if (tx.state !== 'terminated') this.clients.set(key, tx);
+    const method = req.method === 'ACK' ? 'INVITE' : req.method;
+    const branch = req.topBranch();
+    const tx = new ClientTransaction(this.clientCtx, branch, req, dest, user, method);
+    if (tx.state !== 'terminated') {
+      let byBranch = this.clients.get(method);
+      if (!byBranch) this.clients.set(method, (byBranch = new Map()));
+      const size = byBranch.size;
+      byBranch.set(branch, tx);
+      this.clientTotal += byBranch.size - size;
+    }
     return tx;
   }
 
@@ -100,8 +120,7 @@ export class TransactionLayer {
    * counted and absorbed exactly as receive() would; false when receive() must have it parsed.
    */
   absorbRetransmission(branch: string, cseqMethod: string): boolean {
-    const key = `${branch}|${cseqMethod}`;
-    if (this.clients.has(key) || !this.isLingering(key)) return false;
+    if (this.clientOf(branch, cseqMethod) || !this.isLingering(`${branch}|${cseqMethod}`)) return false;
     this.counters.retransmissionsReceived++;
     return true;
   }
@@ -110,10 +129,11 @@ export class TransactionLayer {
   receive(msg: SipMessage, source: Endpoint): void {
     if (!msg.isRequest) {
       // §17.1.3: branch of the top Via and the CSeq method.
-      const key = `${msg.topBranch()}|${msg.cseq().method}`;
-      const tx = this.clients.get(key);
+      const branch = msg.topBranch();
+      const method = msg.cseq().method;
+      const tx = this.clientOf(branch, method);
       if (tx) tx.receiveResponse(msg);
-      else if (this.isLingering(key)) this.counters.retransmissionsReceived++;
+      else if (this.isLingering(`${branch}|${method}`)) this.counters.retransmissionsReceived++;
       else {
         this.counters.stray++;
         this.opts.onStray?.(msg, source);
@@ -145,7 +165,7 @@ export class TransactionLayer {
    */
   connectionLost(dest: Endpoint, code: string, detail: string): number {
     let failed = 0;
-    for (const tx of [...this.clients.values()]) {
+    for (const tx of this.allClients()) {
       const d = tx.dest;
       if (d.port !== dest.port || d.host !== dest.host || d.protocol !== dest.protocol || d.localPort !== dest.localPort) continue;
       if (tx.transportFailed(code, detail)) failed++;
@@ -172,9 +192,16 @@ export class TransactionLayer {
     return `2543|${req.uri}|${req.from().tag ?? ''}|${req.callId()}|${req.cseq().seq}|${req.getAll('Via')[0]}|${method}`;
   }
 
+  /** A copy: terminating a transaction removes it from its map. */
+  private allClients(): ClientTransaction[] {
+    const all: ClientTransaction[] = [];
+    for (const byBranch of this.clients.values()) for (const tx of byBranch.values()) all.push(tx);
+    return all;
+  }
+
   /** Terminates every transaction (end of run). */
   clear(): void {
-    for (const tx of [...this.clients.values()]) tx.terminate();
+    for (const tx of this.allClients()) tx.terminate();
     for (const tx of [...this.servers.values()]) tx.terminate();
   }
 }

@@ -15,12 +15,39 @@ export interface Identity {
   fields: Record<string, string>;
 }
 
+const N_REF = /\{n(?:([+-]\d+))?(?::(0\d+))?\}/g;
+
+/** A pattern cut into its text and its '{n}' references once, so that naming each new UA is a join, not a regular expression. */
+type PatternPart = string | { offset: number; pad: number };
+
+function compilePattern(pattern: string): PatternPart[] {
+  const parts: PatternPart[] = [];
+  let last = 0;
+  for (const m of pattern.matchAll(N_REF)) {
+    if (m.index > last) parts.push(pattern.slice(last, m.index));
+    parts.push({ offset: m[1] ? Number(m[1]) : 0, pad: m[2] ? Number(m[2]) : 0 });
+    last = m.index + m[0].length;
+  }
+  if (last < pattern.length) parts.push(pattern.slice(last));
+  return parts;
+}
+
+function expandParts(parts: PatternPart[], n: number): string {
+  if (parts.length === 1 && typeof parts[0] === 'string') return parts[0];
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') out += p;
+    else {
+      const value = String(n + p.offset);
+      out += p.pad ? value.padStart(p.pad, '0') : value;
+    }
+  }
+  return out;
+}
+
 /** Expands '{n}' (and '{n+K}' offsets, '{n:05}' zero padding) in a pattern for index n. */
 export function expandPattern(pattern: string, n: number): string {
-  return pattern.replace(/\{n(?:([+-]\d+))?(?::(0\d+))?\}/g, (_m, offset: string | undefined, pad: string | undefined) => {
-    const value = n + (offset ? Number(offset) : 0);
-    return pad ? String(value).padStart(Number(pad), '0') : String(value);
-  });
+  return expandParts(compilePattern(pattern), n);
 }
 
 export interface IdentitySource {
@@ -35,10 +62,12 @@ export interface IdentitySource {
 const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export function patternIdentities(user: string, password: string, domain?: string): IdentitySource {
+  const userParts = compilePattern(user);
+  const passwordParts = compilePattern(password);
   return {
     size: Infinity,
     get(index) {
-      return { index, user: expandPattern(user, index), password: expandPattern(password, index), domain, fields: NO_FIELDS };
+      return { index, user: expandParts(userParts, index), password: expandParts(passwordParts, index), domain, fields: NO_FIELDS };
     },
     secrets() {
       return password.includes('{n') ? [] : [password];

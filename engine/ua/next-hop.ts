@@ -17,8 +17,28 @@ function uriOf(nameAddr: string): string {
   return m ? m[1]! : nameAddr.split(';')[0]!.trim();
 }
 
+/**
+ * The hops of the URIs met last, per transport, in this event loop: the dialogs of a run mostly share a
+ * remote target (the UAS's Contact), which is parsed once instead of at every ACK and BYE. Bounded: emptied
+ * when full. A hop is shared, so it is frozen; null stands for "no hop of ours".
+ */
+const HOPS = new Map<Protocol, Map<string, Readonly<Endpoint> | null>>();
+const HOPS_MAX = 512;
+
 /** The hop a URI points to, or undefined when sipstorm cannot reach it itself (a name, another transport). */
 export function uriHop(uriText: string, protocol: Protocol): Endpoint | undefined {
+  let known = HOPS.get(protocol);
+  if (!known) HOPS.set(protocol, (known = new Map()));
+  let hop = known.get(uriText);
+  if (hop === undefined) {
+    if (known.size >= HOPS_MAX) known.clear();
+    hop = readHop(uriText, protocol) ?? null;
+    known.set(uriText, hop === null ? null : Object.freeze(hop));
+  }
+  return hop ?? undefined;
+}
+
+function readHop(uriText: string, protocol: Protocol): Endpoint | undefined {
   let uri;
   try {
     uri = parseUri(uriText);

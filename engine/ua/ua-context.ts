@@ -13,7 +13,7 @@ import { renderTemplate, type Template, type TemplateVars } from '../scenario/te
 import type { TimerHandle } from '../timer/index.js';
 import type { DialogState } from './dialog.js';
 import type { Identity } from './identity.js';
-import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket } from './ua-host.js';
+import type { InstanceOutcome, RoleRuntime, UaHost, UaSocket, UaState } from './ua-host.js';
 
 export abstract class UaContext implements TemplateVars {
   readonly callId: string;
@@ -32,6 +32,8 @@ export abstract class UaContext implements TemplateVars {
   /** Which arrival of its role this instance is (the load runner's count): its random draws are seeded by it. */
   arrival = 0;
   private rng: Random | undefined;
+  /** The UA's state across its calls (the worker keeps it for good), looked up once per instance. */
+  private state: UaState | undefined;
   /** Current step generation: callbacks from an earlier step are ignored. */
   protected gen = 0;
   iteration = 0;
@@ -63,6 +65,11 @@ export abstract class UaContext implements TemplateVars {
     this.clearStepTimer();
     this.pc++;
     this.run();
+  }
+
+  /** What the UA keeps across its calls (CSeq, login): the worker's object for this user. */
+  protected uaState(): UaState {
+    return (this.state ??= this.rt.uaState(this.me.user));
   }
 
   /** This instance's own random stream (pauses), from the run's seed, its role and its arrival: the same on a replay. */
@@ -108,7 +115,7 @@ export abstract class UaContext implements TemplateVars {
       case 'tag':
         return this.localTag;
       case 'cseq':
-        return String(this.rt.uaState(this.me.user).cseq);
+        return String(this.uaState().cseq);
       case 'random':
         return String(Math.floor(Math.random() * 1e9));
       case 'timestamp':

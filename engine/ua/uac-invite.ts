@@ -59,7 +59,11 @@ export abstract class InviteClient extends RawClient {
     }
     const unusable = this.mediaAnswer(req, res);
     const steps = this.role.role.steps;
-    const nextSend = steps.slice(this.pc + 1).find((s) => s.kind === 'send' || s.kind === 'recv' || s.kind === 'raw' || s.kind === 'await');
+    let nextSend;
+    for (let i = this.pc + 1; i < steps.length && !nextSend; i++) {
+      const s = steps[i]!;
+      if (s.kind === 'send' || s.kind === 'recv' || s.kind === 'raw' || s.kind === 'await') nextSend = s;
+    }
     const ackIsNext = !step.async && nextSend?.kind === 'send' && nextSend.method === 'ACK';
     if (!ackIsNext || unusable) this.sendAck();
     if (unusable) this.mediaSetupFailed(step, unusable);

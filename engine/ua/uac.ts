@@ -107,7 +107,7 @@ export abstract class UacSide extends MediaSide {
    */
   private requestParts(step: SendStep): RequestParts {
     const rt = this.rt;
-    const state = rt.uaState(this.me.user);
+    const state = this.uaState();
     const via = rt.via(this.socket.local);
     const contact = NO_CONTACT.has(step.method) ? undefined : `<${rt.contactUri(this.me.user, this.socket.local)}>`;
     if (this.inDialog(step)) {
@@ -118,7 +118,8 @@ export abstract class UacSide extends MediaSide {
     const aor = this.lookup('aor')!;
     const defaultUri = step.method === 'REGISTER' ? `sip:${this.lookup('domain')}` : step.method === 'OPTIONS' ? rt.targetUri : aor;
     const to = this.render(step.to) ?? this.render(step.uri) ?? (step.method === 'REGISTER' ? aor : defaultUri);
-    const uri = this.render(step.uri) ?? (step.to ? to.replace(/^.*<([^>]*)>.*$/, '$1') : defaultUri);
+    // A To without '<' is its own URI: no regular expression for the usual `to: sip:...`.
+    const uri = this.render(step.uri) ?? (step.to ? (to.includes('<') ? to.replace(/^.*<([^>]*)>.*$/, '$1') : to) : defaultUri);
     return { uri, from: `<${aor}>;tag=${this.localTag}`, to: to.includes('<') ? to : `<${to}>`, callId: this.callId, cseq: ++state.cseq, via, contact, routes: NO_ROUTES };
   }
 
@@ -162,7 +163,7 @@ export abstract class UacSide extends MediaSide {
     if (step.method === 'BYE') this.stopMedia();
     const dest = this.inDialog(step) ? this.dialogDest() : this.socket.dest;
     const req = this.buildRequest(step);
-    signRequest(this.rt.uaState(this.me.user), req);
+    signRequest(this.uaState(), req);
     const out = new OutgoingRequest(this, step, m, this.rt.wheel.now(), this.gen, dest);
     m.sent++;
     if (!step.async) this.outstanding = m;
@@ -247,7 +248,7 @@ export abstract class UacSide extends MediaSide {
         return;
       }
     }
-    const refused = signatureRefused(this.rt.uaState(this.me.user), res);
+    const refused = signatureRefused(this.uaState(), res);
     if (refused) {
       this.finalResponse(m, res.status, out.firstSentAt);
       this.fail(`step ${this.stepLabel(step)}: ${refused} (SIPAE_BAD_SIGNATURE)`);

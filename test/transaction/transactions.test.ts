@@ -192,3 +192,25 @@ t.test('stray response is counted', async (t) => {
   layer.receive(parseMessage(serializeMessage(createResponse(request('OPTIONS'), 200))), peer);
   t.equal(layer.counters.stray, 1);
 });
+
+t.test('client transactions sharing a branch (an INVITE and its CANCEL) are matched by CSeq method too (§17.1.3)', async (t) => {
+  const { layer } = setup();
+  const branch = newBranch();
+  const invite = request('INVITE', branch);
+  const cancel = request('CANCEL', branch);
+  const got: string[] = [];
+  layer.sendRequest(invite, peer, { onResponse: (r) => got.push(`INVITE ${r.status}`), onTimeout: () => t.fail('no timeout') });
+  layer.sendRequest(cancel, peer, { onResponse: (r) => got.push(`CANCEL ${r.status}`), onTimeout: () => t.fail('no timeout') });
+  t.equal(layer.clientCount, 2);
+  layer.receive(parseMessage(serializeMessage(createResponse(invite, 180, undefined, 'b1'))), peer);
+  layer.receive(parseMessage(serializeMessage(createResponse(cancel, 200))), peer);
+  t.equal(layer.clientCount, 1, 'the completed CANCEL is let go, the INVITE stays');
+  layer.receive(parseMessage(serializeMessage(createResponse(request('BYE', branch), 200))), peer);
+  t.equal(layer.counters.stray, 1, 'the same branch with another method matches neither');
+  layer.receive(parseMessage(serializeMessage(createResponse(invite, 487, undefined, 'b1'))), peer);
+  t.same(got, ['INVITE 180', 'CANCEL 200', 'INVITE 487']);
+  layer.receive(parseMessage(serializeMessage(createResponse(cancel, 200))), peer);
+  t.equal(layer.counters.retransmissionsReceived, 1, "the CANCEL's retransmitted 200 is absorbed (Timer K)");
+  layer.clear();
+  t.equal(layer.clientCount, 0);
+});
