@@ -96,9 +96,7 @@ export class MessageScan {
   private versionEnd = 0;
   private reasonStart = 0;
   private lineEnd = 0;
-  /** The start line and header section: where they start and end, and whether every byte is ASCII. */
-  private headStart = 0;
-  private headEnd = 0;
+  /** Whether every byte of the start line and header section is ASCII. */
   private ascii = true;
   /** Bits of every byte seen by nextLine (bit 7 set: a non-ASCII byte). */
   private seen = 0;
@@ -222,7 +220,6 @@ export class MessageScan {
     // The header section ends at the first empty line (the first CRLFCRLF), or, in a datagram that
     // ends right after a header line's CRLF, at that CRLF.
     this.seen = 0;
-    this.headStart = start;
     let eol = this.nextLine(buf, start, len);
     // No CRLF, or a bare LF in the start line: a message with LF line ends, which the parser reads liberally.
     if (eol < 0 || buf.indexOf(LF, start) < eol) return 'fallback';
@@ -240,12 +237,10 @@ export class MessageScan {
     for (let at = eol + 2; ; ) {
       if (at >= len) {
         bodyStart = len;
-        this.headEnd = len - 2;
         break;
       }
       if (buf[at] === CR && buf[at + 1] === LF) {
         bodyStart = at + 2;
-        this.headEnd = at - 2;
         break;
       }
       eol = this.nextLine(buf, at, len);

@@ -6,7 +6,6 @@
 // UA writes name these sockets. The layers above: runtime-instances.ts,
 // runtime-incoming.ts, runtime.ts (WorkerRuntime, the one object).
 
-import { isIP } from 'node:net';
 import { newBranch, type SipMessage } from '../codec/index.js';
 import type { CompiledScenario, SafeRegex } from '../scenario/index.js';
 import type { TimerWheel } from '../timer/index.js';
