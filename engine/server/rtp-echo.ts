@@ -14,6 +14,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { answerOffer, parseSdp, SdpError } from '../media/index.js';
 import type { SipMessage } from '../codec/index.js';
+import { bindDatagram } from '../transport/bind.js';
 import type { ServerFaults } from './faults.js';
 
 interface Sender {
@@ -48,19 +49,7 @@ export class RtpEcho {
 
   static async start(host: string, faults: () => ServerFaults): Promise<RtpEcho> {
     const socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    try {
-      socket.setRecvBufferSize(4 * 1024 * 1024);
-      socket.setSendBufferSize(4 * 1024 * 1024);
-    } catch {
-      /* the kernel caps it; the default still works */
-    }
+    await bindDatagram(socket, 0, host);
     return new RtpEcho(socket, faults, host);
   }
 

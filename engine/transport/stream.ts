@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { StreamFramer, SipParseError } from '../codec/index.js';
 import { SipstormError } from '../errors.js';
 import { readInputFile, type InputFileError } from '../input-file.js';
+import { listenOn } from './bind.js';
 import { listeningGuard, type GuardSlot } from './connection-guard.js';
 import {
   countError, endpointKey, newCounters, type Endpoint, type Protocol, type Transport, type TransportOptions,
@@ -155,14 +156,7 @@ export async function createStreamTransport(opts: TransportOptions): Promise<Tra
   });
   if (opts.keylog) server.on('keylog', opts.keylog);
   server.on('error', (err) => fail(`TRANSPORT_${(err as NodeJS.ErrnoException).code ?? 'ERROR'}`, err.message));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as net.AddressInfo;
+  const addr = await listenOn(server, opts.port, opts.host);
   const local: Endpoint = { protocol, host: addr.address, port: addr.port };
 
   function connect(dest: Endpoint): Connection {

@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
+import { bindDatagram } from './bind.js';
 import { countError, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
 
 /**
@@ -27,20 +28,7 @@ function literalLookup(host: string, family: unknown, callback: (err: Error | nu
 export async function createUdpTransport(opts: TransportOptions): Promise<Transport> {
   const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup as never });
   const counters = newCounters();
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(opts.port, opts.host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  // Big receive buffers: a burst of 1,000 answers must not be dropped by the kernel.
-  try {
-    socket.setRecvBufferSize(4 * 1024 * 1024);
-    socket.setSendBufferSize(4 * 1024 * 1024);
-  } catch {
-    /* the kernel caps it; the default still works */
-  }
+  await bindDatagram(socket, opts.port, opts.host);
   const addr = socket.address();
   const local: Endpoint = { protocol: 'udp', host: addr.address, port: addr.port };
   const tap = opts.tap;

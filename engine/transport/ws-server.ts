@@ -13,6 +13,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import { readPem } from './stream.js';
+import { listenOn } from './bind.js';
 import { listeningGuard, type GuardSlot } from './connection-guard.js';
 import { keepAlive, maxFrameBytes, sendFrame, WS_SUBPROTOCOL, wireConnection, type WsConnection } from './ws-connection.js';
 import { countError, endpointKey, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
@@ -114,14 +115,7 @@ export async function createWsServerTransport(opts: TransportOptions): Promise<T
     keepAlive(conn, opts, counters, describe);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as net.AddressInfo;
+  const addr = await listenOn(server, opts.port, opts.host);
   const local: Endpoint = { protocol, host: addr.address, port: addr.port };
 
   return {
