@@ -79,7 +79,19 @@ export interface SendStep extends StepBase {
   direction?: Direction;
 }
 
-export interface RecvStep extends StepBase {
+/** What a step that receives a message (a request: `recv`; a response to a raw request: `response`) does with it. */
+interface ReceivedMessageSteps {
+  optional: boolean;
+  capture: Capture[];
+  /** Where to go once received (`next`), only when variable `nextIf` is set if given; on a timeout (`onTimeout`). */
+  next?: number;
+  nextIf?: string;
+  onTimeout?: number;
+  /** Keep the route set and Contact of the message received (${routes}, ${next.url}). */
+  rrs: boolean;
+}
+
+export interface RecvStep extends StepBase, ReceivedMessageSteps {
   kind: 'recv';
   name: string;
   method: string;
@@ -89,31 +101,17 @@ export interface RecvStep extends StepBase {
   replyBody?: Template;
   replyContentType?: string;
   replyHeaders: [string, Template][];
-  optional: boolean;
-  capture: Capture[];
-  /** Where to go once received (`next`), only when variable `nextIf` is set if given; on a timeout (`onTimeout`). */
-  next?: number;
-  nextIf?: string;
-  onTimeout?: number;
-  /** Keep the route set and Contact of the message received (${routes}, ${next.url}). */
-  rrs: boolean;
   /** A conformance case's `receive` step (engine/ua/case-steps.ts). */
   case?: CaseStepOptions;
 }
 
 /** Waits for a response to a raw request of the instance (SIPp's recv response=...). */
-export interface ResponseStep extends StepBase {
+export interface ResponseStep extends StepBase, ReceivedMessageSteps {
   kind: 'response';
   name: string;
   codes: CodeRanges;
   text: string;
   timeoutMs: number;
-  optional: boolean;
-  capture: Capture[];
-  next?: number;
-  nextIf?: string;
-  onTimeout?: number;
-  rrs: boolean;
 }
 
 /** Per-instance variables set: a value, arithmetic on a variable's number, or a comparison (true or unset). */
