@@ -17,12 +17,8 @@ import { parseExpectation } from '../ua/expect.js';
 import { aliasBombError, MAX_ALIAS_COUNT } from '../scenario/yaml-limits.js';
 import { withContactTransport } from './rewrite.js';
 
-/** How a step deals with a digest challenge (401/407) to what it sends (engine/scenario's CaseAuthMode). */
-export type AuthMode = CaseAuthMode;
-const AUTH_MODES: AuthMode[] = ['answer', 'MD5', 'SHA-256', 'wrong-password', 'unknown-nonce', 'replay'];
+const AUTH_MODES: CaseAuthMode[] = ['answer', 'MD5', 'SHA-256', 'wrong-password', 'unknown-nonce', 'replay'];
 
-/** A header check of a step (engine/scenario's CaseHeaderMatch). */
-export type HeaderMatch = CaseHeaderMatch;
 
 export interface SuiteStep {
   /** A request to send: exact bytes (torture) or a template whose ${...} are filled in (CRLF line ends, the empty line after the headers). */
@@ -42,10 +38,10 @@ export interface SuiteStep {
   inapplicable?: Expectation;
   /** Headers the answer (or the received request) must carry, each list applying when the status meets its expectation. */
   headers: { when?: Expectation; names: string[] }[];
-  match: HeaderMatch[];
+  match: CaseHeaderMatch[];
   /** Variables taken from the answer or request for later steps: name -> `Header`, `Header;param` or `Header<uri>`. */
   capture: [string, string][];
-  auth?: AuthMode;
+  auth?: CaseAuthMode;
   /** Wait this long before the step. */
   pauseMs: number;
 }
@@ -187,7 +183,7 @@ function yamlStep(s: Record<string, unknown>, where: string): SuiteStep {
   if (s.receive === undefined && typeof s.expect !== 'string') throw new SuiteError(`${where}: 'expect' must be a string like 200, 4xx or 405|501`);
   if (s.inapplicable !== undefined && typeof s.inapplicable !== 'string') throw new SuiteError(`${where}: 'inapplicable' must be a string like 4xx`);
   if (s.receive !== undefined && s.expect !== undefined) throw new SuiteError(`${where}: a 'receive' step has no 'expect' (the request is answered 200)`);
-  if (s.auth !== undefined && !AUTH_MODES.includes(s.auth as AuthMode)) throw new SuiteError(`${where}: 'auth' must be one of ${AUTH_MODES.join(', ')}`);
+  if (s.auth !== undefined && !AUTH_MODES.includes(s.auth as CaseAuthMode)) throw new SuiteError(`${where}: 'auth' must be one of ${AUTH_MODES.join(', ')}`);
   const pauseMs = s.pause === undefined ? 0 : typeof s.pause === 'number' ? s.pause : NaN;
   if (!(pauseMs >= 0)) throw new SuiteError(`${where}: 'pause' must be milliseconds`);
   return {
@@ -201,7 +197,7 @@ function yamlStep(s: Record<string, unknown>, where: string): SuiteStep {
     headers: headerLists(s.headers, where),
     match: [...matches(s.match, false, where), ...matches(s.absent, true, where)],
     capture: stringMap(s.capture, where, 'capture'),
-    auth: s.auth as AuthMode | undefined,
+    auth: s.auth as CaseAuthMode | undefined,
     pauseMs,
   };
 }
@@ -226,7 +222,7 @@ function headerLists(v: unknown, where: string): SuiteStep['headers'] {
 }
 
 /** `match: { Contact: [regex, ...] }`: each regex must match one of the header's values (`absent`: none may); linear-time patterns (scenario/safe-regex.ts), case-insensitive. */
-function matches(v: unknown, absent: boolean, where: string): HeaderMatch[] {
+function matches(v: unknown, absent: boolean, where: string): CaseHeaderMatch[] {
   if (v === undefined) return [];
   const key = absent ? 'absent' : 'match';
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SuiteError(`${where}: '${key}' maps header names to regular expressions`);
