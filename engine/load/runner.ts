@@ -122,6 +122,11 @@ export class LoadRunner {
     });
     const served = this.rt.roles.map((role, i) => servedUsers(effectiveLoad(role.role.load, this.opts.overrides), counts[i]!, role.role.users.first, this.opts.part));
     this.rt.userCounts = counts;
+    this.rt.roles.forEach((role, i) => {
+      const load = effectiveLoad(role.role.load, this.opts.overrides);
+      // Arrival k plays user first + k % count: with no more arrivals than users, none plays twice.
+      role.usersPlayOnce = !this.opts.listen && load.model === 'open' && load.total !== undefined && load.total <= counts[i]!;
+    });
     this.rt.servesUser = (roleIndex, userIndex) => served[roleIndex]!(userIndex);
     this.rt.roles.forEach((role, i) => {
       const load = effectiveLoad(role.role.load, this.opts.overrides);

@@ -168,6 +168,17 @@ export class ClientTransaction implements TimerTarget {
     }
   }
 
+  /**
+   * RFC 6026 §8.4: in Accepted a retransmitted 2xx goes to the TU, which sends its ACK again (§13.2.2.4). A TU done
+   * with the call hands that ACK over instead: the layer keeps the branch and the ACK until Timer M and sends it
+   * for each 2xx itself, and this transaction, its request and its user (a whole call) go now, not 64*T1 later.
+   */
+  handOverAck(ack: Buffer, dest: Endpoint): void {
+    if (this.state !== 'accepted') return;
+    this.terminate();
+    this.ctx.lingerAccepted(this.key, ack, dest);
+  }
+
   private restartTimeout(ms: number): void {
     this.timeout?.cancel();
     this.timeout = this.ctx.wheel.scheduleFor(ms, this, LINGER);

@@ -22,4 +22,6 @@ export interface ClientTransactionContext extends TransactionContext {
    * and only absorbs retransmissions of its final response for Timer K (T4), from its key alone.
    */
   linger(branch: string, method: string): void;
+  /** An INVITE client transaction in Accepted whose UA handed over its ACK: the layer sends it for each 2xx until Timer M. */
+  lingerAccepted(branch: string, ack: Buffer, dest: Endpoint): void;
 }

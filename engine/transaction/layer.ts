@@ -9,10 +9,17 @@ import type { TimerWheel } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { ClientTransaction, type ClientTransactionUser } from './client.js';
 import type { ClientTransactionContext, TransactionContext } from './context.js';
+import { Lingering } from './linger.js';
 import { ServerTransaction } from './server.js';
 import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
 
 const MAGIC_COOKIE = 'z9hG4bK';
+
+/** What the layer keeps of an INVITE transaction in Accepted once its UA is done: the ACK, and where it went. */
+interface AckedInvite {
+  ack: Buffer;
+  dest: Endpoint;
+}
 
 export interface TransactionLayerOptions {
   send(data: Buffer, dest: Endpoint): void;
@@ -41,13 +48,17 @@ export class TransactionLayer {
   private readonly ctx: TransactionContext;
   private readonly clientCtx: ClientTransactionContext;
   /**
-   * Timer K (§17.1.2.2) for completed non-INVITE client transactions, as keys in two generations
-   * swapped every T4: a key is kept between T4 and 2*T4, and a final response retransmitted meanwhile
-   * is absorbed: a run at 10,000 requests/s keeps tens of thousands of short strings here, not transactions.
+   * Timer K (§17.1.2.2): completed non-INVITE client transactions, as `branch|method` keys alone. A final response
+   * retransmitted meanwhile is absorbed: a run at 10,000 requests/s keeps tens of thousands of short strings here,
+   * not transactions.
    */
-  private lingering = new Set<string>();
-  private lingeringBefore = new Set<string>();
-  private lingerSince: number;
+  private readonly completed: Lingering<true>;
+  /**
+   * Timer M (RFC 6026 §8.4): INVITE client transactions in Accepted whose UA has finished the call and handed over
+   * its ACK (ClientTransaction.handOverAck), as `branch|INVITE`: a 2xx retransmitted meanwhile gets that ACK again from here,
+   * and the call, its request and its transaction are gone at its end rather than 64*T1 later.
+   */
+  private readonly accepted: Lingering<AckedInvite>;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -55,27 +66,35 @@ export class TransactionLayer {
     const reliable = opts.reliable ?? ((d: Endpoint) => d.protocol !== 'udp');
     const base = { send: opts.send, wheel: opts.wheel, timers: this.timers, counters: this.counters, reliable };
     this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
-    this.clientCtx = { ...base, remove: (branch, method) => this.forgetClient(branch, method!), linger: (branch, method) => this.linger(`${branch}|${method}`) };
-    this.lingerSince = this.wheel.now();
+    const now = () => this.wheel.now();
+    this.completed = new Lingering(now, this.timers.T4);
+    this.accepted = new Lingering(now, 64 * this.timers.T1);
+    this.clientCtx = {
+      ...base,
+      remove: (branch, method) => this.forgetClient(branch, method!),
+      linger: (branch, method) => this.completed.add(`${branch}|${method}`, true),
+      lingerAccepted: (branch, ack, dest) => this.accepted.add(`${branch}|INVITE`, { ack: this.accepted.keep(ack), dest }),
+    };
   }
 
-  private linger(key: string): void {
-    this.ageLingering();
-    this.lingering.add(key);
-  }
-
-  private isLingering(key: string): boolean {
-    this.ageLingering();
-    return this.lingering.has(key) || this.lingeringBefore.has(key);
-  }
-
-  private ageLingering(): void {
-    const now = this.wheel.now();
-    const age = now - this.lingerSince;
-    if (age < this.timers.T4) return;
-    this.lingeringBefore = age >= 2 * this.timers.T4 ? new Set() : this.lingering;
-    this.lingering = new Set();
-    this.lingerSince = now;
+  /**
+   * A response to a transaction that is over: true when it is a retransmitted final response (counted; a 2xx to an
+   * ACKed INVITE gets its ACK again), false when it matches nothing the layer remembers.
+   */
+  private absorbed(branch: string, method: string, status: number): boolean {
+    if (method === 'INVITE') {
+      const acked = this.accepted.get(`${branch}|INVITE`);
+      if (!acked) return false;
+      // RFC 6026 §8.4: Accepted passes only 2xx on; anything else there is dropped.
+      if (status >= 200 && status < 300) {
+        this.counters.retransmissionsReceived++;
+        this.opts.send(acked.ack, acked.dest);
+      }
+      return true;
+    }
+    if (this.completed.get(`${branch}|${method}`) === undefined) return false;
+    this.counters.retransmissionsReceived++;
+    return true;
   }
 
   get clientCount(): number {
@@ -115,14 +134,12 @@ export class TransactionLayer {
   }
 
   /**
-   * A response known only by its top Via branch and CSeq method (read off its bytes, codec MessageScan):
-   * true when it is the retransmitted final response of a completed non-INVITE transaction (Timer K),
-   * counted and absorbed exactly as receive() would; false when receive() must have it parsed.
+   * A response known only by its top Via branch, CSeq method and status (read off its bytes, codec MessageScan):
+   * true when it is the retransmitted final response of a transaction that is over (Timer K, or Timer M after the
+   * ACK was handed over), counted and absorbed exactly as receive() would; false when receive() must have it parsed.
    */
-  absorbRetransmission(branch: string, cseqMethod: string): boolean {
-    if (this.clientOf(branch, cseqMethod) || !this.isLingering(`${branch}|${cseqMethod}`)) return false;
-    this.counters.retransmissionsReceived++;
-    return true;
+  absorbRetransmission(branch: string, cseqMethod: string, status: number): boolean {
+    return !this.clientOf(branch, cseqMethod) && this.absorbed(branch, cseqMethod, status);
   }
 
   /** Dispatches one parsed message. Throws SipParseError when the matching headers are malformed. */
@@ -133,8 +150,7 @@ export class TransactionLayer {
       const method = msg.cseq().method;
       const tx = this.clientOf(branch, method);
       if (tx) tx.receiveResponse(msg);
-      else if (this.isLingering(`${branch}|${method}`)) this.counters.retransmissionsReceived++;
-      else {
+      else if (!this.absorbed(branch, method, msg.status)) {
         this.counters.stray++;
         this.opts.onStray?.(msg, source);
       }

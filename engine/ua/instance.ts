@@ -111,13 +111,12 @@ export class ScenarioInstance extends MessageSteps implements TimerTarget {
   }
 
   protected releaseCall(): void {
-    // Transactions in their final states keep this object reachable for up to 64*T1 (to re-ACK a
-    // retransmitted 2xx): let go of the messages now so that a finished call costs little memory.
+    // Transactions in their final states may keep this object reachable for up to 64*T1 (an INVITE whose ACK was
+    // not handed over): let go of the messages now so that a finished call costs little memory.
     this.pending = undefined;
     this.vars = undefined;
     this.lastSent = undefined;
-    const li = this.lastInvite;
-    this.reAck = li?.ackData ? { data: li.ackData, dest: li.ackDest ?? this.socket.dest } : undefined;
+    this.handOverAck(this.lastInvite);
     this.lastInvite = undefined;
     this.dialog = undefined;
   }

@@ -22,7 +22,7 @@ export abstract class RuntimeIncoming extends RuntimeInstances {
       // A datagram is read by one scan of its bytes (codec/scan.ts); what the scan cannot read, the parser does.
       if (source.protocol === 'udp' && this.scan.scan(data) === 'ok') {
         // A retransmitted final response of a finished transaction is counted without making a message.
-        if (!this.scan.isRequest && this.layer.absorbRetransmission(this.scan.branch, this.scan.cseqMethod)) {
+        if (!this.scan.isRequest && this.layer.absorbRetransmission(this.scan.branch, this.scan.cseqMethod, this.scan.status)) {
           this.wheel.poll();
           return;
         }

@@ -54,6 +54,7 @@ export abstract class RuntimeInstances extends RuntimeSockets {
       this.byUser.delete(inst.user);
       this.peers.forget(inst.user);
     }
+    if (this.roles[inst.roleIndex]?.usersPlayOnce) this.uaStates.delete(inst.user);
   }
 
   /**

@@ -57,6 +57,10 @@ export abstract class UaContext implements TemplateVars {
     return this.me.user;
   }
 
+  get roleIndex(): number {
+    return this.role.index;
+  }
+
   /** Runs the steps from `pc` until one waits (the interpreter, instance.ts). */
   protected abstract run(): void;
 

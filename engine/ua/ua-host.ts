@@ -42,6 +42,12 @@ export interface RoleRuntime {
   /** Another role calls this one (names it as `peer:`) and it waits for requests: its UAs say when they are ready. */
   called?: boolean;
   index: number;
+  /**
+   * Set by the load runner: each user of the role plays once in the run (an open model whose total is at most its
+   * users, the default), so what lasts of a UA across its calls (UaState) goes when its call ends instead of
+   * staying for good, one per call of a run of millions.
+   */
+  usersPlayOnce?: boolean;
 }
 
 /** What lasts of a UA across its iterations. */
@@ -64,6 +70,8 @@ export interface HostedInstance {
   readonly socket: UaSocket;
   /** Its key in the worker's ladder store. */
   readonly serial: number;
+  /** Its role's index in the worker's roles. */
+  readonly roleIndex: number;
   /** On the worker's wheel clock: its ladder's times count from here. */
   readonly startedAt: number;
   onRequest(req: SipMessage, tx: ServerTransaction | undefined): void;

@@ -6,19 +6,20 @@
 import { createRequest, serializeMessage, SipParseError, type SipMessage } from '../codec/index.js';
 import type { AwaitStep, SendStep } from '../scenario/index.js';
 import type { ClientTransaction } from '../transaction/index.js';
-import type { Endpoint } from '../transport/index.js';
 import { dialogRequestParts, inDialogRequest, uacDialog } from './dialog.js';
 import { writeAck } from './send-template.js';
 import { checkContent, codeMatches } from './expect.js';
 import { countFinalCode } from './step-outcome.js';
+import type { LastInvite } from './uac.js';
 import { RawClient } from './uac-raw.js';
 
 export abstract class InviteClient extends RawClient {
-  /** After the end: the ACK of the 2xx and where it went, all that is kept of the call while its INVITE transaction waits out Timer M. */
-  protected reAck: { data: Buffer; dest: Endpoint } | undefined;
-
-  protected reAckAfterEnd(res: SipMessage): void {
-    if (this.reAck && res.status >= 200 && res.status < 300) this.rt.sendStateless(this.reAck.data, this.reAck.dest);
+  /**
+   * An INVITE whose 2xx was ACKed and that the call is done with (it ended, or a re-INVITE took its place): its
+   * transaction sends that ACK for any 2xx retransmitted until Timer M (RFC 6026) without this instance.
+   */
+  protected handOverAck(li: LastInvite | undefined): void {
+    if (li?.ackData) li.tx.handOverAck(li.ackData, li.ackDest ?? this.socket.dest);
   }
 
   /** Every response to an INVITE of ours: dialogs, ACK of 2xx, async bookkeeping. */
@@ -37,17 +38,18 @@ export abstract class InviteClient extends RawClient {
       }
     }
     if (res.status < 200 || res.status >= 300) {
-      if (res.status >= 300) this.lastInvite = { request: req, response: res };
+      if (res.status >= 300) this.lastInvite = { request: req, tx, response: res };
       return;
     }
     // 2xx (first or retransmitted, RFC 6026): dialog, then ACK now unless the next step sends it.
     try {
       if (!this.dialog || this.dialog.remoteTag !== res.to().tag) {
         this.dialog = uacDialog(req, res);
-        this.lastInvite = { request: req, response: res };
+        this.lastInvite = { request: req, tx, response: res };
       } else if (this.lastInvite?.request.cseq().seq !== req.cseq().seq) {
         // A re-INVITE's 2xx (§14.1): its own ACK, with its CSeq.
-        this.lastInvite = { request: req, response: res };
+        if (this.lastInvite?.tx !== tx) this.handOverAck(this.lastInvite);
+        this.lastInvite = { request: req, tx, response: res };
       }
     } catch (err) {
       return this.failUnusable2xx(step, res, err, p !== undefined && p.tx === tx);

@@ -37,6 +37,7 @@ export interface PendingInvite {
 /** The last INVITE of the call, its final response, and the ACK of its 2xx once sent. */
 export interface LastInvite {
   request: SipMessage;
+  tx: ClientTransaction;
   response?: SipMessage;
   ackData?: Buffer;
   ackDest?: Endpoint;
@@ -201,11 +202,8 @@ export abstract class UacSide extends MediaSide {
     this.rt.conformance.response(r, res);
     if (!out.answered && invite && tx.retransmissions === 0) this.rt.conformance.firstInviteResponse(res, this.rt.wheel.now() - tx.sentAt);
     out.answered = true;
-    if (this.done) {
-      // RFC 6026: a 2xx retransmitted after the call ended still gets its ACK again (uac-invite.ts).
-      if (invite) this.reAckAfterEnd(res);
-      return;
-    }
+    // A 2xx retransmitted after the call ended gets its ACK again from the transaction layer (uac-invite.ts, handOverAck).
+    if (this.done) return;
     this.record('received', res);
     if (invite && !out.requestDelayDone && res.status >= 180) {
       // RFC 6076 §4.3: the session request delay runs from the INVITE to the first 18x (the post-dial
@@ -278,7 +276,6 @@ export abstract class UacSide extends MediaSide {
   }
 
   /** After the end: the ACK of a retransmitted 2xx sent again (uac-invite.ts keeps it). */
-  protected abstract reAckAfterEnd(res: SipMessage): void;
 
   /**
    * RFC 3261 §22.2 (401) and §22.3 (407): the request again, a new CSeq, with credentials for the challenge:

@@ -103,7 +103,7 @@ t.test('non-INVITE client: a final retransmitted within Timer K (T4) is absorbed
   t.equal(sent.length, 1, 'nothing is sent in Completed');
   wheel.advance(6_500);
   layer.receive(parseMessage(ok), peer);
-  t.equal(layer.counters.stray, 1, 'past 2*T4 the key is gone');
+  t.equal(layer.counters.stray, 1, 'past 1.25*T4 the key is gone');
 });
 
 t.test('a retransmitted final read only off its bytes (MessageScan) is absorbed as receive() absorbs it', async (t) => {
@@ -114,17 +114,63 @@ t.test('a retransmitted final read only off its bytes (MessageScan) is absorbed 
   const ok = serializeMessage(createResponse(options, 200, undefined, 'b1'));
   t.equal(scan.scan(ok), 'ok');
   layer.sendRequest(options, peer, { onResponse: (r) => got.push(r.status), onTimeout: () => t.fail('timeout') });
-  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'the first 200 goes to its live transaction: it must be parsed');
+  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod, scan.status), 'the first 200 goes to its live transaction: it must be parsed');
   layer.receive(scan.toMessage(), peer);
   t.same(got, [200]);
   wheel.advance(4_000);
-  t.ok(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'within Timer K the retransmitted 200 is absorbed');
-  t.notOk(layer.absorbRetransmission(scan.branch, 'INVITE'), 'another method is another transaction');
+  t.ok(layer.absorbRetransmission(scan.branch, scan.cseqMethod, scan.status), 'within Timer K the retransmitted 200 is absorbed');
+  t.notOk(layer.absorbRetransmission(scan.branch, 'INVITE', scan.status), 'another method is another transaction');
   t.same(got, [200]);
   t.equal(layer.counters.retransmissionsReceived, 1);
   wheel.advance(6_500);
-  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod), 'past 2*T4 it is for receive(), which counts it stray');
+  t.notOk(layer.absorbRetransmission(scan.branch, scan.cseqMethod, scan.status), 'past 1.25*T4 it is for receive(), which counts it stray');
   t.equal(layer.counters.stray, 0);
+});
+
+t.test('INVITE client in Accepted (RFC 6026): a 2xx retransmitted after the UA handed over its ACK gets that ACK again until Timer M', async (t) => {
+  const { wheel, sent, layer } = setup();
+  const invite = request('INVITE');
+  const got: number[] = [];
+  const tx = layer.sendRequest(invite, peer, { onResponse: (r) => got.push(r.status), onTimeout: () => t.fail('timeout') });
+  const ok = serializeMessage(createResponse(invite, 200, undefined, 'b1'));
+  layer.receive(parseMessage(ok), peer);
+  layer.receive(parseMessage(ok), peer);
+  t.same(got, [200, 200], 'before the hand-over a retransmitted 2xx goes to the UA, which sends its ACK again');
+  const ack = Buffer.from('ACK sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKack\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n');
+  tx.handOverAck(ack, peer);
+  t.equal(tx.state, 'terminated');
+  t.equal(layer.clientCount, 0, 'the transaction, its request and its user are let go at once');
+  ack.fill(0);
+  wheel.advance(20_000);
+  layer.receive(parseMessage(ok), peer);
+  t.same(got, [200, 200], 'after it the UA is not told');
+  t.equal(sent.length, 2, 'the INVITE, then the ACK again');
+  t.equal(sent[1]!.msg.method, 'ACK', 'the layer kept its own copy of the ACK');
+  const scan = new MessageScan();
+  t.equal(scan.scan(ok), 'ok');
+  t.ok(layer.absorbRetransmission(scan.branch, scan.cseqMethod, scan.status), 'read off its bytes, the 2xx is absorbed too');
+  t.equal(sent.length, 3);
+  const busy = serializeMessage(createResponse(invite, 486, undefined, 'b1'));
+  layer.receive(parseMessage(busy), peer);
+  t.equal(sent.length, 3, 'Accepted drops anything but a 2xx, and ACKs nothing else');
+  t.equal(layer.counters.retransmissionsReceived, 3);
+  t.equal(layer.counters.stray, 0);
+  wheel.advance(21_000);
+  layer.receive(parseMessage(ok), peer);
+  t.equal(layer.counters.stray, 1, 'past 1.25*64*T1 the branch is forgotten');
+  t.equal(sent.length, 3);
+});
+
+t.test('an INVITE client transaction that is not in Accepted keeps its user: handOverAck does nothing there', async (t) => {
+  const { sent, layer } = setup();
+  const invite = request('INVITE');
+  const got: number[] = [];
+  const tx = layer.sendRequest(invite, peer, { onResponse: (r) => got.push(r.status), onTimeout: () => {} });
+  tx.handOverAck(Buffer.from('ACK'), peer);
+  t.equal(tx.state, 'calling');
+  layer.receive(parseMessage(serializeMessage(createResponse(invite, 200, undefined, 'b1'))), peer);
+  t.same(got, [200]);
+  t.equal(sent.length, 1);
 });
 
 t.test('non-INVITE server: retransmitted request re-sends the last response; Timer J', async (t) => {

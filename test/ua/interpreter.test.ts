@@ -98,6 +98,55 @@ t.test('a call: INVITE, 200, ACK in the dialog, BYE', async (t) => {
   t.match(byeStep, { sent: 1, finals: 1, passed: 1, codes: { 200: 1 } });
 });
 
+t.test('a 2xx retransmitted after the call ended gets its ACK again from the transaction layer until Timer M (RFC 6026)', async (t) => {
+  const yaml = "steps:\n  - send: INVITE\n    to: 'sip:service@127.0.0.1'\n    expect: 200\n  - send: ACK\n  - send: BYE\n    expect: 200\n";
+  let ok: SipMessage | undefined;
+  const { wheel, link, outcomes, start, rt } = await setup(yaml, (msg) => {
+    if (msg.method === 'INVITE') {
+      ok = createResponse(msg, 200, undefined, 'callee');
+      ok.add('Contact', '<sip:service@127.0.0.1:5060>');
+      return [ok];
+    }
+    if (msg.method === 'BYE') return [createResponse(msg, 200)];
+  });
+  t.teardown(() => rt.close());
+  start();
+  link.pump();
+  t.same(outcomes.map((o) => o.passed), [true], 'the call is over');
+  t.equal(rt.layer.clientCount, 0, 'no transaction keeps the finished call');
+  wheel.advance(20_000);
+  link.toRuntime(ok!);
+  link.pump();
+  t.same(link.seen(), ['INVITE', 'ACK', 'BYE', 'ACK'], 'the retransmitted 200 was ACKed again');
+  const [, ack, , again] = link.received as SipMessage[];
+  t.equal(again!.cseq().seq, ack!.cseq().seq, 'with the same ACK');
+  t.equal(again!.topBranch(), ack!.topBranch());
+  t.equal(rt.snapshot().transport.retransmissionsReceived, 1, 'counted as a retransmission received');
+  wheel.advance(30_000);
+  link.toRuntime(ok!);
+  link.pump();
+  t.equal(link.received.length, 4, 'past 64*T1 (and a quarter) nothing is sent any more');
+});
+
+t.test("a UA's CSeq goes on across its calls, unless the load runner says each user plays once", async (t) => {
+  const yaml = "users:\n  user: 'alice'\nsteps:\n  - send: OPTIONS\n    expect: 200\n";
+  const { link, outcomes, start, rt } = await setup(yaml, (msg) => [createResponse(msg, 200)]);
+  t.teardown(() => rt.close());
+  const seqs = () => link.received.map((m) => m.cseq().seq);
+  start();
+  link.pump();
+  start();
+  link.pump();
+  t.same(seqs(), [1, 2], 'the same user, called again, counts on');
+  rt.roles[0]!.usersPlayOnce = true;
+  start();
+  link.pump();
+  start();
+  link.pump();
+  t.same(seqs(), [1, 2, 3, 1], 'its state went with its call: nothing of a user that plays once is kept');
+  t.same(outcomes.map((o) => o.passed), [true, true, true, true]);
+});
+
 t.test('a pause ends when the fake clock reaches it, and the duration is exact', async (t) => {
   const yaml = 'steps:\n  - send: OPTIONS\n    expect: 200\n  - pause: 2s\n  - send: OPTIONS\n    expect: 200\n';
   const { wheel, link, outcomes, start, rt } = await setup(yaml, (msg) => (msg.isRequest && msg.method === 'OPTIONS' ? [createResponse(msg, 200)] : undefined));
