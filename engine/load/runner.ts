@@ -122,15 +122,14 @@ export class LoadRunner {
     });
     const served = this.rt.roles.map((role, i) => servedUsers(effectiveLoad(role.role.load, this.opts.overrides), counts[i]!, role.role.users.first, this.opts.part));
     this.rt.userCounts = counts;
-    this.rt.roles.forEach((role, i) => {
-      const load = effectiveLoad(role.role.load, this.opts.overrides);
-      // Arrival k plays user first + k % count: with no more arrivals than users, none plays twice.
-      role.usersPlayOnce = !this.opts.listen && load.model === 'open' && load.total !== undefined && load.total <= counts[i]!;
-    });
     this.rt.servesUser = (roleIndex, userIndex) => served[roleIndex]!(userIndex);
     this.rt.roles.forEach((role, i) => {
       const load = effectiveLoad(role.role.load, this.opts.overrides);
       const users = this.opts.overrides.users ?? role.role.users.count;
+      // Arrival k plays user first + k % count: with no more arrivals than users (and than rows of a users CSV,
+      // which wraps around), none plays twice.
+      const total = load.model === 'open' && !this.opts.listen ? load.total : undefined;
+      role.usersPlayOnce = total !== undefined && total <= counts[i]! && total <= role.identities.size;
       this.activeRoles++;
       loadEnd = Math.max(loadEnd, loadEndOf(load));
       graceMs = Math.max(graceMs, load.gracefulStopMs ?? DEFAULT_GRACEFUL_STOP_MS);

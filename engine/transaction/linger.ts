@@ -61,12 +61,6 @@ export class Lingering<V> {
     return out;
   }
 
-  get size(): number {
-    let n = 0;
-    for (const b of this.buckets) n += b.keys.size;
-    return n;
-  }
-
   private age(): void {
     const now = this.now();
     const buckets = this.buckets;
