@@ -32,17 +32,40 @@ function transactionsPerInstance(role: CompiledRole): number {
   return Math.max(1, n);
 }
 
+/** Transactions a second a scenario asks for at its peak, over all its roles; undefined with a closed-model role (no rate to read). */
+export function transactionsPerSecond(sc: CompiledScenario, overrides: LoadOverrides): number | undefined {
+  let perSecond = 0;
+  for (const role of sc.roles) {
+    const rate = peakRate(role, overrides);
+    if (rate === undefined) return undefined;
+    perSecond += rate * transactionsPerInstance(role);
+  }
+  return perSecond;
+}
+
 /** The default number of workers for a run of these scenarios (run one after the other): the most any of them needs. */
 export function workersByLoad(scenarios: CompiledScenario[], overrides: LoadOverrides, cores: number): number {
   let most = 1;
   for (const sc of scenarios) {
-    let perSecond = 0;
-    for (const role of sc.roles) {
-      const rate = peakRate(role, overrides);
-      if (rate === undefined) return Math.max(1, cores);
-      perSecond += rate * transactionsPerInstance(role);
-    }
+    const perSecond = transactionsPerSecond(sc, overrides);
+    if (perSecond === undefined) return Math.max(1, cores);
     most = Math.max(most, Math.ceil(perSecond / WORKER_TRANSACTIONS_PER_SECOND));
   }
   return Math.max(1, Math.min(cores, most));
+}
+
+/**
+ * From this many transactions a second a worker's young generation is kept small (YOUNG_GENERATION_MB). V8's own
+ * (a 16 MB semi-space) collects every 200 ms or so at 10,000 requests/s, each time stopping the worker for about
+ * 4 ms, which makes the arrivals due meanwhile late; a 2 MB semi-space stops it about 1 ms at a time, 7 times as
+ * often, for twice the collector's CPU (README "Figures", 2026-12-07). Below this rate the CPU is worth more than
+ * the few late sends.
+ */
+export const SMALL_YOUNG_GENERATION_FROM = 8_000;
+/** Young generation of a busy worker: three semi-spaces of 2 MB (what Worker's resourceLimits counts). */
+export const YOUNG_GENERATION_MB = 6;
+
+/** A worker's young generation in MB for the transactions a second it carries, or undefined for V8's default. */
+export function youngGenerationMb(perWorker: number | undefined): number | undefined {
+  return perWorker !== undefined && perWorker >= SMALL_YOUNG_GENERATION_FROM ? YOUNG_GENERATION_MB : undefined;
 }
