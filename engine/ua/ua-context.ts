@@ -32,7 +32,7 @@ export abstract class UaContext implements TemplateVars {
   /** Which arrival of its role this instance is (the load runner's count): its random draws are seeded by it. */
   arrival = 0;
   private rng: Random | undefined;
-  /** The UA's state across its calls (the worker keeps it for good), looked up once per instance. */
+  /** The UA's state across its calls (the worker's, kept while its user may play again), looked up once per instance. */
   private state: UaState | undefined;
   /** Current step generation: callbacks from an earlier step are ignored. */
   protected gen = 0;

@@ -275,8 +275,6 @@ export abstract class UacSide extends MediaSide {
     this.timedOut(out.step, `no final response within ${out.step.timeoutMs / 1000}s`);
   }
 
-  /** After the end: the ACK of a retransmitted 2xx sent again (uac-invite.ts keeps it). */
-
   /**
    * RFC 3261 §22.2 (401) and §22.3 (407): the request again, a new CSeq, with credentials for the challenge:
    * digest, or with `auth.scheme` ntlm/kerberos the next round of an [MS-SIPAE] login (a promise while
@@ -292,10 +290,10 @@ export abstract class UacSide extends MediaSide {
       if (this.inDialog(step)) retry.set('CSeq', `${++this.dialog!.localSeq} ${step.method}`);
       return retry;
     };
-    const sipae = sipaeClientOf(this.rt.uaState(this.me.user), this.role.role.auth, this.me);
+    const sipae = sipaeClientOf(this.uaState(), this.role.role.auth, this.me);
     if (sipae) {
       if (!sipae.offered(values)) return undefined;
-      this.rt.uaState(this.me.user).sipaeProxy = proxy;
+      this.uaState().sipaeProxy = proxy;
       const answer = sipae.answer(values);
       const withAnswer = (value: string): SipMessage => {
         const retry = retryOf();

@@ -105,7 +105,7 @@ export abstract class UasSide extends InviteClient {
     }
     if (!this.dialog && req.method === 'NOTIFY') {
       // A NOTIFY may arrive before the 200 to SUBSCRIBE (RFC 6665 §4.1.2.4): it makes the dialog.
-      this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.rt.uaState(this.me.user).cseq };
+      this.dialog = { ...uasDialog(req, this.localTag), localSeq: this.uaState().cseq };
     }
     const problem = checkContent(step.expect, req, this.rt.regexCache, this) ?? (step.capture.length ? applyCaptures(step.capture, req, (this.vars ??= new Map()), this.rt.regexCache) : undefined);
     const answerSdp = this.mediaAnswerTo(step, req);
@@ -131,7 +131,7 @@ export abstract class UasSide extends InviteClient {
     if (req.method === 'INVITE' && code > 100 && code < 300) {
       // The Contact names the transport it is reached over (RFC 3261 §8.1.1.8, §19.1.1), or a proxy would use UDP.
       res.add('Contact', `<${rt.contactUri(this.me.user, this.socket.local)}>`);
-      if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: rt.uaState(this.me.user).cseq };
+      if (!this.dialog) this.dialog = { ...uasDialog(req, toTag), localSeq: this.uaState().cseq };
     }
     for (const [name, t] of step.replyHeaders) res.add(name, renderTemplate(t, this));
     if (code >= 200) {
