@@ -10,6 +10,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { buildBucketTables } from '../metrics/raw-buckets.js';
 import { crashedSnapshot, emptyRunSnapshot, mergeSnapshots, SecondsOfWorkers, StepSeriesBuilder, TimeSeries, type RunSnapshot, type StepSeries, type TimePoint } from '../metrics/index.js';
 import type { CompiledScenario } from '../scenario/index.js';
 import type { Target } from '../transport/index.js';
@@ -108,6 +109,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   let stopAskedAt = 0;
   const workerErrors: WorkerFailure[] = [];
   const timeseries = new TimeSeries();
+  buildBucketTables(); // now, not inside the first second, while the workers run (timeseries and stepSeries read them)
   const stepSeries = new StepSeriesBuilder();
   const seconds = new SecondsOfWorkers(n, (second, snap) => {
     timeseries.add(second * 1000, snap);

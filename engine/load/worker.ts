@@ -12,6 +12,7 @@ import type { RawHistogram, RunSnapshot } from '../metrics/index.js';
 import { LoadRunner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { healthOf } from './health.js';
+import { buildBucketTables } from '../metrics/raw-buckets.js';
 
 const cfg = workerData as WorkerConfig;
 const port = parentPort!;
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   // Quarter-millisecond ticks: arrivals due 200 µs apart (10,000/s on 2 workers) each go out on time.
   const wheel = new TimerWheel({ tickMs: 0.25 });
   const rt = await WorkerRuntime.create(cfg, wheel);
+  buildBucketTables(); // read every second by healthOf
+
   const lagResolutionMs = 10;
   const lag = monitorEventLoopDelay({ resolution: lagResolutionMs });
   lag.enable();

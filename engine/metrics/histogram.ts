@@ -68,6 +68,10 @@ export function emptyRaw(): RawHistogram {
   return { index: new Uint32Array(0), count: new Float64Array(0) };
 }
 
+/** Where rawOf gathers the non-zero buckets in its one pass over the counts, before copying them out at their length. */
+let gatheredIndex = new Uint32Array(0);
+let gatheredCount = new Float64Array(0);
+
 /** The histogram's non-zero buckets (the values it holds, without compression). */
 export function rawOf(h: Histogram): RawHistogram {
   const x = internals(h);
@@ -75,18 +79,19 @@ export function rawOf(h: Histogram): RawHistogram {
   // No bucket above the one of the largest value recorded holds anything.
   const end = Math.min(x.countsArrayLength, x.countsArrayIndex(x.maxValue) + 1);
   const counts = x._counts ?? Float64Array.from({ length: end }, (_, i) => x.getCountAtIndex(i));
+  if (gatheredIndex.length < end) {
+    gatheredIndex = new Uint32Array(x.countsArrayLength);
+    gatheredCount = new Float64Array(x.countsArrayLength);
+  }
   let n = 0;
-  for (let i = 0; i < end; i++) if (counts[i]! > 0) n++;
-  const index = new Uint32Array(n);
-  const count = new Float64Array(n);
-  for (let i = 0, j = 0; i < end; i++) {
+  for (let i = 0; i < end; i++) {
     const c = counts[i]!;
     if (c > 0) {
-      index[j] = i;
-      count[j++] = c;
+      gatheredIndex[n] = i;
+      gatheredCount[n++] = c;
     }
   }
-  return { index, count };
+  return { index: gatheredIndex.slice(0, n), count: gatheredCount.slice(0, n) };
 }
 
 /** A full-range histogram holding the raw counts; its max and min are those a decoded one has. */

@@ -6,8 +6,8 @@
 // they were taken at, so that a point adds the workers' counts of one and the
 // same instant (never one worker's second 3 to another's second 4).
 
-import type { Histogram } from 'hdr-histogram-js';
-import { histogramOf, percentiles } from './histogram.js';
+import type { RawHistogram } from './histogram.js';
+import { rawPercentilesMs, subtractRaw } from './raw-buckets.js';
 import { emptyRunSnapshot, mergeSnapshots, type RunSnapshot } from './step-metrics.js';
 
 export interface TimePoint {
@@ -25,7 +25,7 @@ export interface TimePoint {
 
 export class TimeSeries {
   readonly points: TimePoint[] = [{ t: 0, started: 0, passed: 0, failed: 0, active: 0, rate: 0, p50: 0, p99: 0 }];
-  private prevMain: Histogram | undefined;
+  private prevMain: RawHistogram | undefined;
 
   add(t: number, snap: RunSnapshot): void {
     const prev = this.points[this.points.length - 1]!;
@@ -34,12 +34,9 @@ export class TimeSeries {
     let p50 = 0;
     let p99 = 0;
     if (main) {
-      // One histogram: subtract the previous second's cumulative one, read, add it back.
-      const h = histogramOf(main.service);
-      if (this.prevMain) h.subtract(this.prevMain);
-      ({ p50, p99 } = percentiles(h));
-      if (this.prevMain) h.add(this.prevMain);
-      this.prevMain = h;
+      // Raw buckets, not hdr-histogram-js, whose percentiles walk every bucket: this runs on the coordinator every second.
+      [p50, p99] = rawPercentilesMs(this.prevMain ? subtractRaw(main.service, this.prevMain) : main.service, [50, 99]) as [number, number];
+      this.prevMain = main.service;
     }
     this.points.push({
       t: Math.round(t),
