@@ -19,7 +19,15 @@ export function isToken(s: string): boolean {
 
 /** Splits a header value at commas that are outside quotes and <...>. */
 export function splitTopLevel(value: string, sep = ','): string[] {
-  const out: string[] = [];
+  return appendTopLevel(value, [], sep);
+}
+
+/**
+ * splitTopLevel into `out`: each element trimmed, empty ones left out. An element is cut once, without the spaces
+ * and tabs around it, and nothing is filtered or spread after: a list header read per response (an Allow an
+ * expectation looks into) made four arrays and two strings an element.
+ */
+export function appendTopLevel(value: string, out: string[], sep = ','): string[] {
   let depth = 0;
   let quoted = false;
   let start = 0;
@@ -32,12 +40,31 @@ export function splitTopLevel(value: string, sep = ','): string[] {
     else if (ch === '<') depth++;
     else if (ch === '>') depth = Math.max(0, depth - 1);
     else if (ch === sep && depth === 0) {
-      out.push(value.slice(start, i).trim());
+      pushTrimmed(out, value, start, i);
       start = i + 1;
     }
   }
-  out.push(value.slice(start).trim());
-  return out.filter((s) => s.length > 0);
+  pushTrimmed(out, value, start, value.length);
+  return out;
+}
+
+/** value[start, end) trimmed, if anything is left: spaces and tabs skipped before cutting, any other white space by trim(). */
+function pushTrimmed(out: string[], value: string, start: number, end: number): void {
+  while (start < end && isSpaceOrTab(value.charCodeAt(start))) start++;
+  while (end > start && isSpaceOrTab(value.charCodeAt(end - 1))) end--;
+  if (start === end) return;
+  const s = value.slice(start, end);
+  // String#trim's white space is ASCII up to 32 and a few code points from 0xA0 up: anything else at both ends is kept as is.
+  const t = mayBeSpace(s.charCodeAt(0)) || mayBeSpace(s.charCodeAt(s.length - 1)) ? s.trim() : s;
+  if (t.length > 0) out.push(t);
+}
+
+function isSpaceOrTab(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+function mayBeSpace(c: number): boolean {
+  return c <= 32 || c >= 0xa0;
 }
 
 /** Reads a quoted string starting at value[pos] === '"'; returns its unescaped text and the index after it. */

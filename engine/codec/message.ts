@@ -3,7 +3,7 @@
 // accessors that parse a header only when someone asks, caching the result.
 
 import { canonicalHeaderName, isListHeader } from './header-names.js';
-import { splitTopLevel, parseDigits } from './grammar.js';
+import { appendTopLevel, splitTopLevel, parseDigits } from './grammar.js';
 import { parseCSeq, parseNameAddr, parseVia, type CSeq, type NameAddr, type Via } from './headers.js';
 import { SipParseError } from './errors.js';
 
@@ -116,7 +116,7 @@ export class SipMessage {
     const out: string[] = [];
     for (const h of this.headers) {
       if (h.name !== canon) continue;
-      if (list) out.push(...splitTopLevel(h.value));
+      if (list) appendTopLevel(h.value, out);
       else out.push(h.value);
     }
     return out;

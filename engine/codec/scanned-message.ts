@@ -11,7 +11,7 @@
 // test/codec/scan.test.ts holds every accessor to parseMessage's answer over
 // the RFC 4475 corpus and a fuzz corpus.
 
-import { splitTopLevel } from './grammar.js';
+import { appendTopLevel, splitTopLevel } from './grammar.js';
 import { canonicalHeaderName, compactLetter, isListHeader, isTableName } from './header-names.js';
 import { parseNameAddr, type CSeq, type NameAddr } from './headers.js';
 import { latin1, methodAt } from './interned.js';
@@ -96,7 +96,7 @@ export class ScannedMessage extends SipMessage {
     const split = isListHeader(canon);
     const out: string[] = [];
     for (let line = this.next(canon, known, compact, 0); line >= 0; line = this.next(canon, known, compact, line + 1)) {
-      if (split) out.push(...splitTopLevel(this.lineValue(line)));
+      if (split) appendTopLevel(this.lineValue(line), out);
       else out.push(this.lineValue(line));
     }
     return out;
