@@ -15,6 +15,7 @@ import { RunWideCap, type SharedCap } from './concurrency.js';
 import { Lateness } from './health.js';
 import { servedUsers } from './peer-served.js';
 import { shareOf, type Part } from './segment.js';
+import { SlotSet, type Slotted } from '../collections/key-table.js';
 
 /**
  * How early an arrival may start. Node wakes a timer to the millisecond at best, so an arrival
@@ -91,10 +92,18 @@ function loadEndOf(load: LoadSettings): number {
   return Math.min(load.durationMs ?? Infinity, phases ?? Infinity);
 }
 
+class PendingTimer implements Slotted {
+  slot = -1;
+  handle: TimerHandle | undefined;
+}
+
 export class LoadRunner {
   private stopped = false;
-  /** Pending arrival and think-time timers, so that stop() can cancel them; each leaves the set when it fires. */
-  private readonly timers = new Set<TimerHandle>();
+  /**
+   * Pending arrival and think-time timers, so that stop() can cancel them; each leaves the set when it fires. A
+   * SlotSet, not a Set: one comes and goes per arrival (collections/key-table.ts).
+   */
+  private readonly timers = new SlotSet<PendingTimer>();
   private activeRoles = 0;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
@@ -152,8 +161,10 @@ export class LoadRunner {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
+    for (const p of this.timers.list()) {
+      p.handle?.cancel();
+      this.timers.delete(p);
+    }
     for (const wake of this.stopListeners.splice(0)) wake();
   }
 
@@ -161,11 +172,12 @@ export class LoadRunner {
   private readonly stopListeners: (() => void)[] = [];
 
   private after(ms: number, fn: () => void): void {
-    const handle = this.wheel.schedule(ms, () => {
-      this.timers.delete(handle);
+    const pending = new PendingTimer();
+    pending.handle = this.wheel.schedule(ms, () => {
+      this.timers.delete(pending);
       fn();
     });
-    this.timers.add(handle);
+    this.timers.add(pending);
   }
 
   private roleFinished(): void {

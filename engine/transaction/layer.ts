@@ -9,6 +9,7 @@ import type { TimerWheel } from '../timer/index.js';
 import type { Endpoint } from '../transport/index.js';
 import { ClientTransaction, type ClientTransactionUser } from './client.js';
 import type { ClientTransactionContext, TransactionContext } from './context.js';
+import { KeyTable } from '../collections/key-table.js';
 import { Lingering } from './linger.js';
 import { ServerTransaction } from './server.js';
 import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
@@ -40,11 +41,12 @@ export class TransactionLayer {
   readonly wheel: TimerWheel;
   /**
    * Client transactions by CSeq method, then by top Via branch (§17.1.3 matches on both): two lookups of strings
-   * the messages already hold, instead of a key string made (and hashed) per request and per response.
+   * the messages already hold, instead of a key string made (and hashed) per request and per response. The tables
+   * by branch, and the servers', are KeyTables, not Maps: a transaction comes and goes per request (collections/key-table.ts).
    */
-  private readonly clients = new Map<string, Map<string, ClientTransaction>>();
+  private readonly clients = new Map<string, KeyTable<ClientTransaction>>();
   private clientTotal = 0;
-  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly servers = new KeyTable<ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly clientCtx: ClientTransactionContext;
   /**
@@ -120,7 +122,7 @@ export class TransactionLayer {
     const tx = new ClientTransaction(this.clientCtx, branch, req, dest, user, method);
     if (tx.state !== 'terminated') {
       let byBranch = this.clients.get(method);
-      if (!byBranch) this.clients.set(method, (byBranch = new Map()));
+      if (!byBranch) this.clients.set(method, (byBranch = new KeyTable()));
       const size = byBranch.size;
       byBranch.set(branch, tx);
       this.clientTotal += byBranch.size - size;
@@ -211,13 +213,13 @@ export class TransactionLayer {
   /** A copy: terminating a transaction removes it from its map. */
   private allClients(): ClientTransaction[] {
     const all: ClientTransaction[] = [];
-    for (const byBranch of this.clients.values()) for (const tx of byBranch.values()) all.push(tx);
+    for (const byBranch of this.clients.values()) all.push(...byBranch.valueList());
     return all;
   }
 
   /** Terminates every transaction (end of run). */
   clear(): void {
     for (const tx of this.allClients()) tx.terminate();
-    for (const tx of [...this.servers.values()]) tx.terminate();
+    for (const tx of this.servers.valueList()) tx.terminate();
   }
 }

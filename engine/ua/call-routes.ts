@@ -1,15 +1,18 @@
 // Which running instance a request or stray response belongs to, by Call-ID.
 // Two instances of one worker may share a Call-ID (caller and callee of the
 // same call), told apart by their local tag (the To tag of a request to them).
-// One Map entry per Call-ID, holding the instance itself in the usual case:
+// One table entry per Call-ID, holding the instance itself in the usual case:
 // 100,000 idle UAs should not each cost a composite "callId|tag" key string.
+
+import { KeyTable } from '../collections/key-table.js';
 
 export interface Routed {
   readonly localTag: string;
 }
 
 export class CallRoutes<T extends Routed> {
-  private readonly byCallId = new Map<string, T | T[]>();
+  /** A KeyTable, not a Map: a route is added and removed per call (collections/key-table.ts). */
+  private readonly byCallId = new KeyTable<T | T[]>();
 
   /** Routes `callId` to `inst`; the latest routed wins a lookup without a matching tag. */
   add(callId: string, inst: T): void {

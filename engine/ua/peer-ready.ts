@@ -1,7 +1,11 @@
 // The peer-ready rule's bookkeeping (docs/architecture.md, engine/ua): which
 // users of called roles have reached their first wait for a request, and the
 // callers held until their peer user has. WorkerRuntime decides who is held
-// and for how long; this keeps the two tables consistent.
+// and for how long; this keeps the two tables consistent. KeyTables, not a Set
+// and a Map: with caller and callee in one worker a user is ready and forgotten
+// per call (collections/key-table.ts).
+
+import { KeyTable } from '../collections/key-table.js';
 
 /** A caller held by the peer-ready rule: started when its peer is ready, or ended without a call. */
 export interface HeldCaller {
@@ -12,9 +16,9 @@ export interface HeldCaller {
 
 export class PeerReadiness {
   /** Users of called roles whose running instance reached its first wait for a request. */
-  private readonly ready = new Set<string>();
+  private readonly ready = new KeyTable<true>();
   /** Callers held until their peer user is ready, by that user. */
-  private readonly held = new Map<string, HeldCaller[]>();
+  private readonly held = new KeyTable<HeldCaller[]>();
 
   isReady(user: string): boolean {
     return this.ready.has(user);
@@ -22,7 +26,7 @@ export class PeerReadiness {
 
   /** `user` is ready: the callers held for it start now. */
   markReady(user: string): void {
-    this.ready.add(user);
+    this.ready.set(user, true);
     const waiters = this.held.get(user);
     if (!waiters) return;
     this.held.delete(user);
@@ -50,7 +54,7 @@ export class PeerReadiness {
 
   /** Every caller still held, no longer held (the end of the run). */
   takeAll(): HeldCaller[] {
-    const all = [...this.held.values()].flat();
+    const all = this.held.valueList().flat();
     this.held.clear();
     return all;
   }

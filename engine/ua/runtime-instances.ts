@@ -14,13 +14,15 @@ import type { LadderStore } from './ladder-store.js';
 import { CallRoutes } from './call-routes.js';
 import { PeerReadiness, type HeldCaller } from './peer-ready.js';
 import { RuntimeSockets } from './runtime-sockets.js';
+import { KeyTable, SlotSet } from '../collections/key-table.js';
 
 export abstract class RuntimeInstances extends RuntimeSockets {
   protected readonly calls = new CallRoutes<HostedInstance>();
-  protected readonly byUser = new Map<string, HostedInstance>();
-  private readonly uaStates = new Map<string, UaState>();
+  // Tables that churn at the call rate: KeyTable and SlotSet, not Map and Set (collections/key-table.ts says why).
+  protected readonly byUser = new KeyTable<HostedInstance>();
+  private readonly uaStates = new KeyTable<UaState>();
   private serials = 0;
-  private readonly running = new Set<ScenarioInstance>();
+  private readonly running = new SlotSet<ScenarioInstance>();
   /** The peer-ready rule: users ready, callers held for them. */
   private readonly peers = new PeerReadiness();
   /** Does this worker ever start user `userIndex` of role `roleIndex`? Set by the load runner; a peer elsewhere is not waited for. */
@@ -147,7 +149,7 @@ export abstract class RuntimeInstances extends RuntimeSockets {
   abortAll(reason: string): void {
     // Callers still held for their peer end too, without sending anything.
     for (const h of this.peers.takeAll()) h.abort(reason);
-    for (const inst of [...this.running]) inst.abort(reason);
+    for (const inst of this.running.list()) inst.abort(reason);
   }
 
   /** --listen: an instance for a caller at `source`, its Call-ID routed to it; it starts at once and waits for the request. */

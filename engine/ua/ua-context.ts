@@ -31,6 +31,8 @@ export abstract class UaContext implements TemplateVars {
   readonly serial: number;
   /** Which arrival of its role this instance is (the load runner's count): its random draws are seeded by it. */
   arrival = 0;
+  /** Its place among the worker's running instances (a SlotSet), -1 when not running. */
+  slot = -1;
   private rng: Random | undefined;
   /** The UA's state across its calls (the worker's, kept while its user may play again), looked up once per instance. */
   private state: UaState | undefined;
