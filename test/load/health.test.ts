@@ -1,9 +1,12 @@
 // The generator's view of itself: how far from their intended time arrivals
-// started, and event-loop lag net of the probe's own interval.
+// started (its p99 and max, read off raw buckets every second, those of the
+// histogram), and event-loop lag net of the probe's own interval.
 
 import t from 'tap';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { healthOf, Lateness } from '../../engine/load/health.js';
+import { newHistogram, percentiles, recordMs } from '../../engine/metrics/index.js';
+import { Random } from '../../engine/random/index.js';
 
 t.test('a start within 1 ms either side of its intended time is on time; only lateness makes the p99', async (t) => {
   const l = new Lateness();
@@ -23,4 +26,18 @@ t.test('event-loop lag is what exceeds the probe interval (an idle loop has none
   t.same([healthOf(stalled, 10, undefined).lagP99Ms, healthOf(stalled, 10, undefined).lagMaxMs], [17, 35]);
   const never = { count: 0, percentile: () => 0, max: 0 } as unknown as IntervalHistogram;
   t.equal(healthOf(never, 10, undefined).lagP99Ms, 0);
+});
+
+t.test("lateness's p99 and max are the histogram's", async (t) => {
+  const l = new Lateness();
+  const h = newHistogram();
+  const rng = new Random(7);
+  for (let n = 0; n < 5000; n++) {
+    const v = 0.05 * Math.exp(rng.nextOpen() * 13.3);
+    const late = v / 100 - 0.3; // some early (negative), most under 1 ms, a tail of seconds
+    l.record(late);
+    recordMs(h, Math.max(0, late));
+  }
+  const p = percentiles(h);
+  t.same(l.late(), { p99: p.p99, max: p.max });
 });

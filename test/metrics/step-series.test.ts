@@ -2,11 +2,14 @@
 // Prometheus histogram: each second's percentiles come from that second's
 // answers only (the difference of two cumulative histograms), responses and
 // timeouts are that second's, and counts at or below fixed bounds match the
-// values recorded.
+// values recorded. Raw-bucket percentiles (what the worker's health and the
+// coordinator's time series read every second, in one pass) are the values
+// hdr-histogram-js's own percentiles give.
 
 import t from 'tap';
-import { emptyRaw, emptyRunSnapshot, MAX_STEP_POINTS, newHistogram, rawOf, recordMs, StepSeriesBuilder, type RunSnapshot } from '../../engine/metrics/index.js';
-import { countsAtOrBelow, subtractRaw, sumUs } from '../../engine/metrics/raw-buckets.js';
+import { emptyRaw, emptyRunSnapshot, MAX_STEP_POINTS, newHistogram, percentiles, rawOf, recordMs, StepSeriesBuilder, TimeSeries, type RunSnapshot } from '../../engine/metrics/index.js';
+import { countsAtOrBelow, rawPercentilesMs, subtractRaw, sumUs } from '../../engine/metrics/raw-buckets.js';
+import { Random } from '../../engine/random/index.js';
 
 /** A run snapshot of one role with one step whose service times (ms) and codes are given, cumulative. */
 function snap(serviceMs: number[], codes: Record<string, number>, timeouts = 0): RunSnapshot {
@@ -69,4 +72,32 @@ t.test('a long run keeps at most MAX_STEP_POINTS points a step, older ones merge
   t.equal(points.reduce((a, p) => a + p.codes[1]!, 0), n, 'and every response');
   t.equal(points[points.length - 1]!.t, n * 1000, 'the last point ends at the last second');
   t.equal(Math.round(points[3]!.p99), 40, "a merged point keeps its worst second's percentiles (seconds 7 and 8)");
+});
+
+/** Latencies from 0.05 ms to about 30 s, log-spread, from a fixed seed. */
+function latencies(n: number, seed: number): number[] {
+  const rng = new Random(seed);
+  return Array.from({ length: n }, () => 0.05 * Math.exp(rng.nextOpen() * 13.3));
+}
+
+t.test('raw-bucket percentiles are hdr-histogram-js percentiles', async (t) => {
+  for (const [n, seed] of [[1, 1], [7, 2], [1000, 3], [20000, 4]] as const) {
+    const h = newHistogram();
+    for (const v of latencies(n, seed)) recordMs(h, v);
+    const p = percentiles(h);
+    t.same(rawPercentilesMs(rawOf(h), [50, 90, 99, 99.9]), [p.p50, p.p90, p.p99, p.p999], `${n} values`);
+  }
+});
+
+t.test("a time point's p50 and p99 are those of its own second", async (t) => {
+  const first = latencies(3000, 5);
+  const second = latencies(3000, 6).map((v) => v * 3);
+  const ts = new TimeSeries();
+  ts.add(1000, snap(first, {}));
+  ts.add(2000, snap([...first, ...second], {}));
+  const alone = newHistogram();
+  for (const v of second) recordMs(alone, v);
+  const p = percentiles(alone);
+  t.same([ts.points[2]!.p50, ts.points[2]!.p99], [p.p50, p.p99]);
+  t.equal(ts.points[2]!.rate, 3000);
 });
