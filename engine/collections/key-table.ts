@@ -6,7 +6,7 @@
 // its entries: once one table of that chain has reached the old generation,
 // each later table, and every key and value any of them held, is kept through
 // the young collections by the dead one before it and promoted in its turn,
-// until a full collection. At 10,000 requests a second that was most of what
+// until a full collection. At 10,000 requests a second that was half of what
 // the worker promoted (V8's --trace-gc-object-stats counted 14,000 dead map
 // tables and the calls they held in the old space at each full collection).
 // Here a deleted entry's slots are emptied at once, so nothing stays

@@ -92,6 +92,7 @@ function loadEndOf(load: LoadSettings): number {
   return Math.min(load.durationMs ?? Infinity, phases ?? Infinity);
 }
 
+/** An arrival or think-time timer not yet fired, where stop() finds it. */
 class PendingTimer implements Slotted {
   slot = -1;
   handle: TimerHandle | undefined;

@@ -40,7 +40,6 @@ async function main(): Promise<void> {
   const wheel = new TimerWheel({ tickMs: 0.25 });
   const rt = await WorkerRuntime.create(cfg, wheel);
   buildBucketTables(); // read every second by healthOf
-
   const lagResolutionMs = 10;
   const lag = monitorEventLoopDelay({ resolution: lagResolutionMs });
   lag.enable();
