@@ -42,11 +42,13 @@ export class TransactionLayer {
   /**
    * Client transactions by CSeq method, then by top Via branch (§17.1.3 matches on both): two lookups of strings
    * the messages already hold, instead of a key string made (and hashed) per request and per response. The tables
-   * by branch, and the servers', are KeyTables, not Maps: a transaction comes and goes per request (collections/key-table.ts).
+   * by branch are KeyTables, not Maps: a client transaction comes and goes within a call (collections/key-table.ts).
+   * Server transactions stay in a Map: each is kept for Timer J or H (32 s over UDP), so a busy server holds
+   * hundreds of thousands, which V8's own hashing serves faster, and what a Map's old tables keep was alive anyway.
    */
   private readonly clients = new Map<string, KeyTable<ClientTransaction>>();
   private clientTotal = 0;
-  private readonly servers = new KeyTable<ServerTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly clientCtx: ClientTransactionContext;
   /**
@@ -220,6 +222,6 @@ export class TransactionLayer {
   /** Terminates every transaction (end of run). */
   clear(): void {
     for (const tx of this.allClients()) tx.terminate();
-    for (const tx of this.servers.valueList()) tx.terminate();
+    for (const tx of [...this.servers.values()]) tx.terminate();
   }
 }
