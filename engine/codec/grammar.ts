@@ -25,7 +25,7 @@ export function splitTopLevel(value: string, sep = ','): string[] {
 /**
  * splitTopLevel into `out`: each element trimmed, empty ones left out. An element is cut once, without the spaces
  * and tabs around it, and nothing is filtered or spread after: a list header read per response (an Allow an
- * expectation looks into) made four arrays and two strings an element.
+ * expectation looks into) made a split array, a filtered copy and a spread, and two strings an element.
  */
 export function appendTopLevel(value: string, out: string[], sep = ','): string[] {
   let depth = 0;
@@ -54,7 +54,7 @@ function pushTrimmed(out: string[], value: string, start: number, end: number): 
   while (end > start && isSpaceOrTab(value.charCodeAt(end - 1))) end--;
   if (start === end) return;
   const s = value.slice(start, end);
-  // String#trim's white space is ASCII up to 32 and a few code points from 0xA0 up: anything else at both ends is kept as is.
+  // String#trim's white space is all at or below 32 or from 0xA0 up: a cut whose ends are neither is already trimmed.
   const t = mayBeSpace(s.charCodeAt(0)) || mayBeSpace(s.charCodeAt(s.length - 1)) ? s.trim() : s;
   if (t.length > 0) out.push(t);
 }
