@@ -25,7 +25,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function weigh(label: string, file: string, window: [number, number]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sipstorm-mem-'));
-  const server = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--transport', 'udp'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--transport', 'udp', '--max-calls', '50000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     server.stdout!.on('data', (d) => {
