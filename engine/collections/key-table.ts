@@ -33,12 +33,12 @@ export class KeyTable<V> {
   }
 
   get(key: string): V | undefined {
-    const i = this.find(key, hashOf(key));
+    const i = this.find(key);
     return i < 0 ? undefined : this.values[i];
   }
 
   has(key: string): boolean {
-    return this.find(key, hashOf(key)) >= 0;
+    return this.find(key) >= 0;
   }
 
   set(key: string, value: V): void {
@@ -61,7 +61,7 @@ export class KeyTable<V> {
   }
 
   delete(key: string): boolean {
-    let i = this.find(key, hashOf(key));
+    let i = this.find(key);
     if (i < 0) return false;
     this.count--;
     const mask = this.mask;
@@ -94,7 +94,10 @@ export class KeyTable<V> {
     return out;
   }
 
-  private find(key: string, h: number): number {
+  /** The key's slot, or -1. An empty table answers without hashing: most runs never fill the peer-ready tables, which every call's end asks. */
+  private find(key: string): number {
+    if (this.count === 0) return -1;
+    const h = hashOf(key);
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const k = this.keys[i];
       if (k === undefined) return -1;
