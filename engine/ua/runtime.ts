@@ -36,7 +36,6 @@ export class WorkerRuntime extends RuntimeIncoming implements UaHost {
 
   static async create(cfg: RuntimeConfig, wheel: TimerWheel): Promise<WorkerRuntime> {
     await Promise.all([loadMsLogin(cfg.scenario), loadCallMedia(cfg.scenario)]);
-    await Promise.all([loadMsLogin(cfg.scenario), loadCallMedia(cfg.scenario)]);
     const rt = new WorkerRuntime(cfg, wheel);
     if (cfg.listenPort !== undefined) rt.early = [];
     if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());
