@@ -41,6 +41,8 @@ export function generatorLine(h: ScenarioResult['health']): string {
   ];
   const workers = h.workers ?? [];
   if (workers.length) parts.push(`workers busy ${workers.map((w) => `#${w.worker} ${Math.round(w.busy * 100)}%`).join(', ')}`);
+  const warmed = workers.filter((w) => w.warmUp);
+  if (warmed.length) parts.push(`warm-up on loopback before the start ${warmed.map((w) => `#${w.worker} ${w.warmUp!.instances.toLocaleString('en-US')} instances in ${w.warmUp!.ms} ms`).join(', ')}`);
   const line = `generator: ${parts.join(', ')}`;
   return h.generatorBound ? `${line}; generator overloaded: latencies include our own delay` : line;
 }

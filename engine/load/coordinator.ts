@@ -39,6 +39,8 @@ export interface LoadRunOptions {
   checks?: boolean;
   /** One socket per simulated UA instead of one per worker (SIPp's -t un). */
   socketPerUa?: boolean;
+  /** false: no warm-up before the start (--no-warm-up; warm-up.ts). */
+  warmUp?: boolean;
   /** --listen: the one worker's socket binds this port and serves callers (use with one worker). */
   listenPort?: number;
   /** --trace, --trace-failed, --pcap, --tls-keylog: what every worker records (CaptureSession.worker()). */
@@ -143,6 +145,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     limits: opts.limits,
     checks: opts.checks,
     socketPerUa: opts.socketPerUa,
+    warmUp: opts.warmUp,
     listenPort: opts.listenPort,
     ws: opts.target.path !== undefined ? { path: opts.target.path, ...opts.ws } : undefined,
     capture: opts.capture,

@@ -15,6 +15,8 @@ export interface WorkerConfig extends RuntimeConfig {
   drainMs: number;
   /** The run-wide counters of running instances per role (maxConcurrent), shared by all workers. */
   cap?: SharedCap;
+  /** false: --no-warm-up (warm-up.ts); otherwise the worker warms up when its load asks for it. */
+  warmUp?: boolean;
 }
 
 export type ToWorker =

@@ -18,7 +18,7 @@ import { effectiveLoad, type LoadOverrides } from './runner.js';
 export const WORKER_TRANSACTIONS_PER_SECOND = 10_000;
 
 /** The highest arrival rate of a role's load (its rate, or the highest rate or ramp end of its phases). */
-function peakRate(role: CompiledRole, overrides: LoadOverrides): number | undefined {
+export function peakRate(role: CompiledRole, overrides: LoadOverrides): number | undefined {
   const load = effectiveLoad(role.load, overrides);
   if (load.model === 'closed') return undefined;
   let peak = load.rate ?? 0;

@@ -1,5 +1,6 @@
 // A load worker thread: owns one timer wheel, one socket and transaction layer
-// (WorkerRuntime) and its share of the load; posts a snapshot at every whole
+// (WorkerRuntime) and its share of the load; warms up first when that share is
+// busy (warm-up.ts); posts a snapshot at every whole
 // second after the run's shared start instant (labelled with that second, so
 // the coordinator adds up the workers' numbers of one instant) and a final one
 // at the end. Loaded as plain JavaScript from dist/.
@@ -13,6 +14,7 @@ import { LoadRunner } from './runner.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { healthOf } from './health.js';
 import { buildBucketTables } from '../metrics/raw-buckets.js';
+import { warmUp } from './warm-up.js';
 
 const cfg = workerData as WorkerConfig;
 const port = parentPort!;
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   detachOnce();
   // Quarter-millisecond ticks: arrivals due 200 µs apart (10,000/s on 2 workers) each go out on time.
   const wheel = new TimerWheel({ tickMs: 0.25 });
+  const warm = await warmUp(cfg);
   const rt = await WorkerRuntime.create(cfg, wheel);
   buildBucketTables(); // read every second by healthOf
   const lagResolutionMs = 10;
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     const s = rt.snapshot();
     s.health = healthOf(lag, lagResolutionMs, runner?.lateness);
     const busy = performance.eventLoopUtilization(eluAtStart).utilization;
-    s.health.workers = [{ worker: cfg.part.index, busy: Math.round(busy * 1000) / 1000 }];
+    s.health.workers = [{ worker: cfg.part.index, busy: Math.round(busy * 1000) / 1000, ...(warm && { warmUp: warm }) }];
     return s;
   };
   let tick: NodeJS.Timeout | undefined;

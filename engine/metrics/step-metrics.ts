@@ -172,6 +172,14 @@ export interface LadderEntry {
   raw: string;
 }
 
+/** One worker's own numbers: how busy its event loop was, and its warm-up before the start (engine/load/warm-up.ts). */
+export interface WorkerHealth {
+  worker: number;
+  busy: number;
+  /** Absent when the worker did not warm up. */
+  warmUp?: { instances: number; passed: number; ms: number };
+}
+
 export interface RunSnapshot {
   roles: RoleSnapshot[];
   transport: {
@@ -187,7 +195,7 @@ export interface RunSnapshot {
      * Per worker: the share of the run its event loop was busy (0..1). Node 20 has no CPU clock per
      * thread; a worker busy near 1 is a generator at its limit.
      */
-    workers?: { worker: number; busy: number }[];
+    workers?: WorkerHealth[];
   };
   failures: FailureSample[];
   /** Conformance check id -> passed/failed counts and a few examples. */
@@ -341,6 +349,6 @@ export function crashedSnapshot(s: RunSnapshot, code: string, reason = `worker c
 }
 
 /** Per-worker health of two snapshots or shards, by worker number. */
-export function mergeWorkers(a: { worker: number; busy: number }[] = [], b: { worker: number; busy: number }[] = []): { worker: number; busy: number }[] {
+export function mergeWorkers(a: WorkerHealth[] = [], b: WorkerHealth[] = []): WorkerHealth[] {
   return [...a, ...b].sort((x, y) => x.worker - y.worker);
 }

@@ -23,3 +23,8 @@ t.test('a share just short of all is not rounded up to 100%', async (t) => {
 t.test('an overloaded generator says its latencies include its own delay', async (t) => {
   t.match(generatorLine({ ...health, generatorBound: true }), /; generator overloaded: latencies include our own delay$/);
 });
+
+t.test('a worker that warmed up says so, with what it played and how long it took', async (t) => {
+  const warmed = { ...health, workers: [{ worker: 0, busy: 0.4, warmUp: { instances: 5000, passed: 4990, ms: 512 } }, { worker: 1, busy: 0.2 }] };
+  t.match(generatorLine(warmed), /workers busy #0 40%, #1 20%, warm-up on loopback before the start #0 5,000 instances in 512 ms$/);
+});
