@@ -215,7 +215,8 @@ export class TransactionLayer {
   /** A copy: terminating a transaction removes it from its map. */
   private allClients(): ClientTransaction[] {
     const all: ClientTransaction[] = [];
-    for (const byBranch of this.clients.values()) all.push(...byBranch.valueList());
+    // A loop, not push(...list): a run against a target that answers nothing can leave more transactions pending than a call takes arguments.
+    for (const byBranch of this.clients.values()) for (const tx of byBranch.valueList()) all.push(tx);
     return all;
   }
 

@@ -260,3 +260,14 @@ t.test('client transactions sharing a branch (an INVITE and its CANCEL) are matc
   layer.clear();
   t.equal(layer.clientCount, 0);
 });
+
+t.test('clear() at the end of a run ends any number of pending client transactions (more than a call takes as arguments)', async (t) => {
+  const wheel = new TimerWheel({ clock: new ManualClock(0) });
+  const layer = new TransactionLayer({ wheel, send: () => {}, onRequest: () => {} });
+  const user = { onResponse: () => {}, onTimeout: () => {} };
+  const n = 150_000; // a target that answers nothing, 5,000 requests/s for 30 s
+  for (let i = 0; i < n; i++) layer.sendRequest(request('OPTIONS', `z9hG4bK-pending-${i}`), tcpPeer, user);
+  t.equal(layer.clientCount, n);
+  layer.clear();
+  t.equal(layer.clientCount, 0, 'every one ended');
+});
