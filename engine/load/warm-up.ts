@@ -11,10 +11,11 @@
 // a plain answer (media, Kerberos/NTLM logins), WebSocket targets and --listen
 // are not warmed up.
 
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createResponse, parseMessage, serializeMessage } from '../codec/index.js';
 import { TimerWheel } from '../timer/index.js';
-import { createTransport, type Endpoint, type Transport } from '../transport/index.js';
+import { createTransport, type Transport } from '../transport/index.js';
 import { WorkerRuntime } from '../ua/index.js';
 import type { WorkerConfig } from './protocol.js';
 import { LoadRunner } from './runner.js';
@@ -61,9 +62,8 @@ export async function warmUp(cfg: WorkerConfig): Promise<WarmUp | undefined> {
 async function play(cfg: WorkerConfig): Promise<WarmUp> {
   const began = performance.now();
   // TLS goes over TCP here: the same framing and connection pool, without a certificate to trust.
-  const answerer = await openAnswerer(cfg.target.protocol === 'udp' ? 'udp' : 'tcp', cfg.localHost);
-  const { host, port, protocol } = answerer.local;
-  const hostText = host.includes(':') ? `[${host}]` : host;
+  const { answerer, hostText } = await openAnswerer(cfg.target.protocol === 'udp' ? 'udp' : 'tcp', cfg.localHost);
+  const { port, protocol } = answerer.local;
   const wheel = new TimerWheel({ tickMs: 0.25 });
   const rt = await WorkerRuntime.create(
     {
@@ -95,20 +95,24 @@ async function play(cfg: WorkerConfig): Promise<WarmUp> {
  * Contact; a REGISTER's 200 lists its binding, RFC 3261 §10.3 step 8). What it cannot parse it drops: it is
  * there to be cheap, not to judge.
  */
-async function openAnswerer(protocol: 'udp' | 'tcp', host: string): Promise<Transport> {
-  const transport: Transport = await createTransport({
+async function openAnswerer(protocol: 'udp' | 'tcp', host: string): Promise<{ answerer: Transport; hostText: string }> {
+  let contact = '';
+  const answerer: Transport = await createTransport({
     protocol, host, port: 0, listen: true,
     events: {
       onMessage: (data, source) => {
-        for (const reply of answer(data, transport.local)) transport.send(reply, source);
+        for (const reply of answer(data, contact)) answerer.send(reply, source);
       },
       onError: () => {},
     },
   });
-  return transport;
+  const hostText = isIP(answerer.local.host) === 6 ? `[${answerer.local.host}]` : answerer.local.host;
+  contact = `<sip:warm-up@${hostText}:${answerer.local.port}>`;
+  return { answerer, hostText };
 }
 
-function answer(data: Buffer, local: Endpoint): Buffer[] {
+/** `contact`: the answerer's own, for the 200 of an INVITE or SUBSCRIBE. */
+function answer(data: Buffer, contact: string): Buffer[] {
   let req;
   try {
     req = parseMessage(data);
@@ -119,10 +123,10 @@ function answer(data: Buffer, local: Endpoint): Buffer[] {
   const ok = createResponse(req, 200, undefined, 'warm-up');
   ok.add('Allow', ALLOW);
   const expires = req.get('Expires') ?? '3600';
-  const contact = req.get('Contact');
-  if (req.method === 'REGISTER' && contact) ok.add('Contact', `${contact};expires=${expires}`);
+  const binding = req.get('Contact');
+  if (req.method === 'REGISTER' && binding) ok.add('Contact', `${binding};expires=${expires}`);
   if (req.method === 'SUBSCRIBE') ok.add('Expires', expires);
-  if (req.method === 'INVITE' || req.method === 'SUBSCRIBE') ok.add('Contact', `<sip:warm-up@${local.host.includes(':') ? `[${local.host}]` : local.host}:${local.port}>`);
+  if (req.method === 'INVITE' || req.method === 'SUBSCRIBE') ok.add('Contact', contact);
   if (req.method !== 'INVITE') return [serializeMessage(ok)];
   return [serializeMessage(createResponse(req, 180, undefined, 'warm-up')), serializeMessage(ok)];
 }
