@@ -19,7 +19,6 @@ import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import type { LoadOverrides } from './runner.js';
 import { partOf, type Part } from './segment.js';
 import { releaseWorker, sharedCap } from './concurrency.js';
-import { transactionsPerSecond, youngGenerationMb } from './worker-count.js';
 import type { WorkerCapture } from '../capture/index.js';
 
 export interface LoadRunOptions {
@@ -92,10 +91,6 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const n = Math.max(1, opts.workers ?? availableParallelism());
   const shard = opts.shard ?? { index: 0, count: 1 };
   const workers: (Worker | undefined)[] = new Array(n).fill(undefined);
-  // Each worker carries its share of its shard's share of the load.
-  const perSecond = transactionsPerSecond(opts.scenario, opts.overrides ?? {});
-  const youngMb = youngGenerationMb(perSecond === undefined ? undefined : perSecond / (n * shard.count));
-  const resourceLimits = youngMb === undefined ? undefined : { maxYoungGenerationSizeMb: youngMb };
   const latest: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
   const finals: (RunSnapshot | undefined)[] = new Array(n).fill(undefined);
   /** Last snapshots of crashed workers, their running instances counted as failed. */
@@ -185,7 +180,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   /** Starts the worker of slot i; resolves when it is ready, rejects if it fails first. */
   const spawn = (i: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i), resourceLimits });
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: configOf(i) });
       workers[i] = w;
       if (started) seconds.revive(i);
       live++;

@@ -3,4 +3,4 @@ export { runLoad, type LoadRunOptions, type LoadRunResult } from './coordinator.
 export { LoadRunner, effectiveLoad, type LoadOverrides } from './runner.js';
 export { ArrivalSchedule } from './arrivals.js';
 export { partOf, shareOf, ownsArrival, type Part } from './segment.js';
-export { workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, transactionsPerSecond, youngGenerationMb } from './worker-count.js';
+export { workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, transactionsPerSecond } from './worker-count.js';

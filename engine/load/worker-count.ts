@@ -53,19 +53,3 @@ export function workersByLoad(scenarios: CompiledScenario[], overrides: LoadOver
   }
   return Math.max(1, Math.min(cores, most));
 }
-
-/**
- * From this many transactions a second a worker's young generation is kept small (YOUNG_GENERATION_MB). V8's own
- * (a 16 MB semi-space) collects every 200 ms or so at 10,000 requests/s, each time stopping the worker for about
- * 4 ms, which makes the arrivals due meanwhile late; a 2 MB semi-space stops it about 1 ms at a time, 7 times as
- * often, for twice the collector's CPU (README "Figures", 2026-12-07). Below this rate the CPU is worth more than
- * the few late sends.
- */
-export const SMALL_YOUNG_GENERATION_FROM = 8_000;
-/** Young generation of a busy worker: three semi-spaces of 2 MB (what Worker's resourceLimits counts). */
-export const YOUNG_GENERATION_MB = 6;
-
-/** A worker's young generation in MB for the transactions a second it carries, or undefined for V8's default. */
-export function youngGenerationMb(perWorker: number | undefined): number | undefined {
-  return perWorker !== undefined && perWorker >= SMALL_YOUNG_GENERATION_FROM ? YOUNG_GENERATION_MB : undefined;
-}

@@ -7,8 +7,7 @@
 
 import t from 'tap';
 import { compileScenarioText, loadScenarioFile } from '../../engine/scenario/index.js';
-import { workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, transactionsPerSecond, youngGenerationMb } from '../../engine/load/index.js';
-import { SMALL_YOUNG_GENERATION_FROM, YOUNG_GENERATION_MB } from '../../engine/load/worker-count.js';
+import { workersByLoad, WORKER_TRANSACTIONS_PER_SECOND, transactionsPerSecond } from '../../engine/load/index.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const call = loadScenarioFile(`${root}scenarios/uac-call.yaml`); // INVITE, ACK, BYE: 3 transactions per call
@@ -55,12 +54,8 @@ steps:
 t.equal(workersByLoad([closed], {}, 4), 4, 'a closed model: every core');
 t.equal(workersByLoad([closed], { rate: 10 }, 4), 1, '--rate makes it open: by load');
 
-// A busy worker gets a small young generation (short collections, sends on time); a quieter one V8's default.
+// The transactions a second a load makes (what the warm-up and the worker count read).
 const options = loadScenarioFile(`${root}scenarios/options.yaml`); // one transaction per instance
 t.equal(transactionsPerSecond(options, { rate: 10_000 }), 10_000, 'options.yaml at 10,000/s: 10,000 transactions a second');
 t.equal(transactionsPerSecond(call, { rate: 1000 }), 3000, 'uac-call.yaml at 1,000 calls/s: 3,000');
 t.equal(transactionsPerSecond(closed, {}), undefined, 'a closed model: no rate to read');
-t.equal(youngGenerationMb(10_000), YOUNG_GENERATION_MB, 'a worker carrying 10,000 a second: the small young generation');
-t.equal(youngGenerationMb(SMALL_YOUNG_GENERATION_FROM - 1), undefined, 'just under the threshold: V8\'s default');
-t.equal(youngGenerationMb(3000), undefined, 'uac-call at 1,000 calls/s on one worker: the default');
-t.equal(youngGenerationMb(undefined), undefined, 'no rate to read: the default');
