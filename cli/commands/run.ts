@@ -16,6 +16,7 @@ import { checkFlagThresholds, scenarioThresholds } from '../scenario-thresholds.
 import { parseVarFlags, unusedVarWarnings, varFlagSpec } from '../var-flags.js';
 import { loadRunScenarios, trafficFlagSpecs } from '../traffic-flags.js';
 import { parseDuration, scenarioDigest } from '../../engine/scenario/index.js';
+import { hostText } from '../../engine/codec/index.js';
 import type { SipServer } from '../../engine/server/index.js';
 import { applyKdcFlag, checkTargetLogins, dropUnservable, embeddedLogins, kdcFlagSpec, type EmbeddedLogins } from '../logins.js';
 import { probeTarget, resolveTarget, type Target } from '../../engine/transport/index.js';
@@ -211,7 +212,7 @@ export const runCommand: Command = {
     const targetText = (f.target as string | undefined) ?? scenarios.find((s) => s.target)?.target;
     if (listen) {
       // The callers come to us: the "target" is our own address (its templates name the caller, message-steps.ts).
-      target = await resolveTarget(listen.host.includes(':') ? `sip:[${listen.host}]:${listen.port}` : `sip:${listen.host}:${listen.port}`);
+      target = await resolveTarget(`sip:${hostText(listen.host)}:${listen.port}`);
       ws = readWsFlags(f, target);
     } else if (targetText) {
       target = await resolveTarget(targetText);

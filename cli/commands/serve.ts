@@ -9,6 +9,7 @@ import { startServer, type LoginOptions, type ServerFaults } from '../../engine/
 import { parseKeytab } from '../../engine/auth/sipae/index.js';
 import { readInputFile } from '../../engine/input-file.js';
 import type { Protocol } from '../../engine/transport/index.js';
+import { hostText } from '../../engine/codec/index.js';
 import { digestAlgorithmNamed, type DigestAlgorithm } from '../../engine/auth/index.js';
 import { parseFaultFlags, faultFlagSpecs, limitFlagSpecs, parseLimitFlags } from '../fault-flags.js';
 import { parseServeLimitFlags, serveLimitFlagSpecs } from '../serve-limit-flags.js';
@@ -98,8 +99,7 @@ answers OPTIONS 200 and unknown methods 405. See docs/server.md.`,
     });
     if (!f.quiet) {
       for (const ep of server.endpoints) {
-        const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
-        process.stdout.write(`sipstorm serve: listening on ${ep.protocol} ${host}:${ep.port}\n`);
+        process.stdout.write(`sipstorm serve: listening on ${ep.protocol} ${hostText(ep.host)}:${ep.port}\n`);
       }
     }
     const signal = await new Promise<NodeJS.Signals>((resolve) => interrupts.listen(resolve));

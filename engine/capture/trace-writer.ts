@@ -4,6 +4,7 @@
 // masked by the worker). A file cut at its cap ends with a line saying so.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { hostText } from '../codec/index.js';
 import { Kind, type CaptureRecord } from './record.js';
 import type { CaptureSink } from './sink.js';
 
@@ -16,7 +17,7 @@ function isoMicros(t: number): string {
 }
 
 function address(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return `${hostText(host)}:${port}`;
 }
 
 /** The text of one record (the trace's unit; the cap is checked against it whole). */

@@ -7,7 +7,7 @@ export { parseMessage, findHeaderEnd, findCallId, type ParseOptions } from './pa
 export { validateMessage } from './validate.js';
 export { serializeMessage } from './serialize.js';
 export { StreamFramer, type FramerLimits } from './stream.js';
-export { parseUri, formatUri, bareHost, type SipUri } from './uri.js';
+export { parseUri, formatUri, bareHost, hostText, type SipUri } from './uri.js';
 export { parseVia, formatVia, parseCSeq, parseNameAddr, formatNameAddr, type Via, type CSeq, type NameAddr } from './headers.js';
 export { splitTopLevel, parseParams, formatParams, isToken } from './grammar.js';
 export { newBranch, newTag, newCallId, createResponse, createRequest, type RequestInit } from './build.js';

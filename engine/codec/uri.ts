@@ -118,6 +118,14 @@ export function formatUri(u: SipUri): string {
   return s;
 }
 
+/**
+ * Host as SIP writes it: an IPv6 address in brackets (RFC 3261 §25.1, `host = hostname / IPv4address /
+ * IPv6reference`, `IPv6reference = "[" IPv6address "]"`). Only an IPv6 address has a colon.
+ */
+export function hostText(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 /** Host without IPv6 brackets, as sockets want it. */
 export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;

@@ -11,9 +11,8 @@
 // a plain answer (media, Kerberos/NTLM logins), WebSocket targets and --listen
 // are not warmed up.
 
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createResponse, parseMessage, serializeMessage } from '../codec/index.js';
+import { createResponse, hostText, parseMessage, serializeMessage } from '../codec/index.js';
 import { TimerWheel } from '../timer/index.js';
 import { createTransport, type Transport } from '../transport/index.js';
 import { WorkerRuntime } from '../ua/index.js';
@@ -62,12 +61,12 @@ export async function warmUp(cfg: WorkerConfig): Promise<WarmUp | undefined> {
 async function play(cfg: WorkerConfig): Promise<WarmUp> {
   const began = performance.now();
   // TLS goes over TCP here: the same framing and connection pool, without a certificate to trust.
-  const { answerer, hostText } = await openAnswerer(cfg.target.protocol === 'udp' ? 'udp' : 'tcp', cfg.localHost);
+  const { answerer, localText } = await openAnswerer(cfg.target.protocol === 'udp' ? 'udp' : 'tcp', cfg.localHost);
   const { port, protocol } = answerer.local;
   const wheel = new TimerWheel({ tickMs: 0.25 });
   const rt = await WorkerRuntime.create(
     {
-      ...cfg, target: answerer.local, targetHostText: hostText, targetUri: `sip:${hostText}:${port}${protocol === 'udp' ? '' : ';transport=tcp'}`,
+      ...cfg, target: answerer.local, targetHostText: localText, targetUri: `sip:${localText}:${port}${protocol === 'udp' ? '' : ';transport=tcp'}`,
       capture: undefined, socketPerUa: false,
     },
     wheel,
@@ -95,7 +94,7 @@ async function play(cfg: WorkerConfig): Promise<WarmUp> {
  * Contact; a REGISTER's 200 lists its binding, RFC 3261 §10.3 step 8). What it cannot parse it drops: it is
  * there to be cheap, not to judge.
  */
-async function openAnswerer(protocol: 'udp' | 'tcp', host: string): Promise<{ answerer: Transport; hostText: string }> {
+async function openAnswerer(protocol: 'udp' | 'tcp', host: string): Promise<{ answerer: Transport; localText: string }> {
   let contact = '';
   const answerer: Transport = await createTransport({
     protocol, host, port: 0, listen: true,
@@ -106,9 +105,9 @@ async function openAnswerer(protocol: 'udp' | 'tcp', host: string): Promise<{ an
       onError: () => {},
     },
   });
-  const hostText = isIP(answerer.local.host) === 6 ? `[${answerer.local.host}]` : answerer.local.host;
-  contact = `<sip:warm-up@${hostText}:${answerer.local.port}>`;
-  return { answerer, hostText };
+  const localText = hostText(answerer.local.host);
+  contact = `<sip:warm-up@${localText}:${answerer.local.port}>`;
+  return { answerer, localText };
 }
 
 /** `contact`: the answerer's own, for the 200 of an INVITE or SUBSCRIBE. */

@@ -6,7 +6,7 @@
 
 import { isIP } from 'node:net';
 import {
-  createResponse, newBranch, newTag, parseMessage, parseUri, serializeMessage, SipParseError, validateMessage,
+  bareHost, createResponse, hostText, newBranch, newTag, parseMessage, parseUri, serializeMessage, SipParseError, validateMessage,
   type SipMessage,
 } from '../codec/index.js';
 import { NonceStore, type DigestAlgorithm } from '../auth/index.js';
@@ -165,7 +165,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     via: (p, branch) => `SIP/2.0/${p.toUpperCase()} ${core.hostPort(p)};branch=${branch ?? newBranch()};rport`,
     hostPort: (p) => {
       const l = core.local(p);
-      return `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+      return `${hostText(l.host)}:${l.port}`;
     },
     isLocal: (uriHost, uriPort) => {
       const h = uriHost.startsWith('[') ? uriHost.slice(1, -1) : uriHost;
@@ -364,7 +364,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
     const m = /<([^>]*)>/.exec(route);
     try {
       const u = parseUri(m ? m[1]! : route);
-      return core.isLocal(u.host, u.port) && isIP(u.host.replace(/^\[|\]$/g, '')) !== 0;
+      return core.isLocal(u.host, u.port) && isIP(bareHost(u.host)) !== 0;
     } catch {
       return false;
     }

@@ -11,8 +11,7 @@
 // 5923's alias, so that the server's requests to us reuse our connection).
 
 import { randomBytes } from 'node:crypto';
-import { isIPv6 } from 'node:net';
-import { createResponse, newBranch, parseMessage, type SipMessage } from '../codec/index.js';
+import { createResponse, hostText, newBranch, parseMessage, type SipMessage } from '../codec/index.js';
 import type { ConformanceChecker } from '../conformance/index.js';
 import { MediaScheduler } from '../media/index.js';
 import { RoleMetrics } from '../metrics/index.js';
@@ -111,7 +110,7 @@ export class CaseHost implements UaHost, CaseWire {
     });
     const l = host.transport.local;
     host.local = l;
-    host.localHostText = isIPv6(l.host) ? `[${l.host}]` : l.host;
+    host.localHostText = hostText(l.host);
     host.localText = `${host.localHostText}:${l.port}`;
     return host;
   }

@@ -6,6 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { SipstormError } from '../errors.js';
+import { hostText } from '../codec/index.js';
 import { defaultPort, type Endpoint, type Protocol } from './transport.js';
 
 export interface Target {
@@ -96,13 +97,13 @@ export async function resolveTarget(text: string): Promise<Target> {
     }
   }
   const port = t.port ?? defaultPort(t.protocol);
-  const hostText = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
+  const host = hostText(t.host);
   const transportParam = t.protocol === 'udp' || t.protocol === 'tls' ? '' : `;transport=${t.protocol}`;
   return {
     endpoint: { protocol: t.protocol, host: address, port },
-    hostText,
+    hostText: host,
     // The SIP URI of the target (the Request-URI of requests to it); a WebSocket URL's path is kept beside it.
-    uri: `${t.scheme}:${hostText}:${port}${transportParam}`,
+    uri: `${t.scheme}:${host}:${port}${transportParam}`,
     ...(t.protocol === 'ws' || t.protocol === 'wss' ? { path: t.path ?? '/' } : {}),
   };
 }

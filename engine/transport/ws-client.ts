@@ -8,8 +8,8 @@
 // phone reconnects); the transactions that waited on it have failed already.
 
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { WebSocket } from 'ws';
+import { hostText } from '../codec/index.js';
 import { readPem } from './stream.js';
 import { keepAlive, maxFrameBytes, sendFrame, WS_SUBPROTOCOL, wireConnection, type WsConnection } from './ws-connection.js';
 import { countError, endpointKey, newCounters, type Endpoint, type Transport, type TransportOptions } from './transport.js';
@@ -44,10 +44,10 @@ export async function createWsClientTransport(opts: TransportOptions): Promise<T
 
   function connect(dest: Endpoint, key: string): WsConnection {
     const remote: Endpoint = { protocol, host: dest.host, port: dest.port };
-    const hostText = net.isIPv6(dest.host) ? `[${dest.host}]` : dest.host;
-    const describe = `${protocol} ${hostText}:${dest.port}`;
+    const host = hostText(dest.host);
+    const describe = `${protocol} ${host}:${dest.port}`;
     const startedAt = performance.now();
-    const ws = new WebSocket(`${protocol}://${hostText}:${dest.port}${path}`, WS_SUBPROTOCOL, {
+    const ws = new WebSocket(`${protocol}://${host}:${dest.port}${path}`, WS_SUBPROTOCOL, {
       handshakeTimeout: limits.connectTimeoutMs ?? 10_000,
       maxPayload,
       perMessageDeflate: false,

@@ -10,7 +10,7 @@
 // `reply: []`) goes out through that request's server transaction, so that a
 // retransmitted request is answered again and no automatic 100 follows it.
 
-import { findCallId, parseMessage, type SipMessage } from '../codec/index.js';
+import { findCallId, hostText, parseMessage, type SipMessage } from '../codec/index.js';
 import type { CompiledStep, RawStep, RecvStep, ResponseStep, SetStep, Template } from '../scenario/index.js';
 import { renderTemplate } from '../scenario/template.js';
 import type { ServerTransaction } from '../transaction/index.js';
@@ -72,7 +72,7 @@ export abstract class MessageSteps extends UasSide {
       case 'local.ipVersion':
         return this.rt.localHostText.startsWith('[') ? '6' : '4';
       case 'target.host':
-        if (this.rt.onNewDialog) return this.socket.dest.host.includes(':') ? `[${this.socket.dest.host}]` : this.socket.dest.host;
+        if (this.rt.onNewDialog) return hostText(this.socket.dest.host);
         break;
       case 'target.port':
         if (this.rt.onNewDialog) return String(this.socket.dest.port);

@@ -8,9 +8,9 @@
 // snapshot. What stands on its own is beside it (runtime-config.ts,
 // peer-ready.ts, failure-ladder.ts, call-routes.ts, ladder-store.ts).
 
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TimerWheel } from '../timer/index.js';
+import { hostText } from '../codec/index.js';
 import { rawOf, type FailureSample, type RunSnapshot } from '../metrics/index.js';
 import type { HostedInstance, RoleRuntime, UaHost } from './ua-host.js';
 import { redact } from './redact.js';
@@ -41,7 +41,7 @@ export class WorkerRuntime extends RuntimeIncoming implements UaHost {
     if (cfg.capture) rt.capture = new CaptureRecorder(cfg.capture, rt.captureMask());
     rt.transport = await rt.openTransport(false);
     rt.local = rt.transport.local;
-    rt.localHostText = isIP(rt.local.host) === 6 ? `[${rt.local.host}]` : rt.local.host;
+    rt.localHostText = hostText(rt.local.host);
     rt.shared = { local: rt.local, dest: rt.target };
     return rt;
   }
