@@ -10,7 +10,7 @@ import type { Endpoint } from '../transport/index.js';
 import { ClientTransaction, type ClientTransactionUser } from './client.js';
 import type { ClientTransactionContext, TransactionContext } from './context.js';
 import { KeyTable } from '../collections/key-table.js';
-import { Lingering } from './linger.js';
+import { Lingering, LingeringKeys } from './linger.js';
 import { ServerTransaction } from './server.js';
 import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
 
@@ -52,11 +52,11 @@ export class TransactionLayer {
   private readonly ctx: TransactionContext;
   private readonly clientCtx: ClientTransactionContext;
   /**
-   * Timer K (§17.1.2.2): completed non-INVITE client transactions, as `branch|method` keys alone. A final response
-   * retransmitted meanwhile is absorbed: a run at 10,000 requests/s keeps tens of thousands of short strings here,
-   * not transactions.
+   * Timer K (§17.1.2.2): completed non-INVITE client transactions, as hashes of branch and method alone. A final
+   * response retransmitted meanwhile is absorbed: a run at 10,000 requests/s keeps tens of thousands of keys here,
+   * in typed arrays, not transactions or strings.
    */
-  private readonly completed: Lingering<true>;
+  private readonly completed: LingeringKeys;
   /**
    * Timer M (RFC 6026 §8.4): INVITE client transactions in Accepted whose UA has finished the call and handed over
    * its ACK (ClientTransaction.handOverAck), as `branch|INVITE`: a 2xx retransmitted meanwhile gets that ACK again from here,
@@ -71,12 +71,12 @@ export class TransactionLayer {
     const base = { send: opts.send, wheel: opts.wheel, timers: this.timers, counters: this.counters, reliable };
     this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
     const now = () => this.wheel.now();
-    this.completed = new Lingering(now, this.timers.T4);
+    this.completed = new LingeringKeys(now, this.timers.T4);
     this.accepted = new Lingering(now, 64 * this.timers.T1);
     this.clientCtx = {
       ...base,
       remove: (branch, method) => this.forgetClient(branch, method!),
-      linger: (branch, method) => this.completed.add(`${branch}|${method}`, true),
+      linger: (branch, method) => this.completed.add(branch, method),
       lingerAccepted: (branch, ack, dest) => this.accepted.add(`${branch}|INVITE`, { ack: this.accepted.keep(ack), dest }),
     };
   }
@@ -96,7 +96,7 @@ export class TransactionLayer {
       }
       return true;
     }
-    if (this.completed.get(`${branch}|${method}`) === undefined) return false;
+    if (!this.completed.has(branch, method)) return false;
     this.counters.retransmissionsReceived++;
     return true;
   }
