@@ -4,8 +4,8 @@
 // keys in a few buckets by age, not transactions with a timer each: nothing is scheduled or cancelled per key, and
 // a bucket goes whole once its newest key has been kept its time.
 //
-// Timer K's keys (LingeringKeys) are 63 bits of hash in typed arrays, nothing on the JS heap: they were all the
-// young generation still held at each collection at 10,000 requests/s, and all it promoted (README Figures,
+// Timer K's keys (LingeringKeys) are 63 bits of hash in typed arrays, nothing on the JS heap: as strings they were
+// nearly all a worker's young collections still copied and promoted at 10,000 requests/s (README Figures,
 // "Timer K's keys"). Timer M's (Lingering) carry an ACK to send again, whose bytes are copied into their bucket's
 // own arena, so that they go with it instead of pinning the slabs they were written in.
 
