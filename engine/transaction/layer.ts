@@ -10,17 +10,11 @@ import type { Endpoint } from '../transport/index.js';
 import { ClientTransaction, type ClientTransactionUser } from './client.js';
 import type { ClientTransactionContext, TransactionContext } from './context.js';
 import { KeyTable } from '../collections/key-table.js';
-import { Lingering, LingeringKeys } from './linger.js';
+import { LingeringAcks, LingeringKeys } from './linger.js';
 import { ServerTransaction } from './server.js';
 import { DEFAULT_TIMERS, newTransactionCounters, type TransactionCounters, type TransactionTimers } from './timers.js';
 
 const MAGIC_COOKIE = 'z9hG4bK';
-
-/** What the layer keeps of an INVITE transaction in Accepted once its UA is done: the ACK, and where it went. */
-interface AckedInvite {
-  ack: Buffer;
-  dest: Endpoint;
-}
 
 export interface TransactionLayerOptions {
   send(data: Buffer, dest: Endpoint): void;
@@ -59,10 +53,10 @@ export class TransactionLayer {
   private readonly completed: LingeringKeys;
   /**
    * Timer M (RFC 6026 §8.4): INVITE client transactions in Accepted whose UA has finished the call and handed over
-   * its ACK (ClientTransaction.handOverAck), as `branch|INVITE`: a 2xx retransmitted meanwhile gets that ACK again from here,
+   * its ACK (ClientTransaction.handOverAck), by its branch: a 2xx retransmitted meanwhile gets that ACK again from here,
    * and the call, its request and its transaction are gone at its end rather than 64*T1 later.
    */
-  private readonly accepted: Lingering<AckedInvite>;
+  private readonly accepted: LingeringAcks;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -72,12 +66,12 @@ export class TransactionLayer {
     this.ctx = { ...base, remove: (key) => this.servers.delete(key) };
     const now = () => this.wheel.now();
     this.completed = new LingeringKeys(now, this.timers.T4);
-    this.accepted = new Lingering(now, 64 * this.timers.T1);
+    this.accepted = new LingeringAcks(now, 64 * this.timers.T1);
     this.clientCtx = {
       ...base,
       remove: (branch, method) => this.forgetClient(branch, method!),
       linger: (branch, method) => this.completed.add(branch, method),
-      lingerAccepted: (branch, ack, dest) => this.accepted.add(`${branch}|INVITE`, { ack: this.accepted.keep(ack), dest }),
+      lingerAccepted: (branch, ack, dest) => this.accepted.add(branch, ack, dest),
     };
   }
 
@@ -87,7 +81,7 @@ export class TransactionLayer {
    */
   private absorbed(branch: string, method: string, status: number): boolean {
     if (method === 'INVITE') {
-      const acked = this.accepted.get(`${branch}|INVITE`);
+      const acked = this.accepted.get(branch);
       if (!acked) return false;
       // RFC 6026 §8.4: Accepted passes only 2xx on; anything else there is dropped.
       if (status >= 200 && status < 300) {

@@ -4,17 +4,35 @@
 // keys in a few buckets by age, not transactions with a timer each: nothing is scheduled or cancelled per key, and
 // a bucket goes whole once its newest key has been kept its time.
 //
-// Timer K's keys (LingeringKeys) are 63 bits of hash in typed arrays, nothing on the JS heap: as strings they were
-// nearly all a worker's young collections still copied and promoted at 10,000 requests/s (README Figures,
-// "Timer K's keys"). Timer M's (Lingering) carry an ACK to send again, whose bytes are copied into their bucket's
-// own arena, so that they go with it instead of pinning the slabs they were written in.
+// A key is 63 bits of hash of its branch and method, in a typed array: nothing on the JS heap per key. As strings
+// they were nearly all a worker's young collections still copied and promoted at 10,000 requests/s (README Figures,
+// "Timer K's keys"). Timer M's keys carry an ACK to send again: its bytes go into their bucket's own arena, so that
+// they go with it instead of pinning the slabs they were written in.
+
+import type { Endpoint } from '../transport/index.js';
 
 /** A key is kept at least the lifetime and at most a quarter more. */
 const BUCKETS_PER_LIFETIME = 4;
-const ARENA_BYTES = 64 * 1024;
+/** A first bucket's room in keys; a table doubles while it fills, and the next bucket starts at the size it reached. */
+const MIN_SLOTS = 1024;
+const MIN_ARENA_BYTES = 64 * 1024;
+
+/**
+ * An open-addressing table (linear probing) of `stride` Int32s a slot: the key's two hashes, then what the slot
+ * carries. A slot whose first hash is 0 is free (a first hash is always odd).
+ */
+interface HashTable {
+  table: Int32Array;
+  stride: number;
+  /** Slots minus one (a power of two minus one). */
+  mask: number;
+  count: number;
+  /** When it became the newest bucket. */
+  openedAt: number;
+}
 
 /** Buckets newest first; a new one opens every quarter lifetime, and the oldest goes once all its keys are due. */
-abstract class AgedBuckets<B extends { openedAt: number }> {
+abstract class AgedBuckets<B extends HashTable> {
   protected readonly buckets: B[];
   private readonly span: number;
 
@@ -23,113 +41,126 @@ abstract class AgedBuckets<B extends { openedAt: number }> {
     private readonly lifetimeMs: number,
   ) {
     this.span = lifetimeMs / BUCKETS_PER_LIFETIME;
-    this.buckets = [this.open(now())];
+    this.buckets = [this.open(now(), undefined)];
   }
 
-  protected abstract open(openedAt: number): B;
+  /** `newest`: the bucket that was newest until now, whose sizes the new one starts at. */
+  protected abstract open(openedAt: number, newest: B | undefined): B;
 
   protected age(): void {
     const now = this.now();
     const buckets = this.buckets;
     if (now - buckets[0]!.openedAt < this.span) return;
-    buckets.unshift(this.open(now));
+    buckets.unshift(this.open(now, buckets[0]));
     // A bucket took its keys within `span` of its opening (a later add would have opened a new one).
     while (now - buckets[buckets.length - 1]!.openedAt - this.span >= this.lifetimeMs) buckets.pop();
   }
-}
 
-interface Bucket<V> {
-  keys: Map<string, V>;
-  /** When it became the newest bucket. */
-  openedAt: number;
-  arena: Buffer | undefined;
-  arenaUsed: number;
-}
-
-export class Lingering<V> extends AgedBuckets<Bucket<V>> {
-  /** `key`: made for this call (`${branch}|${method}`), not a string kept elsewhere. */
-  add(key: string, value: V): void {
-    this.age();
-    this.buckets[0]!.keys.set(flat(key), value);
+  /** The slot of the key last hashed in the newest bucket, or -1 when it is there already. */
+  protected claim(): number {
+    const b = this.buckets[0]!;
+    if (2 * (b.count + 1) > b.mask + 1) this.grow(b);
+    const i = insert(b, hashA, hashB);
+    if (i >= 0) b.count++;
+    return i;
   }
 
-  get(key: string): V | undefined {
-    this.age();
-    for (const b of this.buckets) {
-      const v = b.keys.get(key);
-      if (v !== undefined) return v;
+  /** Doubles the bucket's table. */
+  protected grow(b: B): void {
+    growTable(b);
+  }
+
+  /** The bucket holding the key last hashed, and its slot there. */
+  protected lookUp(): { bucket: B; slot: number } | undefined {
+    for (const bucket of this.buckets) {
+      const slot = find(bucket, hashA, hashB);
+      if (slot >= 0) return { bucket, slot };
     }
     return undefined;
   }
-
-  /** A copy of `bytes` that lives as long as the keys added from now until the next bucket opens. */
-  keep(bytes: Buffer): Buffer {
-    this.age();
-    const b = this.buckets[0]!;
-    const n = bytes.length;
-    if (n > ARENA_BYTES / 4) return Buffer.from(bytes);
-    if (!b.arena || b.arenaUsed + n > b.arena.length) {
-      b.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-      b.arenaUsed = 0;
-    }
-    b.arena.set(bytes, b.arenaUsed);
-    const out = b.arena.subarray(b.arenaUsed, b.arenaUsed + n);
-    b.arenaUsed += n;
-    return out;
-  }
-
-  protected open(openedAt: number): Bucket<V> {
-    return { keys: new Map(), openedAt, arena: undefined, arenaUsed: 0 };
-  }
 }
 
 /**
- * The key as a string of its own. `branch|method` is a chain of pieces, and a branch read off a message a slice of its
- * Via: kept for seconds as they are, each key would keep its Via alive with it (about 200 bytes a key instead of 80).
- * A string made from bytes is one flat piece; a key is ASCII (a branch is a token), so latin1 loses nothing.
+ * Timer K: keys of branch and method. Two different keys are taken for one with a chance of about n / 2^63 per lookup
+ * (n kept, tens of thousands): a stray response counted as a retransmission, never a message lost or misrouted.
  */
-function flat(key: string): string {
-  return Buffer.from(key, 'latin1').toString('latin1');
-}
-
-interface KeyBucket {
-  /** Pairs of hashes; a pair whose first is 0 is free (a first hash is always odd). Open addressing, linear probing. */
-  table: Int32Array;
-  /** Pairs the table has room for, minus one (a power of two minus one). */
-  mask: number;
-  count: number;
-  openedAt: number;
-}
-
-/** A new bucket's room in pairs; it doubles while it fills, and the next bucket starts at the size it reached. */
-const MIN_PAIRS = 1024;
-
-/**
- * Keys of branch and method, remembered as two 32-bit hashes (63 bits: the first is made odd). Two different keys
- * are taken for one with a chance of about n / 2^63 per lookup (n kept, tens of thousands): a stray response
- * counted as a retransmission, never a message lost or misrouted.
- */
-export class LingeringKeys extends AgedBuckets<KeyBucket> {
+export class LingeringKeys extends AgedBuckets<HashTable> {
   add(branch: string, method: string): void {
     this.age();
     hash(branch, method);
-    let b = this.buckets[0]!;
-    if (2 * (b.count + 1) > b.mask + 1) b = this.buckets[0] = grown(b);
-    if (insert(b, hashA, hashB)) b.count++;
+    this.claim();
   }
 
   has(branch: string, method: string): boolean {
     this.age();
     hash(branch, method);
-    for (const b of this.buckets) if (find(b, hashA, hashB)) return true;
-    return false;
+    return this.lookUp() !== undefined;
   }
 
-  protected open(openedAt: number): KeyBucket {
-    // `buckets` is not there yet while the constructor opens the first one.
-    const pairs = this.buckets ? this.buckets[0]!.mask + 1 : MIN_PAIRS;
-    return { table: new Int32Array(2 * pairs), mask: pairs - 1, count: 0, openedAt };
+  protected open(openedAt: number, newest: HashTable | undefined): HashTable {
+    return newTable(2, newest ? newest.mask + 1 : MIN_SLOTS, openedAt);
   }
+}
+
+interface AckBucket extends HashTable {
+  /** By slot: where the ACK went. Slots also hold the ACK's offset and length in `arena`. */
+  dests: (Endpoint | undefined)[];
+  /** Grows by copying into one twice the size: offsets stay valid. */
+  arena: Buffer;
+  arenaUsed: number;
+}
+
+/** Timer M: ACKs by the branch of their INVITE (the same hashing as LingeringKeys, with the method INVITE). */
+export class LingeringAcks extends AgedBuckets<AckBucket> {
+  add(branch: string, ack: Buffer, dest: Endpoint): void {
+    this.age();
+    hash(branch, 'INVITE');
+    const slot = this.claim();
+    if (slot < 0) return;
+    const b = this.buckets[0]!;
+    const n = ack.length;
+    if (b.arenaUsed + n > b.arena.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(2 * b.arena.length, b.arenaUsed + n));
+      b.arena.copy(bigger, 0, 0, b.arenaUsed);
+      b.arena = bigger;
+    }
+    ack.copy(b.arena, b.arenaUsed);
+    b.table[4 * slot + 2] = b.arenaUsed;
+    b.table[4 * slot + 3] = n;
+    b.dests[slot] = dest;
+    b.arenaUsed += n;
+  }
+
+  get(branch: string): { ack: Buffer; dest: Endpoint } | undefined {
+    this.age();
+    hash(branch, 'INVITE');
+    const found = this.lookUp();
+    if (!found) return undefined;
+    const { bucket: b, slot } = found;
+    const at = b.table[4 * slot + 2]!;
+    return { ack: b.arena.subarray(at, at + b.table[4 * slot + 3]!), dest: b.dests[slot]! };
+  }
+
+  protected open(openedAt: number, newest: AckBucket | undefined): AckBucket {
+    const slots = newest ? newest.mask + 1 : MIN_SLOTS;
+    return {
+      ...newTable(4, slots, openedAt),
+      dests: new Array<Endpoint | undefined>(slots).fill(undefined),
+      arena: Buffer.allocUnsafeSlow(newest ? newest.arena.length : MIN_ARENA_BYTES),
+      arenaUsed: 0,
+    };
+  }
+
+  protected override grow(b: AckBucket): void {
+    const dests = new Array<Endpoint | undefined>(2 * (b.mask + 1)).fill(undefined);
+    const old = b.dests;
+    growTable(b, (from, to) => (dests[to] = old[from]));
+    b.dests = dests;
+  }
+}
+
+function newTable(stride: number, slots: number, openedAt: number): HashTable {
+  return { table: new Int32Array(stride * slots), stride, mask: slots - 1, count: 0, openedAt };
 }
 
 /** The two hashes of the last key hashed (module state: a result without an object per call). */
@@ -165,31 +196,40 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** True when the pair was not there yet. */
-function insert(b: KeyBucket, a: number, h: number): boolean {
+/** The slot the pair now has, or -1 when it was there already. */
+function insert(b: HashTable, a: number, h: number): number {
   const t = b.table;
+  const s = b.stride;
   let i = (h >>> 0) & b.mask;
-  while (t[2 * i] !== 0) {
-    if (t[2 * i] === a && t[2 * i + 1] === h) return false;
+  while (t[s * i] !== 0) {
+    if (t[s * i] === a && t[s * i + 1] === h) return -1;
     i = (i + 1) & b.mask;
   }
-  t[2 * i] = a;
-  t[2 * i + 1] = h;
-  return true;
+  t[s * i] = a;
+  t[s * i + 1] = h;
+  return i;
 }
 
-function find(b: KeyBucket, a: number, h: number): boolean {
+function find(b: HashTable, a: number, h: number): number {
   const t = b.table;
-  for (let i = (h >>> 0) & b.mask; t[2 * i] !== 0; i = (i + 1) & b.mask) {
-    if (t[2 * i] === a && t[2 * i + 1] === h) return true;
+  const s = b.stride;
+  for (let i = (h >>> 0) & b.mask; t[s * i] !== 0; i = (i + 1) & b.mask) {
+    if (t[s * i] === a && t[s * i + 1] === h) return i;
   }
-  return false;
+  return -1;
 }
 
-function grown(b: KeyBucket): KeyBucket {
-  const pairs = 2 * (b.mask + 1);
-  const next: KeyBucket = { table: new Int32Array(2 * pairs), mask: pairs - 1, count: b.count, openedAt: b.openedAt };
-  const t = b.table;
-  for (let i = 0; i < t.length; i += 2) if (t[i] !== 0) insert(next, t[i]!, t[i + 1]!);
-  return next;
+/** Twice the slots, every pair inserted again with what its slot carries; `moved` hears where each went. */
+function growTable(b: HashTable, moved?: (from: number, to: number) => void): void {
+  const old = b.table;
+  const s = b.stride;
+  const slots = 2 * (b.mask + 1);
+  b.table = new Int32Array(s * slots);
+  b.mask = slots - 1;
+  for (let i = 0; i < old.length; i += s) {
+    if (old[i] === 0) continue;
+    const j = insert(b, old[i]!, old[i + 1]!);
+    for (let k = 2; k < s; k++) b.table[s * j + k] = old[i + k]!;
+    moved?.(i / s, j);
+  }
 }

@@ -1,37 +1,51 @@
 // The transaction layer's stores of keys for transactions that are over (engine/transaction/linger.ts): a key is
-// kept at least its lifetime and at most a quarter more, however often or seldom the store is used; the bytes
-// kept with a key are a copy of their own; Timer K's hashed keys find every key added and none that was not.
+// kept at least its lifetime and at most a quarter more, however often or seldom the store is used; an ACK kept
+// is a copy of its own and comes back whole with its destination; every key added is found and none that was not.
 
 import t from 'tap';
-import { Lingering, LingeringKeys } from '../../engine/transaction/linger.js';
+import { LingeringAcks, LingeringKeys } from '../../engine/transaction/linger.js';
 
-t.test('a key is kept its lifetime, and gone within a quarter more', async (t) => {
+const dest = { protocol: 'udp' as const, host: '127.0.0.1', port: 5060 };
+const ackOf = (i: number) => Buffer.from(`ACK sip:bob@example.com SIP/2.0\r\nCSeq: ${i} ACK\r\n\r\n`);
+
+t.test("Timer M's ACKs: kept their lifetime, gone within a quarter more", async (t) => {
   for (const every of [1, 50, 400]) {
     let now = 0;
-    const store = new Lingering<number>(() => now, 1000);
-    store.add(`z9hG4bK1|${'OPTIONS'}`, 7);
+    const acks = new LingeringAcks(() => now, 1000);
+    acks.add('z9hG4bK1', ackOf(1), dest);
     let lastSeen = 0;
-    for (now = every; now <= 3000; now += every) if (store.get('z9hG4bK1|OPTIONS') === 7) lastSeen = now;
+    for (now = every; now <= 3000; now += every) if (acks.get('z9hG4bK1')) lastSeen = now;
     t.ok(lastSeen >= 1000 - every + 1 && lastSeen <= 1250, `looked up every ${every} ms: last seen at ${lastSeen} ms`);
   }
-  const seldom = (at: number) => {
-    let now = 0;
-    const store = new Lingering<number>(() => now, 1000);
-    store.add('z9hG4bK2|BYE', 1);
-    now = at;
-    return store.get('z9hG4bK2|BYE');
-  };
-  t.equal(seldom(1000), 1, 'a store not used since keeps the key its lifetime');
-  t.equal(seldom(1251), undefined, 'and lets it go after a quarter more');
+  let now = 0;
+  const acks = new LingeringAcks(() => now, 1000);
+  acks.add('z9hG4bK2', ackOf(2), dest);
+  now = 1000;
+  t.ok(acks.get('z9hG4bK2'), 'a store not used since keeps the ACK its lifetime');
+  now = 1251;
+  t.equal(acks.get('z9hG4bK2'), undefined, 'and lets it go after a quarter more');
 });
 
-t.test('the bytes kept with a key are a copy: the original may be written over', async (t) => {
-  const store = new Lingering<Buffer>(() => 0, 1000);
-  const ack = Buffer.from('ACK sip:bob@example.com SIP/2.0\r\n\r\n');
-  store.add('b|INVITE', store.keep(ack));
-  ack.fill(0x20);
-  t.equal(store.get('b|INVITE')!.toString(), 'ACK sip:bob@example.com SIP/2.0\r\n\r\n');
-  t.equal(store.get('b|BYE'), undefined, 'another key is another transaction');
+t.test("Timer M's ACKs: each its own bytes and destination, through growing tables and arenas", async (t) => {
+  let now = 0;
+  const acks = new LingeringAcks(() => now, 32_000);
+  const dests = [dest, { protocol: 'tcp' as const, host: '::1', port: 5070 }];
+  const written = ackOf(0);
+  acks.add('z9hG4bK-copy', written, dest);
+  written.fill(0x20);
+  t.equal(acks.get('z9hG4bK-copy')!.ack.toString(), ackOf(0).toString(), 'a copy: the original may be written over');
+  // 2,000 a second for 20 s: about 70 bytes an ACK, 40,000 of them, tables and arenas doubling in every bucket.
+  for (let i = 0; i < 40_000; i++) {
+    now = i / 2;
+    acks.add(`z9hG4bK-${i.toString(36)}`, ackOf(i), dests[i % 2]!);
+  }
+  let wrong = 0;
+  for (let i = 0; i < 40_000; i++) {
+    const got = acks.get(`z9hG4bK-${i.toString(36)}`);
+    if (!got || !got.ack.equals(ackOf(i)) || got.dest !== dests[i % 2]) wrong++;
+  }
+  t.equal(wrong, 0, 'every ACK comes back whole, with its destination');
+  t.equal(acks.get('z9hG4bK-none'), undefined, 'a branch never added has none');
 });
 
 t.test("Timer K's keys: kept their lifetime, gone within a quarter more", async (t) => {
