@@ -8,6 +8,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
+import { bareHost } from '../../codec/index.js';
 import { SipstormError } from '../../errors.js';
 import { ENCTYPE_AES128, ENCTYPE_AES256, stringToKeyAsync, KerberosCryptoError, type Key } from './crypto.js';
 import {
@@ -30,7 +31,7 @@ export function parseKdcAddress(text: string): KdcAddress {
   const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})(?:\/(udp|tcp))?$/.exec(text.trim());
   const port = m ? Number(m[2]) : 0;
   if (!m || port < 1 || port > 65535) throw new KerberosError('KRB_BAD_KDC', `--kdc ${JSON.stringify(text)}: expected HOST:PORT, optionally /udp or /tcp`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port, transport: (m[3] as 'udp' | 'tcp' | undefined) ?? 'udp' };
+  return { host: bareHost(m[1]!), port, transport: (m[3] as 'udp' | 'tcp' | undefined) ?? 'udp' };
 }
 
 export function exchange(kdc: KdcAddress, request: Buffer, timeoutMs: number): Promise<Buffer> {
