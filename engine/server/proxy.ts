@@ -5,7 +5,7 @@
 // with CANCEL forwarded hop by hop (§16.10).
 
 import { isIP } from 'node:net';
-import { newBranch, SipMessage, parseUri, serializeMessage } from '../codec/index.js';
+import { bareHost, newBranch, SipMessage, parseUri, serializeMessage } from '../codec/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
 import { defaultPort, type Endpoint } from '../transport/index.js';
 import { bump, type ServerCore } from './core.js';
@@ -117,7 +117,7 @@ export function uriDestination(uriText: string): Endpoint {
   const u = parseUri(uriText);
   const t = u.params.get('transport')?.toLowerCase();
   const proto = t === 'tcp' || t === 'tls' || t === 'udp' || t === 'ws' || t === 'wss' ? (u.scheme === 'sips' && t === 'tcp' ? 'tls' : t) : u.scheme === 'sips' ? 'tls' : 'udp';
-  const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
+  const host = bareHost(u.host);
   return { protocol: proto, host, port: u.port ?? defaultPort(proto) };
 }
 

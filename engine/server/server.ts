@@ -120,7 +120,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
   const noteAlias = (req: SipMessage, source: Endpoint) => {
     const via = req.topVia();
     if (!via.params.has('alias') || via.transport.toLowerCase() !== source.protocol) return;
-    const host = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+    const host = bareHost(via.host);
     if (host !== source.host) return; // only for the address the connection comes from
     const k = aliasKey({ protocol: source.protocol, host, port: via.port ?? (source.protocol === 'tls' ? 5061 : 5060) });
     if (aliases.get(k) === source) return;
@@ -168,7 +168,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<SipServer> 
       return `${hostText(l.host)}:${l.port}`;
     },
     isLocal: (uriHost, uriPort) => {
-      const h = uriHost.startsWith('[') ? uriHost.slice(1, -1) : uriHost;
+      const h = bareHost(uriHost);
       if (!isIP(h)) return !isInvalidHost(h); // a domain name: we are the registrar for every domain but a WebSocket UA's
       return localEndpoints().some((l) => (l.host === h || (l.host === '0.0.0.0' && isIP(h) === 4)) && l.port === (uriPort ?? 5060));
     },

@@ -2,7 +2,7 @@
 // received/rport on the top Via of a request and answers to that address; on
 // streams, back over the connection the request came on.
 
-import type { SipMessage } from '../codec/index.js';
+import { bareHost, type SipMessage } from '../codec/index.js';
 import type { Endpoint } from './transport.js';
 
 /** RFC 3261 §18.2.1 + RFC 3581 §4: add received= when sent-by differs from the source; fill rport. */
@@ -11,7 +11,7 @@ export function stampReceived(req: SipMessage, source: Endpoint): void {
   if (values.length === 0) return;
   const via = req.topVia();
   let top = values[0]!;
-  const sentByHost = via.host.startsWith('[') ? via.host.slice(1, -1) : via.host;
+  const sentByHost = bareHost(via.host);
   if (sentByHost !== source.host && !via.params.has('received')) top += `;received=${source.host}`;
   if (via.params.has('rport') && via.params.get('rport') === null) {
     top = top.replace(/;\s*rport(?=;|$)/i, `;rport=${source.port}`);
@@ -27,6 +27,6 @@ export function responseDestination(req: SipMessage, source: Endpoint): Endpoint
   const rport = via.params.get('rport');
   if (rport) return { protocol: 'udp', host: source.host, port: Number(rport) };
   const received = via.params.get('received');
-  const host = received ?? (via.host.startsWith('[') ? via.host.slice(1, -1) : via.host);
+  const host = received ?? bareHost(via.host);
   return { protocol: 'udp', host, port: via.port ?? 5060 };
 }

@@ -8,7 +8,7 @@
 // (the target's): a hop that names a host name, or a transport other than the
 // run's, is sent to --target instead, which then acts as the outbound proxy.
 
-import { parseUri } from '../codec/index.js';
+import { bareHost, parseUri } from '../codec/index.js';
 import { isIP } from 'node:net';
 import { defaultPort, type Endpoint, type Protocol } from '../transport/index.js';
 
@@ -46,7 +46,7 @@ function readHop(uriText: string, protocol: Protocol): Endpoint | undefined {
     return undefined;
   }
   if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return undefined;
-  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
+  const host = bareHost(uri.host);
   if (isIP(host) === 0) return undefined;
   const param = uri.params.get('transport')?.toLowerCase();
   const named: Protocol = param === 'tcp' || param === 'tls' || param === 'udp' || param === 'ws' || param === 'wss' ? param : uri.scheme === 'sips' ? 'tls' : 'udp';
